@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/** An http(s) URL such as `http://127.0.0.1:8086`. */
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+const positiveInt = z.int().positive();
+
+/** An IPv4/IPv6 address or CIDR block, e.g. `127.0.0.0/8` or `::1`. Checked in full by `net.BlockList` at start. */
+const cidr = z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'must be an IP address or CIDR block');
+
+/**
+ * The whole configuration. `config/default.json` holds a value for every key; a `--config` file and
+ * `LWM2M_*` environment variables override them. Unknown keys are errors, so a typo never goes unnoticed.
+ */
+export const configSchema = z.strictObject({
+  http: z.strictObject({
+    host: z.string().min(1),
+    port: z.int().min(1).max(65535),
+    /** Largest request body accepted (413 above it). */
+    bodyLimitBytes: positiveInt.max(64 * 1024 * 1024),
+    /** Addresses allowed to post to /leshan_api (the forked Leshan cannot send a token). */
+    leshanAllowFrom: z.array(cidr),
+  }),
+  auth: z.strictObject({
+    /** Bearer token for the operator API; empty means none. */
+    token: z.string(),
+    /** Must be true to serve the operator API without a token on a non-loopback address. */
+    allowAnonymous: z.boolean(),
+  }),
+  log: z.strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+  }),
+  leshan: z.strictObject({
+    url: httpUrl,
+    ingress: z.enum(['posts', 'events', 'both']),
+  }),
+  influx: z.strictObject({
+    url: httpUrl,
+    /** `v1` writes to `/write?db=`, `v2` to `/api/v2/write`; `auto` picks v2 when a bucket is set. */
+    api: z.enum(['auto', 'v1', 'v2']),
+    database: z.string(),
+    org: z.string(),
+    bucket: z.string(),
+    token: z.string(),
+    /** How often to retry connecting (and to re-check) while InfluxDB is unreachable. */
+    connectIntervalMs: positiveInt,
+    /** Timeout of one request to InfluxDB. */
+    timeoutMs: positiveInt,
+  }),
+  dataDir: z.string().min(1),
+  endpoints: z.strictObject({
+    awakeMs: positiveInt,
+  }),
+  operations: z.strictObject({
+    maxAttempts: positiveInt.max(100),
+  }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type InfluxConfig = Config['influx'];

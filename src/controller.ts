@@ -1,0 +1,116 @@
+import { mkdir, access, constants } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type Router from '@koa/router';
+import type { Registry } from 'prom-client';
+import { resolveInfluxApi } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { createApp } from './http/app.js';
+import { healthRoutes, type HealthChecks } from './http/healthRoutes.js';
+import { InfluxConnection } from './influx/connection.js';
+import { createInfluxEndpoint, type InfluxEndpoint } from './influx/endpoint.js';
+import type { Logger } from './log/logger.js';
+import { createMetricsRegistry } from './metrics/registry.js';
+
+/** A part of the daemon that the controller starts and stops. */
+interface Part {
+  name: string;
+  stop(): Promise<void>;
+}
+
+/** How long in-flight HTTP requests get to finish at shutdown before their connections are cut. */
+const HTTP_DRAIN_MS = 3000;
+
+/**
+ * Owns the daemon's parts: starts them in order (data dir, InfluxDB, HTTP) and stops them in reverse,
+ * each stop on its own so one failure does not keep the others from stopping.
+ */
+export class Controller {
+  readonly metrics: Registry = createMetricsRegistry();
+  private readonly parts: Part[] = [];
+  private server: Server | undefined;
+  private influx: InfluxEndpoint | undefined;
+  private connection: InfluxConnection | undefined;
+  private stopping: Promise<number> | undefined;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {}
+
+  /** The address HTTP listens on (after start). */
+  address(): AddressInfo {
+    const address = this.server?.address();
+    if (!address || typeof address === 'string') throw new Error('HTTP server is not listening');
+    return address;
+  }
+
+  async start(): Promise<void> {
+    const dataDir = path.resolve(this.config.dataDir);
+    await mkdir(dataDir, { recursive: true });
+    await access(dataDir, constants.W_OK);
+    this.log.info({ component: 'controller', dataDir }, 'data directory ready');
+
+    const api = resolveInfluxApi(this.config);
+    const influx = createInfluxEndpoint(this.config.influx, api);
+    this.influx = influx;
+    this.parts.push({ name: 'influx pool', stop: () => influx.close() });
+    const connection = new InfluxConnection(influx, this.log.child({ component: 'influx' }));
+    this.connection = connection;
+    connection.start();
+    this.parts.push({ name: 'influx connection', stop: () => connection.stop() });
+
+    const checks: HealthChecks = {
+      influx: () => {
+        const status = connection.snapshot();
+        return { ok: status.state === 'up', ...status, url: this.config.influx.url, api };
+      },
+    };
+    await this.startHttp([healthRoutes(checks, this.metrics)]);
+  }
+
+  private async startHttp(routers: Router[]): Promise<void> {
+    const log = this.log.child({ component: 'http' });
+    const app = createApp({ log, bodyLimitBytes: this.config.http.bodyLimitBytes, routers });
+    const server = createServer(app.callback());
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.http.port, this.config.http.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => log.error({ err }, 'HTTP server error'));
+    this.parts.push({ name: 'http', stop: () => this.stopHttp(server) });
+    const { address, port } = this.address();
+    log.info({ host: address, port }, 'listening');
+  }
+
+  private async stopHttp(server: Server): Promise<void> {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const timer = setTimeout(() => server.closeAllConnections(), HTTP_DRAIN_MS);
+    await closed;
+    clearTimeout(timer);
+  }
+
+  /** Stops every part in reverse order; resolves to the exit code (0 when all stopped cleanly). Idempotent. */
+  stop(): Promise<number> {
+    this.stopping ??= (async () => {
+      let code = 0;
+      for (const part of this.parts.reverse()) {
+        try {
+          await part.stop();
+        } catch (err) {
+          code = 1;
+          this.log.error({ component: 'controller', part: part.name, err }, 'stop failed');
+        }
+      }
+      this.parts.length = 0;
+      return code;
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,62 @@
+import { ConfigError, loadConfig } from './config/load.js';
+import { Controller } from './controller.js';
+import { createLogger } from './log/logger.js';
+import { createNotifier } from './systemd/sdNotify.js';
+
+/** Exit status for an invalid configuration (EX_CONFIG); the systemd unit does not restart on it. */
+const EXIT_CONFIG = 78;
+/** A stop that takes longer than this is cut short: systemd would kill us anyway. */
+const FORCE_EXIT_MS = 10_000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig({ argv: process.argv.slice(2), env: process.env });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`lwm2m-backend: ${err.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+
+  const log = createLogger(config.log.level);
+  const notifier = createNotifier(process.env, log);
+  const controller = new Controller(config, log);
+
+  let shuttingDown = false;
+  const shutdown = async (reason: string, code = 0): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ component: 'main', reason }, 'stopping');
+    notifier.stopping();
+    setTimeout(() => {
+      log.error({ component: 'main' }, `stop took longer than ${FORCE_EXIT_MS} ms, exiting`);
+      process.exit(1);
+    }, FORCE_EXIT_MS).unref();
+    const stopCode = await controller.stop();
+    notifier.close();
+    log.info({ component: 'main' }, 'stopped');
+    process.exit(code || stopCode);
+  };
+  // `on`, not `once`: a second signal while stopping must not fall back to Node's default (instant death).
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('uncaughtException', (err) => {
+    log.fatal({ component: 'main', err }, 'uncaught exception');
+    void shutdown('uncaught exception', 1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    log.error({ component: 'main', err: reason }, 'unhandled promise rejection');
+  });
+
+  try {
+    await controller.start();
+  } catch (err) {
+    log.fatal({ component: 'main', err }, 'start failed');
+    await shutdown('start failed', 1);
+    return;
+  }
+  notifier.ready();
+  log.info({ component: 'main', pid: process.pid }, 'ready');
+}
+
+await main();
