@@ -27,6 +27,8 @@ interface FrameworkError {
   type?: string;
   limit?: number;
   message?: string;
+  /** co-body attaches the raw text to its JSON parse errors. */
+  body?: unknown;
 }
 
 const FRAMEWORK_CODES: Record<number, string> = {
@@ -61,6 +63,9 @@ export function toHttpError(err: unknown): HttpError {
     default:
   }
   const status = e.status ?? e.statusCode;
+  if (status === 400 && e.body !== undefined) {
+    return new HttpError(400, 'malformed_json', `request body is not valid JSON: ${e.message ?? ''}`.trim());
+  }
   if (status !== undefined && status >= 400 && status < 500 && e.expose !== false) {
     return new HttpError(status, FRAMEWORK_CODES[status] ?? 'bad_request', e.message ?? 'bad request');
   }

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: type check, then every test/**/*.test.ts under node:test through tsx.
+# Installs what npm cannot: Debian's influxdb package, whose influxd the tests start on their own ports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-influxd.sh
+npm run --silent typecheck
+mapfile -t files < <(find test -name '*.test.ts' | sort)
+exec node --import tsx --test --test-reporter=spec --test-concurrency=2 "${files[@]}"

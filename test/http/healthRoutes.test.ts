@@ -1,0 +1,112 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Controller } from '../../src/controller.js';
+import { startInfluxd, type Influxd } from '../support/influxd.js';
+import { freePort } from '../support/ports.js';
+import { testConfig, testLogger } from '../support/config.js';
+
+interface Health {
+  status: string;
+  failing?: string[];
+  checks: Record<string, { status: string; state?: string; error?: string }>;
+}
+
+async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('/health with a real InfluxDB', () => {
+  let influxd: Influxd;
+  let controller: Controller;
+  let dataDir: string;
+  let url: string;
+  const get = async (): Promise<{ status: number; body: Health }> => {
+    const res = await fetch(`${url}/health`);
+    return { status: res.status, body: (await res.json()) as Health };
+  };
+
+  before(async () => {
+    influxd = await startInfluxd();
+    dataDir = await mkdtemp(path.join(tmpdir(), 'lwm2m-health-'));
+    const port = await freePort();
+    controller = new Controller(
+      testConfig({ http: { port }, dataDir, influx: { url: influxd.url, database: 'health_db', connectIntervalMs: 100 } }),
+      testLogger(),
+    );
+    await controller.start();
+    url = `http://127.0.0.1:${port}`;
+  });
+  after(async () => {
+    await controller?.stop();
+    await influxd?.destroy();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('is 200 ok once connected, and the 1.x database has been created', async () => {
+    const { status, body } = await waitFor(get, (r) => r.status === 200);
+    assert.equal(status, 200);
+    assert.equal(body.status, 'ok');
+    assert.equal(body.checks.influx?.status, 'ok');
+    const dbs = await influxd.query('SHOW DATABASES');
+    const names = dbs.results[0]?.series?.[0]?.values.map((v) => v[0]);
+    assert.ok(names?.includes('health_db'), JSON.stringify(names));
+  });
+
+  it('turns 503 naming the influx check when InfluxDB stops, and ok again when it is back', async () => {
+    await influxd.stop();
+    const down = await waitFor(get, (r) => r.status === 503);
+    assert.equal(down.status, 503);
+    assert.equal(down.body.status, 'fail');
+    assert.deepEqual(down.body.failing, ['influx']);
+    assert.equal(down.body.checks.influx?.state, 'down');
+    assert.match(down.body.checks.influx?.error ?? '', /ECONNREFUSED/);
+    await influxd.start();
+    const up = await waitFor(get, (r) => r.status === 200);
+    assert.equal(up.status, 200);
+    assert.equal(up.body.checks.influx?.state, 'up');
+  });
+
+  it('re-creates the database when InfluxDB comes back without it', async () => {
+    await influxd.query('DROP DATABASE health_db');
+    await influxd.stop();
+    await waitFor(get, (r) => r.status === 503);
+    await influxd.start();
+    await waitFor(get, (r) => r.status === 200);
+    const dbs = await influxd.query('SHOW DATABASES');
+    assert.ok(dbs.results[0]?.series?.[0]?.values.some((v) => v[0] === 'health_db'));
+  });
+});
+
+describe('the daemon without InfluxDB', () => {
+  it('starts, serves and reports the influx check as failing', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'lwm2m-health-'));
+    const port = await freePort();
+    const deadPort = await freePort();
+    const controller = new Controller(
+      testConfig({ http: { port }, dataDir, influx: { url: `http://127.0.0.1:${deadPort}`, connectIntervalMs: 100 } }),
+      testLogger(),
+    );
+    try {
+      await controller.start();
+      const res = await waitFor(
+        () => fetch(`http://127.0.0.1:${port}/health`),
+        (r) => r.status === 503,
+      );
+      const body = (await res.json()) as Health;
+      assert.equal(res.status, 503);
+      assert.deepEqual(body.failing, ['influx']);
+      assert.equal(body.checks.influx?.state, 'down');
+    } finally {
+      assert.equal(await controller.stop(), 0);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
