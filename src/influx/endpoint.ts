@@ -23,7 +23,7 @@ export function createInfluxEndpoint(config: InfluxConfig, api: 'v1' | 'v2', con
   if (config.token !== '') headers.authorization = `Token ${config.token}`;
   const writePath =
     api === 'v1'
-      ? `/write?db=${encodeURIComponent(config.database)}&precision=ms`
-      : `/api/v2/write?org=${encodeURIComponent(config.org)}&bucket=${encodeURIComponent(config.bucket)}&precision=ms`;
+      ? `/write?db=${encodeURIComponent(config.database)}&precision=ns`
+      : `/api/v2/write?org=${encodeURIComponent(config.org)}&bucket=${encodeURIComponent(config.bucket)}&precision=ns`;
   return { api, config, pool, headers, writePath, close: () => pool.close() };
 }

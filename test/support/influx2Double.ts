@@ -13,6 +13,10 @@ export interface Influx2Double {
   buckets: Set<string>;
   requests: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[];
   writes: { bucket: string; precision: string; lines: string[] }[];
+  /** Answers to give to the next write requests instead of accepting them. */
+  failNext: { status: number; headers?: Record<string, string>; body?: string }[];
+  /** Write bodies larger than this get 413, as InfluxDB's max-body-size does. */
+  maxBodyBytes: number;
   close(): Promise<void>;
 }
 
@@ -22,6 +26,8 @@ export async function startInflux2Double(opts: { token?: string; org?: string; b
   const buckets = new Set(opts.buckets ?? ['test-bucket']);
   const requests: Influx2Double['requests'] = [];
   const writes: Influx2Double['writes'] = [];
+  const failNext: Influx2Double['failNext'] = [];
+  const state = { maxBodyBytes: Infinity };
   const json = (res: import('node:http').ServerResponse, status: number, body: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
     res.end(JSON.stringify(body));
@@ -61,6 +67,21 @@ export async function startInflux2Double(opts: { token?: string; org?: string; b
           json(res, 404, { code: 'not found', message: `bucket "${bucket}" not found` });
           return;
         }
+        const failure = failNext.shift();
+        if (failure) {
+          res.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers });
+          res.end(failure.body ?? JSON.stringify({ code: 'internal error', message: 'scripted failure' }));
+          return;
+        }
+        if (Buffer.byteLength(body) > state.maxBodyBytes) {
+          json(res, 413, { code: 'request too large', message: 'unable to read data: request body too large' });
+          return;
+        }
+        const bad = body.split('\n').find((l) => l !== '' && !/^\S+ \S+=\S+( \d+)?$/.test(l));
+        if (bad !== undefined) {
+          json(res, 400, { code: 'invalid', message: `unable to parse '${bad}': missing fields` });
+          return;
+        }
         writes.push({ bucket, precision: url.searchParams.get('precision') ?? 'ns', lines: body.split('\n').filter(Boolean) });
         res.writeHead(204).end();
         return;
@@ -77,6 +98,13 @@ export async function startInflux2Double(opts: { token?: string; org?: string; b
     buckets,
     requests,
     writes,
+    failNext,
+    get maxBodyBytes() {
+      return state.maxBodyBytes;
+    },
+    set maxBodyBytes(n: number) {
+      state.maxBodyBytes = n;
+    },
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
