@@ -4,12 +4,16 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type Router from '@koa/router';
 import type { Registry } from 'prom-client';
-import { resolveInfluxApi } from './config/load.js';
+import { resolveInfluxApi, toBlockList } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createApp } from './http/app.js';
 import { healthRoutes, type HealthChecks } from './http/healthRoutes.js';
 import { InfluxConnection } from './influx/connection.js';
-import { createInfluxEndpoint, type InfluxEndpoint } from './influx/endpoint.js';
+import { createInfluxEndpoint } from './influx/endpoint.js';
+import { Spool } from './influx/spool.js';
+import { InfluxWriter } from './influx/writer.js';
+import { Ingest } from './ingest/ingest.js';
+import { leshanRoutes } from './ingest/leshanRoutes.js';
 import type { Logger } from './log/logger.js';
 import { createMetricsRegistry } from './metrics/registry.js';
 
@@ -23,15 +27,13 @@ interface Part {
 const HTTP_DRAIN_MS = 3000;
 
 /**
- * Owns the daemon's parts: starts them in order (data dir, InfluxDB, HTTP) and stops them in reverse,
- * each stop on its own so one failure does not keep the others from stopping.
+ * Owns the daemon's parts: starts them in order (data dir, InfluxDB writer, ingest, HTTP) and stops them
+ * in reverse, each stop on its own so one failure does not keep the others from stopping.
  */
 export class Controller {
   readonly metrics: Registry = createMetricsRegistry();
   private readonly parts: Part[] = [];
   private server: Server | undefined;
-  private influx: InfluxEndpoint | undefined;
-  private connection: InfluxConnection | undefined;
   private stopping: Promise<number> | undefined;
 
   constructor(
@@ -52,22 +54,48 @@ export class Controller {
     await access(dataDir, constants.W_OK);
     this.log.info({ component: 'controller', dataDir }, 'data directory ready');
 
+    const { writer, checks } = await this.startInflux(dataDir);
+    const ingest = new Ingest(writer);
+    const allowFrom = toBlockList(this.config.http.leshanAllowFrom);
+    await this.startHttp([healthRoutes(checks, this.metrics), leshanRoutes(ingest, allowFrom, this.metrics)]);
+  }
+
+  private async startInflux(dataDir: string): Promise<{ writer: InfluxWriter; checks: HealthChecks }> {
+    const config = this.config.influx;
+    const log = this.log.child({ component: 'influx' });
     const api = resolveInfluxApi(this.config);
-    const influx = createInfluxEndpoint(this.config.influx, api);
-    this.influx = influx;
-    this.parts.push({ name: 'influx pool', stop: () => influx.close() });
-    const connection = new InfluxConnection(influx, this.log.child({ component: 'influx' }));
-    this.connection = connection;
+    const endpoint = createInfluxEndpoint(config, api, config.maxInFlight + 1);
+    this.parts.push({ name: 'influx pool', stop: () => endpoint.close() });
+    const connection = new InfluxConnection(endpoint, log);
     connection.start();
     this.parts.push({ name: 'influx connection', stop: () => connection.stop() });
+
+    const segmentBytes = Math.min(4 * 1024 * 1024, config.spoolMaxBytes / 8);
+    const spool = new Spool(path.join(dataDir, 'influx-spool'), config.spoolMaxBytes, segmentBytes);
+    await spool.open();
+    const writer = new InfluxWriter(endpoint, connection, spool, log, this.metrics, {
+      batchSize: config.batchSize,
+      flushIntervalMs: config.flushIntervalMs,
+      maxInFlight: config.maxInFlight,
+    });
+    writer.start();
+    this.parts.push({ name: 'influx writer', stop: () => writer.stop() });
 
     const checks: HealthChecks = {
       influx: () => {
         const status = connection.snapshot();
-        return { ok: status.state === 'up', ...status, url: this.config.influx.url, api };
+        return {
+          ok: status.state === 'up',
+          ...status,
+          url: config.url,
+          api,
+          buffered: writer.bufferedLines,
+          spooled: writer.spooledLines,
+          spoolDropped: writer.droppedFromSpool,
+        };
       },
     };
-    await this.startHttp([healthRoutes(checks, this.metrics)]);
+    return { writer, checks };
   }
 
   private async startHttp(routers: Router[]): Promise<void> {

@@ -45,6 +45,14 @@ export const configSchema = z.strictObject({
     connectIntervalMs: positiveInt,
     /** Timeout of one request to InfluxDB. */
     timeoutMs: positiveInt,
+    /** Points per write request. */
+    batchSize: positiveInt.max(100_000),
+    /** Longest a point waits in memory before it is sent. */
+    flushIntervalMs: positiveInt.max(60_000),
+    /** Write requests to InfluxDB at once. */
+    maxInFlight: positiveInt.max(64),
+    /** Cap of the on-disk spool used while InfluxDB is unreachable; past it the oldest points are dropped. */
+    spoolMaxBytes: z.int().min(1024 * 1024),
   }),
   dataDir: z.string().min(1),
   endpoints: z.strictObject({

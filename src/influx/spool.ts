@@ -41,9 +41,10 @@ export class Spool {
     private readonly dir: string,
     private readonly maxBytes: number,
     private readonly segmentBytes = 2 * 1024 * 1024,
-    /** Called with the number of lines dropped when the cap is reached. */
-    private readonly onDrop: (lines: number) => void = () => {},
   ) {}
+
+  /** Called with the number of lines dropped when the cap is reached (the writer counts them). */
+  onDrop: (lines: number) => void = () => {};
 
   /** Finds the segments a previous run left. */
   async open(): Promise<void> {

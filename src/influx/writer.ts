@@ -53,6 +53,8 @@ export class InfluxWriter {
   private retryTimer: NodeJS.Timeout | undefined;
   private wakeReplay: (() => void) | undefined;
   private failures = 0;
+  /** Points dropped because the spool was full. */
+  droppedFromSpool = 0;
   private stopped = false;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly abort = new AbortController();
@@ -69,6 +71,11 @@ export class InfluxWriter {
   ) {
     this.options = { ...DEFAULT_WRITER_OPTIONS, ...options };
     this.metrics = createMetrics(registry, this);
+    spool.onDrop = (lines) => {
+      this.droppedFromSpool += lines;
+      this.metrics.dropped.inc({ reason: 'spool_full' }, lines);
+      log.warn({ dropped: lines, total: this.droppedFromSpool }, 'spool full: dropped the oldest points');
+    };
     connection.onChange((state) => {
       if (state === 'up') this.wakeReplay?.();
     });

@@ -70,7 +70,8 @@ describe('Spool', () => {
 
   it('drops the oldest segments past the cap and counts their lines', async () => {
     let dropped = 0;
-    const spool = new Spool(dir, 400, 150, (n) => (dropped += n));
+    const spool = new Spool(dir, 400, 150);
+    spool.onDrop = (n) => (dropped += n);
     await spool.open();
     for (let i = 0; i < 20; i++) await spool.append(lines(i * 2, 2));
     assert.ok(spool.bytes <= 400, `spool holds ${spool.bytes} bytes`);

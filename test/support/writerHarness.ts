@@ -34,8 +34,7 @@ export async function startWriter(
   const log = testLogger();
   const connection = new InfluxConnection(endpoint, log);
   const registry = new Registry();
-  let dropped = 0;
-  const spool = new Spool(dir, spoolMaxBytes, Math.min(2 * 1024 * 1024, spoolMaxBytes / 4), (n) => (dropped += n));
+  const spool = new Spool(dir, spoolMaxBytes, Math.min(2 * 1024 * 1024, spoolMaxBytes / 4));
   await spool.open();
   await connection.probe();
   const writer = new InfluxWriter(endpoint, connection, spool, log, registry, { retryMinMs: 50, retryMaxMs: 200, ...options });
@@ -47,7 +46,6 @@ export async function startWriter(
     registry,
     spoolDir: dir,
     async metric(name, labels) {
-      if (name === 'spool_dropped') return dropped;
       const m = registry.getSingleMetric(name);
       const values = (await m?.get())?.values ?? [];
       const match = values.filter((v) => Object.entries(labels ?? {}).every(([k, val]) => v.labels[k] === val));
