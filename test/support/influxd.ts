@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { freePort } from './ports.js';
 
 /** A real `influxd` (Debian's influxdb 1.6) of the test's own, on loopback ports, in a temp dir. */
@@ -14,6 +15,11 @@ export interface Influxd {
   start(): Promise<void>;
   /** Runs an InfluxQL query and returns the parsed JSON answer. */
   query(q: string, db?: string): Promise<InfluxQueryResult>;
+  /**
+   * Runs a query asking for CSV, so that values come back as InfluxDB's own text (JSON numbers would lose
+   * integers above 2^53 in JavaScript). One record per row, keyed by column name.
+   */
+  queryCsv(q: string, db: string): Promise<Record<string, string>[]>;
   /** Stops the server and removes its files. */
   destroy(): Promise<void>;
 }
@@ -130,6 +136,14 @@ export async function startInfluxd(): Promise<Influxd> {
     return (await res.json()) as InfluxQueryResult;
   };
 
+  const queryCsv = async (q: string, db: string): Promise<Record<string, string>[]> => {
+    const params = new URLSearchParams({ q, db, epoch: 'ns' });
+    const res = await fetch(`${url}/query?${params}`, { headers: { accept: 'application/csv' } });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`query failed: ${res.status} ${text}`);
+    return parseCsv(text, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  };
+
   await start();
   return {
     url,
@@ -137,6 +151,7 @@ export async function startInfluxd(): Promise<Influxd> {
     start,
     stop,
     query,
+    queryCsv,
     async destroy() {
       await stop();
       await rm(dir, { recursive: true, force: true });

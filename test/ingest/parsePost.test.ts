@@ -1,0 +1,122 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCompositePost, parseSinglePost, PostError } from '../../src/ingest/parsePost.js';
+
+function postError(fn: () => unknown): PostError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof PostError, `expected PostError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the post to be refused');
+}
+
+describe('parseSinglePost', () => {
+  it('reads the seed example: obj_id + singleResource, instance 0', () => {
+    const post = parseSinglePost({
+      ep: 'qemu_x86',
+      obj_id: 3303,
+      val: { kind: 'singleResource', id: 5700, type: 'FLOAT', value: '24.899181214836236' },
+    });
+    assert.deepEqual(post, {
+      ep: 'qemu_x86',
+      values: [{ objectId: 3303, instanceId: 0, resourceId: 5700, value: { type: 'FLOAT', value: 24.899181214836236 } }],
+    });
+  });
+
+  it('takes another instance from inst_id, and keeps every instance of a multiResource', () => {
+    const post = parseSinglePost({
+      ep: 'd',
+      obj_id: 3,
+      inst_id: 2,
+      val: { kind: 'multiResource', id: 6, type: 'INTEGER', values: { '0': '1', '1': 5 } },
+    });
+    assert.deepEqual(
+      post.values.map((v) => [v.instanceId, v.resourceId, v.resourceInstanceId, v.value.value]),
+      [
+        [2, 6, 0, '1'],
+        [2, 6, 1, '5'],
+      ],
+    );
+  });
+
+  it('reads the registration events the fork posts (TIME as a ms number)', () => {
+    const post = parseSinglePost({ ep: 'd', obj_id: 10240, val: { kind: 'singleResource', id: 2, type: 'TIME', value: 1732550000123 } });
+    assert.deepEqual(post.values[0], { objectId: 10240, instanceId: 0, resourceId: 2, value: { type: 'TIME', value: 1732550000123 } });
+  });
+
+  it('names the offending field', () => {
+    assert.equal(postError(() => parseSinglePost([])).field, '(body)');
+    assert.equal(postError(() => parseSinglePost({ obj_id: 3, val: {} })).message, 'missing ep');
+    assert.equal(postError(() => parseSinglePost({ ep: 5, obj_id: 3, val: {} })).field, 'ep');
+    assert.equal(postError(() => parseSinglePost({ ep: '', obj_id: 3, val: {} })).field, 'ep');
+    assert.equal(postError(() => parseSinglePost({ ep: 'a\nb', obj_id: 3, val: {} })).field, 'ep');
+    assert.equal(postError(() => parseSinglePost({ ep: 'x'.repeat(300), obj_id: 3, val: {} })).field, 'ep');
+    assert.equal(postError(() => parseSinglePost({ ep: 'd', val: {} })).field, 'obj_id');
+    assert.equal(postError(() => parseSinglePost({ ep: 'd', obj_id: '3', val: {} })).field, 'obj_id');
+    assert.equal(postError(() => parseSinglePost({ ep: 'd', obj_id: 70000, val: {} })).field, 'obj_id');
+    assert.equal(postError(() => parseSinglePost({ ep: 'd', obj_id: 3, inst_id: -1, val: {} })).field, 'inst_id');
+    assert.equal(postError(() => parseSinglePost({ ep: 'd', obj_id: 3 })).field, 'val');
+    const bad = postError(() => parseSinglePost({ ep: 'd', obj_id: 3303, val: { kind: 'singleResource', id: 5700, type: 'FLOAT', value: 'warm' } }));
+    assert.equal(bad.field, 'val.value');
+    const kind = postError(() => parseSinglePost({ ep: 'd', obj_id: 3303, val: { kind: 'blob', id: 1 } }));
+    assert.equal(kind.field, 'val.kind');
+  });
+});
+
+describe('parseCompositePost', () => {
+  const device = {
+    kind: 'obj',
+    id: 3,
+    instances: [
+      {
+        kind: 'instance',
+        id: 0,
+        resources: [
+          { kind: 'singleResource', id: 0, type: 'STRING', value: 'Zephyr' },
+          { kind: 'multiResource', id: 6, type: 'INTEGER', values: { '0': '1', '1': '5' } },
+          { kind: 'singleResource', id: 17, type: 'STRING', value: 'qemu_x86' },
+        ],
+      },
+    ],
+  };
+
+  it('reads what Leshan posts: val keyed by path, several objects', () => {
+    const post = parseCompositePost({
+      ep: 'qemu_x86',
+      val: { '/3': device, '/3303/0/5700': { kind: 'singleResource', id: 5700, type: 'FLOAT', value: '21.5' } },
+    });
+    assert.equal(post.ep, 'qemu_x86');
+    assert.deepEqual(
+      post.values.map((v) => `${v.objectId}/${v.instanceId}/${v.resourceId}${v.resourceInstanceId === undefined ? '' : `/${v.resourceInstanceId}`}`),
+      ['3/0/0', '3/0/6/0', '3/0/6/1', '3/0/17', '3303/0/5700'],
+    );
+  });
+
+  it("reads the seed documentation's shape, where val is the obj node itself", () => {
+    const post = parseCompositePost({ ep: 'qemu_x86', val: device });
+    assert.equal(post.values.length, 4);
+    assert.deepEqual(post.values[0]?.value, { type: 'STRING', value: 'Zephyr' });
+  });
+
+  it('refuses the whole post on one bad resource, naming it', () => {
+    const err = postError(() =>
+      parseCompositePost({
+        ep: 'd',
+        val: { '/3': { ...device, instances: [{ ...device.instances[0], resources: [device.instances[0]!.resources[0], { kind: 'singleResource', id: 9, type: 'INTEGER', value: 'x' }] }] } },
+      }),
+    );
+    assert.equal(err.field, 'val["/3"].instances[0].resources[1].value');
+    assert.match(err.message, /INTEGER/);
+  });
+
+  it('refuses keys that are not paths and a node that does not fit its path', () => {
+    const key = postError(() => parseCompositePost({ ep: 'd', val: { '/x/1': device } }));
+    assert.equal(key.field, 'val["/x/1"]');
+    const mismatch = postError(() => parseCompositePost({ ep: 'd', val: { '/4': device } }));
+    assert.equal(mismatch.field, 'val["/4"].id');
+    assert.equal(postError(() => parseCompositePost({ ep: 'd', val: [] })).field, 'val');
+    assert.equal(postError(() => parseCompositePost({ ep: 'd' })).field, 'val');
+  });
+});
