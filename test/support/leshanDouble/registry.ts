@@ -3,7 +3,7 @@
  * Listener order follows Leshan: PresenceStateListener is added when the server is built, before the demo's
  * EventServlet, so a queue-mode client's AWAKE comes before its REGISTRATION or UPDATED event.
  */
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { EventHub } from './events.js';
 import type { DoubleClient, DoubleUpdate } from './types.js';
 
@@ -44,7 +44,19 @@ export interface RegistryHooks {
 }
 
 const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-const regIdOf = (): string => Array.from({ length: 10 }, () => ALNUM[randomInt(ALNUM.length)]).join('');
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
+/** A 10-character alphanumeric id, like Leshan's RandomStringRegistrationIdProvider (random bytes drawn in bulk). */
+function regIdOf(): string {
+  if (poolAt + 10 > pool.length) {
+    pool = randomBytes(4000);
+    poolAt = 0;
+  }
+  let id = '';
+  for (let i = 0; i < 10; i++) id += ALNUM[(pool[poolAt++] ?? 0) % ALNUM.length];
+  return id;
+}
 
 /** "/3/0" or CoRE link text `</3/0>;ver=1.1`. Attribute values stay CoRE text (quotes kept), valueless → null. */
 function parseLink(s: string): Link {

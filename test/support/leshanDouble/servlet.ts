@@ -7,11 +7,11 @@
 import type { DeviceRequest, Devices } from './device.js';
 import { bare, jettyError, json, lmText, type HttpAnswer } from './http.js';
 import {
-  JavaException, handleException, invalidRequest, javaSplit, newPath, npe, parseExecuteArgs, parseJavaInt,
-  parseLwPath, parseWriteAttributes, pathToString, runtime, type LwPath,
+  JavaException, handleException, invalidRequest, javaSplit, newPath, npe, parseExecuteArgs, parseLwPath,
+  parseWriteAttributes, pathToString, runtime, type LwPath,
 } from './java.js';
-import { deserializeNode, type ParsedNode } from './nodes.js';
 import type { ClientState, Registry } from './registry.js';
+import { target, writeOrCreate } from './write.js';
 import { writeComposite } from './writeComposite.js';
 import type { DoubleOp, RecordedRequest } from './types.js';
 
@@ -45,14 +45,6 @@ interface Route {
   /** L15 writes "no registered client" in lower case on these routes. */
   lower: boolean;
 }
-
-const FORMATS = new Set(['TLV', 'JSON', 'TEXT', 'OPAQUE', 'LINK', 'SENML_JSON', 'SENML_CBOR', 'CBOR']);
-
-/** ContentFormat.fromName(param.toUpperCase()): unknown names give null (Leshan's default). */
-const formatOf = (params: URLSearchParams): string | null => {
-  const f = params.get('format')?.toUpperCase();
-  return f !== undefined && FORMATS.has(f) ? f : null;
-};
 
 function substringBetween(str: string, open: string, close: string): string | null {
   const start = str.indexOf(open);
@@ -144,46 +136,6 @@ function timeoutMs(ctx: ServletContext, params: URLSearchParams): number {
   return ms * ctx.timeScale;
 }
 
-/** Jackson readValue(content, LwM2mNode.class) as extractLwM2mNode wraps it. */
-function readJsonNode(body: string): ParsedNode {
-  try {
-    if (body.trim() === '') throw new JavaException('JsonProcessing', 'No content to map due to end-of-input');
-    let value: unknown;
-    try {
-      value = JSON.parse(body);
-    } catch (e) {
-      throw new JavaException('JsonProcessing', (e as Error).message);
-    }
-    return deserializeNode(value);
-  } catch (e) {
-    if (e instanceof JavaException && e.jkind === 'JsonProcessing') {
-      throw invalidRequest(`unable to parse json to tlv:${e.message}`);
-    }
-    throw e;
-  }
-}
-
-/** extractLwM2mNode: application/json → node, text/plain → STRING single resource, anything else → 400. */
-function extractNode(target: string, r: ServletRequest): ParsedNode {
-  const ct = r.contentType;
-  const type = ct === undefined ? null : ct.split(';')[0];
-  if (type === 'application/json') return readJsonNode(r.body);
-  if (type === 'text/plain') {
-    const id = parseJavaInt(target.substring(target.lastIndexOf('/') + 1));
-    if (id < 0 || id > 65535) throw runtime(`Invalid resource id ${id}, It MUST be an unsigned 16 bits integer.`);
-    return { cls: 'LwM2mSingleResource', id, type: 'STRING' };
-  }
-  throw invalidRequest(`content type ${ct ?? 'null'} not supported`);
-}
-
-/** The Leshan request constructors' checks that need a parsed path. */
-function target(r: ServletRequest, raw: string | null): LwPath {
-  if (raw === null) throw npe('Cannot invoke "String.length()" because "path" is null');
-  const p = newPath(raw);
-  if (r.record) r.record.lwm2mPath = pathToString(p);
-  return p;
-}
-
 function compositePaths(params: URLSearchParams): string[] {
   const raw = params.get('paths');
   if (raw === null) throw npe('Cannot invoke "String.split(String)" because "pathParam" is null');
@@ -272,16 +224,20 @@ async function run(ctx: ServletContext, r: ServletRequest, s: ClientState, route
     }
     case 'cancelObserve': {
       if (t === null) throw npe('Cannot load from object array because the return value of "substringsBetween" is null');
+      const active = r.params.has('active');
+      const notFound = (): HttpAnswer => {
+        const text = `no observation for path ${t} for  client '${lm ? regToString(s) : s.endpoint}'`;
+        return lm ? lmText(404, text) : bare(404, text);
+      };
+      // Active: the path is parsed only while filtering the client's observations.
+      if (active && s.observations.size === 0) return notFound();
       const p = pathToString(parseLwPath(t));
       if (r.record) r.record.lwm2mPath = p;
-      if (!r.params.has('active')) {
+      if (!active) {
         s.observations.delete(p); // passive: the server forgets it, nothing goes to the device
         return bare(200, '');
       }
-      if (!s.observations.has(p)) {
-        const text = `no observation for path ${t} for  client '${lm ? regToString(s) : s.endpoint}'`;
-        return lm ? lmText(404, text) : bare(404, text);
-      }
+      if (!s.observations.has(p)) return notFound();
       return single('cancelObserve', parseLwPath(t), { onSuccess: () => s.observations.delete(p) });
     }
     case 'cancelObserveComposite': {
@@ -308,58 +264,4 @@ async function run(ctx: ServletContext, r: ServletRequest, s: ClientState, route
     default:
       throw new Error(`leshanDouble: unhandled route ${route.op}`);
   }
-}
-
-const NODE_FOR_DEPTH: Record<number, ParsedNode['cls'][]> = {
-  2: ['LwM2mObjectInstance'],
-  3: ['LwM2mSingleResource', 'LwM2mMultipleResource'],
-  4: ['LwM2mResourceInstance'],
-};
-
-/** Write (WriteRequest constructor checks) and create (CreateRequest constructor checks). */
-function writeOrCreate(
-  ctx: ServletContext,
-  r: ServletRequest,
-  op: 'write' | 'create',
-  rawTarget: string,
-  single: (op: DoubleOp, p: LwPath, extra?: Partial<DeviceRequest>) => Promise<HttpAnswer>,
-): Promise<HttpAnswer> {
-  // M15 builds `new LwM2mPath(target)` first: a bad path is an InvalidLwM2mPathException → 500.
-  if (ctx.mode === 'L15') parseLwPath(rawTarget);
-  const format = formatOf(r.params);
-  const node = extractNode(rawTarget, r);
-  if (op === 'create') {
-    if (node.cls !== 'LwM2mObjectInstance') throw runtime('payload must contain an object instance');
-    const p = target(r, rawTarget);
-    if (p.length === 0) throw invalidRequest('Create request cannot target root path');
-    if (p.length !== 1) throw invalidRequest(`Invalid path ${pathToString(p)}: Create request must target an object`);
-    if (format !== null && format !== 'TLV' && node.id === null) {
-      throw invalidRequest(`Missing object instance id for CREATE request (${pathToString(p)}) using ${format} content format.`);
-    }
-    return single('create', p, { createId: node.id });
-  }
-  const p = target(r, rawTarget);
-  const ps = pathToString(p);
-  if (p.length === 0) throw invalidRequest('Write request cannot target root path');
-  const replace = (r.params.get('replace') ?? 'true').toLowerCase() === 'true'; // Boolean.valueOf
-  if (!replace && ((p.length === 3 && node.cls === 'LwM2mSingleResource') || p.length === 4)) {
-    const what = p.length === 3 ? 'single resource' : 'resource instance';
-    throw invalidRequest(`Invalid mode for '${ps}': update is not allowed on ${what}`);
-  }
-  if (p.length === 1) throw invalidRequest(`write request ${ps} cannot target an object`);
-  if (!(NODE_FOR_DEPTH[p.length] ?? []).includes(node.cls)) {
-    throw invalidRequest(`path '${ps}' and node type '${node.cls}' do not match`);
-  }
-  if (format === 'TEXT' || format === 'OPAQUE') {
-    if (p.length < 3) {
-      throw invalidRequest(`Invalid format for ${ps}: ${format} format must be used only for single resources`);
-    }
-    if (node.cls === 'LwM2mMultipleResource') {
-      throw invalidRequest(`Invalid format for path ${ps}: format must be used only for single resources`);
-    }
-    if (format === 'OPAQUE' && node.type !== 'OPAQUE') {
-      throw invalidRequest(`Invalid format for ${ps}: OPAQUE format must be used only for byte array single resources`);
-    }
-  }
-  return single('write', p);
 }

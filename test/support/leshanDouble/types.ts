@@ -125,7 +125,8 @@ export interface LeshanDouble {
   /** Raw SSE event. Goes to streams without ?ep and to those whose ep matches `ep` (or data.ep / data.endpoint /
    * data.registration.endpoint); with no endpoint at all, to every stream. A string `data` is sent as is. */
   emit(event: string, data: unknown, ep?: string): void;
-  /** Queue the device's next answers for that LwM2M path ("/3/0/1"; composite: the `paths` parameter as sent) or '*'. */
+  /** Queue the device's next answers for that LwM2M path ("/3/0/1"; composite: the normalised paths joined with ',')
+   * or '*' (any path). `ep` may be '*' (any endpoint). Lookup: ep+path, ep+'*', '*'+path, '*'+'*', else success. */
   answer(ep: string, path: string, ...answers: DeviceAnswer[]): void;
   /** Per-endpoint latency, or '*' for the default. */
   setLatency(ep: string, ms: number): void;
