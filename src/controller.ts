@@ -1,5 +1,5 @@
 import { mkdir, access, constants } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type Router from '@koa/router';
@@ -13,7 +13,7 @@ import { createInfluxEndpoint } from './influx/endpoint.js';
 import { Spool } from './influx/spool.js';
 import { InfluxWriter } from './influx/writer.js';
 import { Ingest } from './ingest/ingest.js';
-import { leshanRoutes } from './ingest/leshanRoutes.js';
+import { createLeshanHandler } from './ingest/leshanHandler.js';
 import type { Logger } from './log/logger.js';
 import { createMetricsRegistry } from './metrics/registry.js';
 
@@ -56,8 +56,14 @@ export class Controller {
 
     const { writer, checks } = await this.startInflux(dataDir);
     const ingest = new Ingest(writer);
-    const allowFrom = toBlockList(this.config.http.leshanAllowFrom);
-    await this.startHttp([healthRoutes(checks, this.metrics), leshanRoutes(ingest, allowFrom, this.metrics)]);
+    const leshan = createLeshanHandler({
+      ingest,
+      allowFrom: toBlockList(this.config.http.leshanAllowFrom),
+      bodyLimitBytes: this.config.http.bodyLimitBytes,
+      registry: this.metrics,
+      log: this.log.child({ component: 'ingest' }),
+    });
+    await this.startHttp([healthRoutes(checks, this.metrics)], leshan);
   }
 
   private async startInflux(dataDir: string): Promise<{ writer: InfluxWriter; checks: HealthChecks }> {
@@ -98,10 +104,14 @@ export class Controller {
     return { writer, checks };
   }
 
-  private async startHttp(routers: Router[]): Promise<void> {
+  /** Koa serves everything but the Leshan posts, which `fastPath` takes first. */
+  private async startHttp(routers: Router[], fastPath: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<void> {
     const log = this.log.child({ component: 'http' });
     const app = createApp({ log, bodyLimitBytes: this.config.http.bodyLimitBytes, routers });
-    const server = createServer(app.callback());
+    const koa = app.callback();
+    const server = createServer((req, res) => {
+      if (!fastPath(req, res)) void koa(req, res);
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -91,9 +91,14 @@ export function errorHandler(log: Logger): Middleware {
       }
       ctx.status = httpError.status;
       ctx.set('Cache-Control', 'no-store');
-      const error: Record<string, unknown> = { code: httpError.code, message: httpError.message };
-      if (httpError.details !== undefined) error.details = httpError.details;
-      ctx.body = { error };
+      ctx.body = errorBody(httpError);
     }
   };
+}
+
+/** The JSON body every error answer carries: `{"error":{"code","message"[,"details"]}}`. */
+export function errorBody(httpError: HttpError): { error: Record<string, unknown> } {
+  const error: Record<string, unknown> = { code: httpError.code, message: httpError.message };
+  if (httpError.details !== undefined) error.details = httpError.details;
+  return { error };
 }

@@ -53,7 +53,7 @@ export function fieldOf(v: TypedValue): string {
     case 'STRING':
     case 'CORELINK':
     case 'OPAQUE':
-      return `string="${escape.quoted(v.value)}"`;
+      return `string=${escape.quoted(v.value)}`;
   }
 }
 

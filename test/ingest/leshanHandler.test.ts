@@ -134,6 +134,31 @@ describe('Leshan posts land in a real InfluxDB', () => {
     assert.equal((await rows(`SELECT * FROM lwm2m WHERE ep='bad'`)).length, 0);
   });
 
+  it('answers 405 to other methods, 413 to a chunked body over the limit, and takes a JSON charset', async () => {
+    const get = await fetch(`${d.url}${single}`);
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get('allow'), 'POST');
+    assert.equal(((await get.json()) as { error: { code: string } }).error.code, 'method_not_allowed');
+    const big = JSON.stringify({ ep: 'bad', obj_id: 3, val: { kind: 'singleResource', id: 0, type: 'STRING', value: 'x'.repeat(1_100_000) } });
+    const chunked = await fetch(`${d.url}${single}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < big.length; i += 65536) controller.enqueue(new TextEncoder().encode(big.slice(i, i + 65536)));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(chunked.status, 413);
+    assert.equal(((await chunked.json()) as { error: { code: string } }).error.code, 'body_too_large');
+    const charset = await d.post(single, { ep: 'charset', obj_id: 3, val: { kind: 'singleResource', id: 0, type: 'STRING', value: 'ü' } }, { 'content-type': 'application/json; charset=utf-8' });
+    assert.equal(charset.status, 201);
+    await until(async () => (await rows(`SELECT "string" FROM lwm2m WHERE ep='charset'`)).length === 1);
+    assert.equal((await rows(`SELECT "string" FROM lwm2m WHERE ep='charset'`))[0]?.string, 'ü');
+  });
+
   it('counts values and posts in /metrics', async () => {
     const text = await (await fetch(`${d.url}/metrics`)).text();
     const value = (pattern: RegExp) => Number(text.match(pattern)?.[1]);

@@ -31,6 +31,8 @@ export interface DaemonOptions {
   /** Wait for the "ready" log line (default true). */
   waitReady?: boolean;
   dataDir?: string;
+  /** Run the compiled `dist/main.js` (after `npm run build`) instead of the sources through tsx. */
+  compiled?: boolean;
 }
 
 export async function startDaemon(options: DaemonOptions = {}): Promise<DaemonProcess> {
@@ -49,7 +51,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<DaemonPr
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith('LWM2M_') && k !== 'NOTIFY_SOCKET' && !k.startsWith('WATCHDOG_')) env[k] = v;
   }
-  const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, '--config', configFile], {
+  const entry = options.compiled ? [path.join(ROOT, 'dist/main.js')] : ['--import', 'tsx', MAIN];
+  const proc = spawn(process.execPath, [...entry, '--config', configFile], {
     cwd: ROOT,
     env: { ...env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

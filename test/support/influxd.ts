@@ -10,6 +10,8 @@ import { freePort } from './ports.js';
 export interface Influxd {
   readonly url: string;
   readonly port: number;
+  /** The running server's process id (undefined while stopped). */
+  readonly pid: number | undefined;
   /** Stops the server (keeping its data); `start()` brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -148,6 +150,9 @@ export async function startInfluxd(): Promise<Influxd> {
   return {
     url,
     port,
+    get pid() {
+      return child?.pid;
+    },
     start,
     stop,
     query,
