@@ -1,0 +1,739 @@
+/**
+ * The Grafana dashboard (config/grafana/lwm2m-backend.json) against a real InfluxDB 1.6 fed by the daemon:
+ * realistic Leshan posts go through the daemon's routes, then every query of the dashboard (each panel
+ * target, nested rows included, and each template variable) is interpolated the way Grafana's InfluxQL
+ * data source does it and run on influxd. Every query must run without error; the panels must show
+ * exactly what was posted (checked against a ledger of the posts, under three variable selections).
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startInfluxd, type Influxd, type InfluxSeries } from '../support/influxd.js';
+import { startController, until, type RunningController } from '../support/controllerHarness.js';
+
+// ---------------------------------------------------------------------------------------------------
+// The dashboard model (the parts the test reads)
+
+interface DsRef {
+  type?: string;
+  uid?: string;
+}
+interface Target {
+  refId?: string;
+  datasource?: DsRef;
+  rawQuery?: boolean;
+  query?: string;
+  resultFormat?: string;
+  hide?: boolean;
+}
+interface Panel {
+  id?: number;
+  type: string;
+  title?: string;
+  collapsed?: boolean;
+  datasource?: DsRef;
+  gridPos?: { h: number; w: number; x: number; y: number };
+  targets?: Target[];
+  panels?: Panel[];
+}
+interface Variable {
+  type: string;
+  name: string;
+  query?: unknown;
+  datasource?: DsRef;
+  multi?: boolean;
+  includeAll?: boolean;
+  allValue?: string | null;
+}
+interface Dashboard {
+  __inputs?: { name: string; type: string; pluginId: string }[];
+  __requires?: { type: string; id: string }[];
+  schemaVersion?: number;
+  uid?: string;
+  title?: string;
+  panels: Panel[];
+  templating: { list: Variable[] };
+  annotations?: { list: { datasource?: DsRef; query?: string; enable?: boolean }[] };
+}
+
+const dashboard = JSON.parse(readFileSync(new URL('../../config/grafana/lwm2m-backend.json', import.meta.url), 'utf8')) as Dashboard;
+
+/** Rows and the panels in and outside them (a collapsed row holds its panels in `panels`). */
+function walk(panels: Panel[], into: { rows: Panel[]; panels: Panel[] } = { rows: [], panels: [] }) {
+  for (const p of panels) {
+    if (p.type === 'row') into.rows.push(p);
+    else into.panels.push(p);
+    if (p.panels) walk(p.panels, into);
+  }
+  return into;
+}
+const { rows, panels } = walk(dashboard.panels);
+
+function panel(title: string): Panel {
+  const found = panels.filter((p) => p.title === title);
+  assert.equal(found.length, 1, `exactly one panel titled ${JSON.stringify(title)}`);
+  return found[0]!;
+}
+const queryOf = (t: Target): string => {
+  assert.equal(typeof t.query, 'string', `target ${t.refId} has a query`);
+  return t.query!;
+};
+const variableQuery = (v: Variable): string => {
+  const q = typeof v.query === 'string' ? v.query : (v.query as { query?: unknown } | undefined)?.query;
+  assert.equal(typeof q, 'string', `variable ${v.name} has a query`);
+  return q as string;
+};
+
+const TITLES = {
+  numeric: 'Numeric values',
+  integer: 'Integer values',
+  temperature: 'Temperature',
+  currentTemperature: 'Current temperature',
+  latest: 'Latest values',
+  registrations: 'Registration events',
+  latestRegistration: 'Latest registration event per endpoint',
+  ingest: 'Ingest rate (points per interval)',
+} as const;
+
+// ---------------------------------------------------------------------------------------------------
+// Grafana's interpolation for the InfluxQL data source
+
+/** Grafana's regex escaping of a variable value (multi-value / include-All variables, regex context). */
+const regexEscape = (s: string): string => s.replace(/[-/\\^$*+?.()|[\]{}]/g, '\\$&');
+
+type Choice = readonly string[] | 'All';
+interface Selection {
+  ep: Choice;
+  object: Choice;
+}
+
+/**
+ * A variable's text in a query, as Grafana's InfluxDB data source renders it: the custom all value as is
+ * (Grafana does not format it); otherwise the values regex-escaped, several as `(a|b)`.
+ */
+function formatVariable(v: Variable, choice: Choice, options: readonly string[]): string {
+  if (choice === 'All' && v.allValue) return v.allValue;
+  const values = choice === 'All' ? options : choice;
+  assert.ok(values.length > 0, `variable ${v.name} has a value`);
+  if (!v.multi && !v.includeAll) return values[0]!;
+  const escaped = values.map(regexEscape);
+  return escaped.length === 1 ? escaped[0]! : `(${escaped.join('|')})`;
+}
+
+interface Macros {
+  /** What `$timeFilter` becomes: `time > now() - 1h` for a relative range, `time >= Xms and time <= Yms` for an absolute one. */
+  timeFilter: string;
+  /** `$__interval` */
+  interval: string;
+}
+
+/** Replaces `$name`, `${name}`, `${name:format}` and `[[name]]`; an unknown name fails (the query would not run in Grafana). */
+function interpolate(query: string, vars: ReadonlyMap<string, string>, macros: Macros): string {
+  return query.replace(/\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)/g, (_m, a?: string, b?: string, c?: string) => {
+    const name = (a ?? b ?? c)!;
+    if (name === 'timeFilter') return macros.timeFilter;
+    if (name === '__interval') return macros.interval;
+    const value = vars.get(name);
+    if (value === undefined) throw new Error(`query uses $${name}, which is neither a Grafana macro the test knows nor a dashboard variable: ${query}`);
+    return value;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// What is posted: a ledger of every value and registration event, in posting order
+
+type LwType = 'FLOAT' | 'INTEGER' | 'TIME' | 'STRING' | 'BOOLEAN';
+type Field = 'float' | 'int' | 'string' | 'bool';
+type Scalar = number | string | boolean;
+const FIELD: Record<LwType, Field> = { FLOAT: 'float', INTEGER: 'int', TIME: 'int', STRING: 'string', BOOLEAN: 'bool' };
+
+interface Sent {
+  ep: string;
+  obj: number;
+  inst: number;
+  res: number;
+  ri?: number;
+  type: LwType;
+  value: Scalar;
+}
+type EventName = 'registered' | 'deregistered' | 'updated';
+interface SentEvent {
+  ep: string;
+  event: EventName;
+  time: number;
+}
+const EVENTS: EventName[] = ['registered', 'deregistered', 'updated']; // 10240 resources 0, 1, 2
+
+/** The object and resource names the daemon's object model gives the objects used here. */
+const NAMES: Record<number, { object: string; resources: Record<number, string> }> = {
+  3: {
+    object: 'Device',
+    resources: {
+      0: 'Manufacturer',
+      1: 'Model Number',
+      3: 'Firmware Version',
+      6: 'Available Power Sources',
+      7: 'Power Source Voltage',
+      9: 'Battery Level',
+      10: 'Memory Free',
+      13: 'Current Time',
+      17: 'Device Type',
+    },
+  },
+  3303: { object: 'Temperature', resources: { 5700: 'Sensor Value', 5701: 'Sensor Units' } },
+  3304: { object: 'Humidity', resources: { 5700: 'Sensor Value' } },
+  3342: { object: 'On/Off switch', resources: { 5500: 'Digital Input State', 5501: 'Digital Input Counter' } },
+};
+const objectName = (s: Pick<Sent, 'obj'>): string => NAMES[s.obj]?.object ?? '';
+const resourceName = (s: Pick<Sent, 'obj' | 'res'>): string => NAMES[s.obj]?.resources[s.res] ?? '';
+
+const E1 = 'qemu_x86';
+const E2 = 'urn:imei:356938035643809';
+const E3 = 'sensor-3.lab';
+
+/** One resource of a post: a single value, or the instances of a multi-instance resource. */
+type Entry =
+  | { obj: number; inst: number; res: number; type: LwType; value: Scalar }
+  | { obj: number; inst: number; res: number; type: LwType; values: Record<number, Scalar> };
+
+/** How Leshan's JSON carries a value: FLOAT and INTEGER as decimal strings (as in the seed's examples). */
+const wire = (type: LwType, v: Scalar): unknown => (type === 'FLOAT' || type === 'INTEGER' ? String(v) : v);
+const resourceNode = (e: Entry): unknown =>
+  'values' in e
+    ? { kind: 'multiResource', id: e.res, type: e.type, values: Object.fromEntries(Object.entries(e.values).map(([ri, v]) => [ri, wire(e.type, v)])) }
+    : { kind: 'singleResource', id: e.res, type: e.type, value: wire(e.type, e.value) };
+
+const DB = 'lwm2m';
+const SINGLE = '/leshan_api/resource/single';
+const COMPOSITE = '/leshan_api/resource/composite';
+const INTERVAL_MS = 10_000;
+const bucketOf = (t: number): number => Math.floor(t / INTERVAL_MS) * INTERVAL_MS;
+
+const keyOf = (t: { ep?: string; obj?: string | number; inst?: string | number; res?: string | number; ri?: string | number }): string =>
+  [t.ep, t.obj, t.inst, t.res, t.ri ?? ''].join('|');
+
+function assertClose(actual: unknown, expected: number, what: string): void {
+  assert.equal(typeof actual, 'number', `${what}: ${JSON.stringify(actual)} is a number`);
+  assert.ok(Math.abs((actual as number) - expected) <= 1e-9 * Math.max(1, Math.abs(expected)), `${what}: ${actual} != ${expected}`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('Grafana dashboard: structure', () => {
+  it('is an importable dashboard asking for one InfluxDB (InfluxQL) data source, DS_INFLUXDB', () => {
+    assert.equal(typeof dashboard.title, 'string');
+    assert.equal(typeof dashboard.uid, 'string');
+    assert.ok(dashboard.schemaVersion! >= 36 && dashboard.schemaVersion! <= 41, `schemaVersion ${dashboard.schemaVersion}`);
+    assert.deepEqual(
+      dashboard.__inputs?.map((i) => [i.name, i.type, i.pluginId]),
+      [['DS_INFLUXDB', 'datasource', 'influxdb']],
+    );
+    assert.ok(dashboard.__requires?.some((r) => r.type === 'datasource' && r.id === 'influxdb'));
+    const panelTypes = new Set(panels.map((p) => p.type));
+    for (const t of panelTypes) assert.ok(dashboard.__requires?.some((r) => r.type === 'panel' && r.id === t), `__requires lists panel ${t}`);
+    // annotations other than Grafana's built-in one would be queries too
+    for (const a of dashboard.annotations?.list ?? []) assert.equal(a.datasource?.type, 'grafana', 'only the built-in annotation');
+  });
+
+  it('has the panels, in rows, each with raw InfluxQL targets on ${DS_INFLUXDB}', () => {
+    assert.deepEqual(
+      panels.map((p) => p.title),
+      [TITLES.numeric, TITLES.integer, TITLES.temperature, TITLES.currentTemperature, TITLES.latest, TITLES.registrations, TITLES.latestRegistration, TITLES.ingest],
+    );
+    assert.deepEqual(rows.map((r) => r.title), ['Values', 'Registrations', 'Ingest']);
+    for (const r of rows) assert.equal(r.targets, undefined, `row ${r.title} has no queries`);
+    const ids = [...rows, ...panels].map((p) => p.id);
+    assert.equal(new Set(ids).size, ids.length, 'panel ids are unique');
+    for (const p of panels) {
+      assert.ok(p.gridPos && p.gridPos.w > 0 && p.gridPos.h > 0, `${p.title} has a place on the grid`);
+      assert.deepEqual(p.datasource, { type: 'influxdb', uid: '${DS_INFLUXDB}' }, `${p.title} datasource`);
+      assert.ok(Array.isArray(p.targets) && p.targets.length > 0, `${p.title} has at least one target`);
+      const refIds = p.targets.map((t) => t.refId);
+      assert.equal(new Set(refIds).size, refIds.length, `${p.title}: refIds are unique`);
+      for (const t of p.targets) {
+        const what = `${p.title} / ${t.refId}`;
+        assert.ok(typeof t.query === 'string' && t.query.trim().length > 0, `${what} has a query`);
+        assert.equal(t.rawQuery, true, `${what} is a raw InfluxQL query`);
+        assert.notEqual(t.hide, true, `${what} is not hidden`);
+        assert.deepEqual(t.datasource, { type: 'influxdb', uid: '${DS_INFLUXDB}' }, `${what} datasource`);
+        assert.ok(t.resultFormat === 'time_series' || t.resultFormat === 'table', `${what} resultFormat`);
+        assert.match(t.query, /\$timeFilter/, `${what} is limited to the dashboard's time range`);
+      }
+    }
+  });
+
+  it('filters by the variables where it should: $ep everywhere but the ingest rate, $object on the value panels', () => {
+    for (const p of panels) {
+      for (const t of p.targets!) {
+        const q = queryOf(t);
+        if (p.title === TITLES.ingest) assert.doesNotMatch(q, /\$ep|\$object/, `${p.title} counts every endpoint`);
+        else assert.match(q, /"ep" =~ \/\^\$ep\$\//, `${p.title} / ${t.refId} filters by $ep`);
+        if (p.title === TITLES.numeric || p.title === TITLES.integer || p.title === TITLES.latest) {
+          assert.match(q, /"object" =~ \/\^\$object\$\//, `${p.title} / ${t.refId} filters by $object`);
+        }
+      }
+    }
+  });
+
+  it('has the ep and object variables: InfluxDB tag values, multi-value with All', () => {
+    const vars = dashboard.templating.list;
+    assert.deepEqual(vars.map((v) => v.name), ['ep', 'object']);
+    for (const v of vars) {
+      assert.equal(v.type, 'query');
+      assert.deepEqual(v.datasource, { type: 'influxdb', uid: '${DS_INFLUXDB}' });
+      assert.equal(v.multi, true, `${v.name} is multi-value`);
+      assert.equal(v.includeAll, true, `${v.name} offers All`);
+    }
+    assert.equal(variableQuery(vars[0]!), 'SHOW TAG VALUES FROM "lwm2m" WITH KEY = "ep"');
+    assert.equal(variableQuery(vars[1]!), 'SHOW TAG VALUES FROM "lwm2m" WITH KEY = "object" WHERE "ep" =~ /^$ep$/');
+  });
+});
+
+describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the daemon', () => {
+  let influxd: Influxd;
+  let d: RunningController;
+  const sent: Sent[] = [];
+  const events: SentEvent[] = [];
+  let accepted = 0;
+  let startedAt = 0;
+
+  /** Raw points as stored, per series key, in time order. */
+  type RawPoint = { t: number; field: Field; value: Scalar; type: string; object: string; resource: string };
+  const raw = new Map<string, RawPoint[]>();
+  const rawEvents = new Map<string, { t: number; event: string; time: number }[]>();
+
+  const record = (ep: string, entries: Entry[]): number => {
+    let n = 0;
+    for (const e of entries) {
+      if (e.obj === 10240) {
+        assert.ok(!('values' in e));
+        events.push({ ep, event: EVENTS[e.res]!, time: e.value as number });
+      } else if ('values' in e) {
+        for (const [ri, value] of Object.entries(e.values)) sent.push({ ep, obj: e.obj, inst: e.inst, res: e.res, ri: Number(ri), type: e.type, value });
+      } else {
+        sent.push({ ep, obj: e.obj, inst: e.inst, res: e.res, type: e.type, value: e.value });
+      }
+      n += 'values' in e ? Object.keys(e.values).length : 1;
+    }
+    return n;
+  };
+
+  const expectAccepted = async (route: string, body: unknown, n: number): Promise<void> => {
+    const r = await d.post(route, body);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.deepEqual(r.body, { accepted: n });
+    accepted += n;
+  };
+
+  /** A single post, as Leshan sends on a notification of one resource. */
+  const postSingle = async (ep: string, e: Entry): Promise<void> => {
+    const body = { ep, obj_id: e.obj, ...(e.inst === 0 ? {} : { inst_id: e.inst }), val: resourceNode(e) };
+    await expectAccepted(SINGLE, body, record(ep, [e]));
+  };
+
+  /** A composite post keyed by resource paths (`/3303/0/5700`). */
+  const postPaths = async (ep: string, entries: Entry[]): Promise<void> => {
+    const val = Object.fromEntries(entries.map((e) => [`/${e.obj}/${e.inst}/${e.res}`, resourceNode(e)]));
+    await expectAccepted(COMPOSITE, { ep, val }, record(ep, entries));
+  };
+
+  /** A composite post of a whole object (`/3` -> obj node), as a read of the object returns it. */
+  const postObject = async (ep: string, obj: number, entries: Entry[]): Promise<void> => {
+    const instances = [...new Set(entries.map((e) => e.inst))].map((inst) => ({
+      kind: 'instance',
+      id: inst,
+      resources: entries.filter((e) => e.inst === inst).map(resourceNode),
+    }));
+    await expectAccepted(COMPOSITE, { ep, val: { [`/${obj}`]: { kind: 'obj', id: obj, instances } } }, record(ep, entries));
+  };
+
+  const register = (ep: string, event: EventName, time: number): Promise<void> =>
+    postSingle(ep, { obj: 10240, inst: 0, res: EVENTS.indexOf(event), type: 'TIME', value: time });
+
+  const device = (manufacturer: string, model: string, firmware: string, battery: number, type: string): Entry[] => [
+    { obj: 3, inst: 0, res: 0, type: 'STRING', value: manufacturer },
+    { obj: 3, inst: 0, res: 1, type: 'STRING', value: model },
+    { obj: 3, inst: 0, res: 3, type: 'STRING', value: firmware },
+    { obj: 3, inst: 0, res: 6, type: 'INTEGER', values: { 0: 1, 1: 5 } },
+    { obj: 3, inst: 0, res: 7, type: 'INTEGER', values: { 0: 3300, 1: 5000 } },
+    { obj: 3, inst: 0, res: 9, type: 'INTEGER', value: battery },
+    { obj: 3, inst: 0, res: 10, type: 'INTEGER', value: 15 },
+    { obj: 3, inst: 0, res: 13, type: 'TIME', value: 1732550000123 },
+    { obj: 3, inst: 0, res: 17, type: 'STRING', value: type },
+  ];
+  const temperature = (inst: number, value: number): Entry => ({ obj: 3303, inst, res: 5700, type: 'FLOAT', value });
+  const pause = () => new Promise((r) => setTimeout(r, 15));
+
+  const query = async (q: string): Promise<InfluxSeries[]> => {
+    const r = await influxd.query(q, DB);
+    assert.equal(r.error, undefined, `${q}\n=> ${r.error}`);
+    assert.equal(r.results.length, 1, `${q}: one statement`);
+    assert.equal(r.results[0]!.error, undefined, `${q}\n=> ${r.results[0]!.error}`);
+    return r.results[0]!.series ?? [];
+  };
+
+  before(async () => {
+    influxd = await startInfluxd();
+    d = await startController({ influx: { url: influxd.url, database: DB, flushIntervalMs: 20, connectIntervalMs: 100 } });
+    await until(async () => (await fetch(`${d.url}/health`)).status === 200, 10_000, 'InfluxDB connected');
+    startedAt = Date.now();
+
+    // registrations, then what the devices send after registering
+    await register(E1, 'registered', 1732550000000);
+    await register(E2, 'registered', 1732550001000);
+    await register(E3, 'registered', 1732550002000);
+    await postObject(E1, 3, device('Zephyr', 'qemu_x86', '2.0.0', 80, 'Demo'));
+    await postObject(E2, 3, device('Quectel', 'BG95-M3', '1.4.2', 63, 'Tracker'));
+    await postPaths(E3, device('Nordic Semiconductor ASA', 'nRF9160-DK', 'v2.5.0', 97, 'Sensor hub'));
+    await postSingle(E1, { obj: 3303, inst: 0, res: 5701, type: 'STRING', value: 'Cel' });
+    // temperatures over several posts: single notifications and composites of two sensors
+    for (const t of [21.5, 21.75, 22.125]) {
+      await postSingle(E1, temperature(0, t));
+      await pause();
+    }
+    for (const t of [19, 18.5]) {
+      await postSingle(E2, temperature(0, t));
+      await pause();
+    }
+    await postPaths(E3, [temperature(0, 4.5), temperature(1, -12.25)]);
+    await pause();
+    await postPaths(E3, [temperature(0, 5), temperature(1, -11.5)]);
+    await postSingle(E1, { obj: 3304, inst: 0, res: 5700, type: 'FLOAT', value: 41.5 });
+    await postSingle(E1, { obj: 3304, inst: 0, res: 5700, type: 'FLOAT', value: 43.25 });
+    // updates: battery drops, new firmware, a switch toggles, a vendor object without a model
+    await postSingle(E1, { obj: 3, inst: 0, res: 9, type: 'INTEGER', value: 75 });
+    await postSingle(E1, { obj: 3, inst: 0, res: 3, type: 'STRING', value: '2.1.0' });
+    await postPaths(E3, [
+      { obj: 3342, inst: 0, res: 5500, type: 'BOOLEAN', value: true },
+      { obj: 3342, inst: 0, res: 5501, type: 'INTEGER', value: 1 },
+    ]);
+    await postPaths(E3, [
+      { obj: 3342, inst: 0, res: 5500, type: 'BOOLEAN', value: false },
+      { obj: 3342, inst: 0, res: 5501, type: 'INTEGER', value: 2 },
+    ]);
+    await postSingle(E2, { obj: 40000, inst: 0, res: 1, type: 'FLOAT', value: 3.5 });
+    // registration updates, one in the same composite as a value, and a deregistration
+    await register(E1, 'updated', 1732550060000);
+    await postPaths(E2, [
+      { obj: 10240, inst: 0, res: 2, type: 'TIME', value: 1732550061000 },
+      temperature(0, 18.75),
+    ]);
+    await register(E1, 'updated', 1732550120000);
+    await register(E3, 'deregistered', 1732550180000);
+
+    const count = async (m: string): Promise<number> => {
+      const s = await query(`SELECT count(*) FROM "${m}"`);
+      return s.length === 0 ? 0 : s[0]!.values[0]!.slice(1).reduce<number>((a, b) => a + (typeof b === 'number' ? b : 0), 0);
+    };
+    await until(async () => (await count('lwm2m')) === sent.length && (await count('registration')) === events.length, 10_000, 'all points in InfluxDB');
+
+    for (const s of await query(`SELECT * FROM "lwm2m" WHERE time > now() - 1h GROUP BY "ep", "obj", "inst", "res", "ri"`)) {
+      const col = (row: unknown[], name: string) => row[s.columns.indexOf(name)];
+      raw.set(
+        keyOf(s.tags ?? {}),
+        s.values.map((row) => {
+          const field = (['float', 'int', 'string', 'bool'] as const).find((f) => col(row, f) !== null)!;
+          return { t: row[0] as number, field, value: col(row, field) as Scalar, type: col(row, 'type') as string, object: (col(row, 'object') ?? '') as string, resource: (col(row, 'resource') ?? '') as string };
+        }),
+      );
+    }
+    for (const s of await query(`SELECT "registration_time", "event" FROM "registration" WHERE time > now() - 1h GROUP BY "ep"`)) {
+      rawEvents.set(s.tags!.ep!, s.values.map((row) => ({ t: row[0] as number, time: row[1] as number, event: row[2] as string })));
+    }
+  });
+  after(async () => {
+    await d?.stop();
+    await influxd?.destroy();
+  });
+
+  it('the daemon stored every posted value in its own series, typed and named, and every registration event', () => {
+    const expected = new Map<string, Sent[]>();
+    for (const s of sent) expected.set(keyOf(s), [...(expected.get(keyOf(s)) ?? []), s]);
+    assert.deepEqual([...raw.keys()].sort(), [...expected.keys()].sort());
+    for (const [key, list] of expected) {
+      const stored = raw.get(key)!;
+      assert.deepEqual(
+        stored.map((p) => [p.field, p.value, p.type, p.object, p.resource]),
+        list.map((s) => [FIELD[s.type], s.value, s.type, objectName(s), resourceName(s)]),
+        key,
+      );
+    }
+    for (const ep of [E1, E2, E3]) {
+      assert.deepEqual(
+        rawEvents.get(ep)?.map((e) => [e.event, e.time]),
+        events.filter((e) => e.ep === ep).map((e) => [e.event, e.time]),
+        ep,
+      );
+    }
+    assert.equal(accepted, sent.length + events.length);
+  });
+
+  // -------------------------------------------------------------------------------------------------
+  // Three selections of the variables. For each, every query is interpolated and run, and each panel's
+  // answer is compared with what its filters should let through.
+
+  interface Scenario {
+    name: string;
+    selection: (objectOptions: string[]) => Selection;
+    macros: () => Macros;
+    /** whether every query is expected to find data under this selection */
+    everyQueryHasData: boolean;
+  }
+  const scenarios: Scenario[] = [
+    {
+      name: 'All endpoints and objects, relative range (last hour)',
+      selection: () => ({ ep: 'All', object: 'All' }),
+      macros: () => ({ timeFilter: 'time > now() - 1h', interval: '10s' }),
+      everyQueryHasData: true,
+    },
+    {
+      name: 'two endpoints and every object the variable offers for them (regex-escaped), absolute range',
+      selection: (objects) => ({ ep: [E1, E3], object: objects }),
+      macros: () => ({ timeFilter: `time >= ${startedAt - 300_000}ms and time <= ${Date.now() + 300_000}ms`, interval: '10s' }),
+      everyQueryHasData: true,
+    },
+    {
+      name: 'one endpoint and one object whose name has a "/" (On/Off switch)',
+      selection: () => ({ ep: [E3], object: ['On/Off switch'] }),
+      macros: () => ({ timeFilter: 'time > now() - 1h', interval: '10s' }),
+      everyQueryHasData: false,
+    },
+  ];
+
+  for (const sc of scenarios) {
+    describe(sc.name, () => {
+      let selection: Selection;
+      let macros: Macros;
+      const vars = new Map<string, string>();
+      const options = new Map<string, string[]>();
+      /** Every query's answer, by panel title and refId (and `$name` for variables). */
+      const answers = new Map<string, InfluxSeries[]>();
+      const answer = (title: string, refId = 'A'): InfluxSeries[] => {
+        const a = answers.get(`${title}/${refId}`);
+        assert.ok(a, `${title}/${refId} was run`);
+        return a;
+      };
+
+      const epSelected = (ep: string) => selection.ep === 'All' || selection.ep.includes(ep);
+      const objectNameSelected = (name: string) => selection.object === 'All' || selection.object.includes(name);
+      const objectSelected = (s: Sent) => objectNameSelected(objectName(s));
+      const tagValues = (series: InfluxSeries[]) => series.flatMap((s) => s.values.map((v) => v[1] as string));
+
+      /** Queries that could not be interpolated or that InfluxDB refused, reported by the first test. */
+      const failures: string[] = [];
+      const run = async (name: string, text: () => string): Promise<InfluxSeries[]> => {
+        try {
+          const series = await query(text());
+          answers.set(name, series);
+          return series;
+        } catch (err) {
+          failures.push(`${name}: ${(err as Error).message}`);
+          return [];
+        }
+      };
+
+      before(async () => {
+        macros = sc.macros();
+        // variables in order, each query seeing the ones before it, as Grafana refreshes them
+        for (const v of dashboard.templating.list) {
+          const series = await run(`$${v.name}`, () => interpolate(variableQuery(v), vars, macros));
+          options.set(v.name, tagValues(series));
+          const choice = v.name === 'ep' ? sc.selection([]).ep : sc.selection(options.get('object') ?? []).object;
+          try {
+            vars.set(v.name, formatVariable(v, choice, options.get(v.name)!));
+          } catch (err) {
+            failures.push(`$${v.name} has no value: ${(err as Error).message}`);
+          }
+        }
+        selection = sc.selection(options.get('object')!);
+        for (const p of panels) {
+          for (const t of p.targets ?? []) await run(`${p.title}/${t.refId}`, () => interpolate(queryOf(t), vars, macros));
+        }
+      });
+
+      it('every query runs without error' + (sc.everyQueryHasData ? ' and finds data' : ''), () => {
+        assert.deepEqual(failures, [], 'every query runs');
+        const all = [...dashboard.templating.list.map((v) => `$${v.name}`), ...panels.flatMap((p) => (p.targets ?? []).map((t) => `${p.title}/${t.refId}`))];
+        assert.deepEqual([...answers.keys()], all, 'every query was run');
+        if (sc.everyQueryHasData) {
+          for (const [name, series] of answers) assert.ok(series.length > 0 && series.every((s) => s.values.length > 0), `${name} found data`);
+        }
+        // nothing from an endpoint outside the selection
+        for (const [name, series] of answers) {
+          for (const s of series) if (s.tags?.ep !== undefined) assert.ok(epSelected(s.tags.ep), `${name}: ${s.tags.ep} is not selected`);
+        }
+      });
+
+      it('the variables offer the endpoints, and the objects of the chosen endpoints', () => {
+        assert.deepEqual(options.get('ep'), [E1, E2, E3].sort());
+        const objects = [...new Set(sent.filter((s) => epSelected(s.ep)).map(objectName).filter((n) => n !== ''))].sort();
+        assert.deepEqual(options.get('object'), objects);
+        assert.ok(objects.includes('On/Off switch') === epSelected(E3));
+      });
+
+      /** Checks a per-interval mean panel: one series per `group` key, each bucket the mean of the stored points in it. */
+      const checkMeans = (series: InfluxSeries[], wanted: (s: Sent) => boolean, group: (t: Record<string, string | undefined>) => string) => {
+        const expected = new Map<string, Map<number, number[]>>();
+        for (const [key, points] of raw) {
+          const [ep, obj, inst, res, ri] = key.split('|');
+          const first = sent.find((s) => keyOf(s) === key)!;
+          if (!wanted(first)) continue;
+          const g = group({ ep, obj, inst, res, ri });
+          const buckets = expected.get(g) ?? new Map<number, number[]>();
+          for (const p of points) buckets.set(bucketOf(p.t), [...(buckets.get(bucketOf(p.t)) ?? []), p.value as number]);
+          expected.set(g, buckets);
+        }
+        const got = new Map(series.map((s) => [group(s.tags ?? {}), s]));
+        assert.deepEqual([...got.keys()].sort(), [...expected.keys()].sort(), 'one series per endpoint and resource');
+        for (const [g, buckets] of expected) {
+          const s = got.get(g)!;
+          const rows = [...buckets].sort(([a], [b]) => a - b);
+          assert.deepEqual(s.values.map((v) => v[0]), rows.map(([t]) => t), `${g}: intervals`);
+          rows.forEach(([t, values], i) => assertClose(s.values[i]![1], values.reduce((a, b) => a + b, 0) / values.length, `${g} at ${t}`));
+        }
+      };
+      const byResource = (t: Record<string, string | undefined>) => keyOf(t);
+      const namesMatch = (series: InfluxSeries[]) => {
+        for (const s of series) {
+          const tags = s.tags ?? {};
+          const probe = { obj: Number(tags.obj), res: Number(tags.res) };
+          assert.equal(tags.object, objectName(probe), `object name of ${keyOf(tags)}`);
+          assert.equal(tags.resource, resourceName(probe), `resource name of ${keyOf(tags)}`);
+        }
+      };
+
+      it('Numeric values: per-interval means of the posted floats, per endpoint and resource', () => {
+        const series = answer(TITLES.numeric);
+        checkMeans(series, (s) => FIELD[s.type] === 'float' && epSelected(s.ep) && objectSelected(s), byResource);
+        namesMatch(series);
+        if (selection.object === 'All') assert.ok(series.some((s) => s.tags?.obj === '40000'), 'objects without a model show under All');
+      });
+
+      it('Integer values: per-interval means per resource instance, without TIME values', () => {
+        const series = answer(TITLES.integer);
+        checkMeans(series, (s) => FIELD[s.type] === 'int' && s.type !== 'TIME' && epSelected(s.ep) && objectSelected(s), byResource);
+        namesMatch(series);
+        assert.ok(!series.some((s) => s.tags?.obj === '3' && s.tags.res === '13'), 'Current Time (TIME) is not plotted');
+        if (epSelected(E1) && objectNameSelected('Device')) {
+          const ri = series.filter((s) => s.tags?.ep === E1 && s.tags.obj === '3' && s.tags.res === '7');
+          assert.deepEqual(ri.map((s) => [s.tags!.ri, s.values.at(-1)![1]]), [['0', 3300], ['1', 5000]], 'multi-instance resource: one series per instance');
+        }
+      });
+
+      it('Temperature: per-interval means of 3303 Sensor Value per endpoint and instance; Current temperature: the last one posted', () => {
+        const temps = (s: Sent) => s.obj === 3303 && s.res === 5700 && epSelected(s.ep);
+        checkMeans(answer(TITLES.temperature), temps, (t) => `${t.ep}#${t.inst}`);
+        const last = new Map<string, number>();
+        for (const s of sent.filter(temps)) last.set(`${s.ep}#${s.inst}`, s.value as number);
+        const current = answer(TITLES.currentTemperature);
+        assert.deepEqual(
+          new Map(current.map((s) => [`${s.tags!.ep}#${s.tags!.inst}`, s.values.at(-1)![1]])),
+          last,
+        );
+        if (epSelected(E1)) assert.equal(last.get(`${E1}#0`), 22.125);
+        if (epSelected(E2)) assert.equal(last.get(`${E2}#0`), 18.75);
+        if (epSelected(E3)) assert.equal(last.get(`${E3}#1`), -11.5);
+      });
+
+      it('Latest values: the last value of every resource with the time it was received, one target per field', () => {
+        const targets = panel(TITLES.latest).targets!;
+        const fields = targets.map((t) => queryOf(t).match(/last\("(\w+)"\)/)?.[1]);
+        assert.deepEqual([...fields].sort(), ['bool', 'float', 'int', 'string'], 'one target per value field');
+        targets.forEach((t, i) => {
+          const field = fields[i] as Field;
+          const expected = new Map<string, Sent>();
+          for (const s of sent) if (FIELD[s.type] === field && epSelected(s.ep) && objectSelected(s)) expected.set(keyOf(s), s);
+          const series = answer(TITLES.latest, t.refId);
+          const got = new Map(series.map((s) => [keyOf(s.tags ?? {}), s]));
+          assert.deepEqual([...got.keys()].sort(), [...expected.keys()].sort(), `${field}: one row per resource`);
+          for (const [key, s] of expected) {
+            const row = got.get(key)!;
+            assert.equal(row.values.length, 1, key);
+            const [time, value] = row.values[0]!;
+            assert.deepEqual(value, s.value, `${key}: last ${field}`);
+            assert.equal(time, raw.get(key)!.at(-1)!.t, `${key}: time of the last value (not the start of the range)`);
+            assert.ok((time as number) >= startedAt - 1000);
+            assert.deepEqual(
+              [row.tags!.object, row.tags!.resource, row.tags!.type],
+              [objectName(s), resourceName(s), s.type],
+              `${key}: names and type`,
+            );
+          }
+          const value = (ep: string, path: string) => got.get(`${ep}|${path}`)?.values[0]![1];
+          if (field === 'string' && epSelected(E1) && objectNameSelected('Device')) {
+            assert.equal(value(E1, '3|0|0|'), 'Zephyr', 'Manufacturer');
+            assert.equal(value(E1, '3|0|3|'), '2.1.0', 'the newer Firmware Version');
+          }
+          if (field === 'string' && epSelected(E3) && objectNameSelected('Device')) assert.equal(value(E3, '3|0|0|'), 'Nordic Semiconductor ASA');
+          if (field === 'int' && epSelected(E1) && objectNameSelected('Device')) {
+            assert.equal(value(E1, '3|0|9|'), 75, 'the newer Battery Level');
+            assert.equal(value(E1, '3|0|13|'), 1732550000123, 'Current Time (TIME) as ms');
+          }
+          if (field === 'bool' && epSelected(E3) && objectNameSelected('On/Off switch')) assert.equal(value(E3, '3342|0|5500|'), false, 'the switch is off now');
+        });
+      });
+
+      it('Registration events: counts per event and interval as posted; latest event per endpoint', () => {
+        const selected = events.filter((e) => epSelected(e.ep));
+        const expected = new Map<string, Map<number, number>>();
+        for (const [ep, list] of rawEvents) {
+          if (!epSelected(ep)) continue;
+          for (const e of list) {
+            const m = expected.get(e.event) ?? new Map<number, number>();
+            m.set(bucketOf(e.t), (m.get(bucketOf(e.t)) ?? 0) + 1);
+            expected.set(e.event, m);
+          }
+        }
+        const counts = answer(TITLES.registrations);
+        assert.deepEqual(new Map(counts.map((s) => [s.tags!.event!, new Map(s.values.filter((v) => v[1] !== 0).map((v) => [v[0] as number, v[1] as number]))])), expected);
+        const totals = Object.fromEntries(counts.map((s) => [s.tags!.event, s.values.reduce((a, v) => a + (v[1] as number), 0)]));
+        const posted: Record<string, number> = {};
+        for (const e of selected) posted[e.event] = (posted[e.event] ?? 0) + 1;
+        assert.deepEqual(totals, posted, 'counts per event = posted per event');
+        if (selection.ep === 'All') assert.deepEqual(posted, { registered: 3, updated: 3, deregistered: 1 });
+
+        const latest = answer(TITLES.latestRegistration);
+        const lastPosted = new Map<string, SentEvent>();
+        for (const e of selected) lastPosted.set(e.ep, e);
+        assert.deepEqual(
+          new Map(latest.map((s) => {
+            const row = s.values[0]!;
+            return [s.tags!.ep!, [row[s.columns.indexOf('event')], row[s.columns.indexOf('registration_time')]]];
+          })),
+          new Map([...lastPosted].map(([ep, e]) => [ep, [e.event, e.time]])),
+        );
+        if (epSelected(E3)) assert.equal(lastPosted.get(E3)?.event, 'deregistered');
+        if (epSelected(E2)) assert.equal(lastPosted.get(E2)?.event, 'updated');
+      });
+
+      it('Ingest rate: points per interval add up to every value the daemon accepted', () => {
+        const perBucket = (series: InfluxSeries[]) => {
+          const m = new Map<number, number>();
+          for (const s of series) {
+            for (const row of s.values) {
+              const n = row.slice(1).reduce<number>((a, b) => a + (b as number), 0);
+              if (n !== 0) m.set(row[0] as number, (m.get(row[0] as number) ?? 0) + n);
+            }
+          }
+          return m;
+        };
+        const expectedData = new Map<number, number>();
+        for (const points of raw.values()) for (const p of points) expectedData.set(bucketOf(p.t), (expectedData.get(bucketOf(p.t)) ?? 0) + 1);
+        const expectedEvents = new Map<number, number>();
+        for (const list of rawEvents.values()) for (const e of list) expectedEvents.set(bucketOf(e.t), (expectedEvents.get(bucketOf(e.t)) ?? 0) + 1);
+        const targets = panel(TITLES.ingest).targets!;
+        const data = targets.filter((t) => /FROM "lwm2m"/.test(queryOf(t)));
+        const reg = targets.filter((t) => /FROM "registration"/.test(queryOf(t)));
+        assert.equal(data.length, 1);
+        assert.equal(reg.length, 1);
+        const dataCounts = perBucket(answer(TITLES.ingest, data[0]!.refId));
+        const regCounts = perBucket(answer(TITLES.ingest, reg[0]!.refId));
+        assert.deepEqual(dataCounts, expectedData);
+        assert.deepEqual(regCounts, expectedEvents);
+        const total = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+        assert.equal(total(dataCounts) + total(regCounts), accepted, 'every accepted value is counted once');
+        assert.equal(total(dataCounts), sent.length);
+      });
+    });
+  }
+});
