@@ -1,0 +1,151 @@
+/**
+ * One endpoint's presence and delivery state: `offline`, `online` (awake, nothing being sent) or `sending`
+ * (one operation on its way through Leshan). Pure: the machine names its effects - the `hasQueued` guard
+ * and the `deliverNext` actor - and the registry supplies them at wiring time (fakes in tests).
+ *
+ * Time comes in with the events (`at`, ms), never from a clock read here, so that tests can drive it with
+ * a SimulatedClock. The awake window is an absolute deadline in context (`awakeUntil`): a registration
+ * update extends it even while sending, and the `after` delay is recomputed from it on every entry.
+ */
+import { assign, fromPromise, setup } from 'xstate';
+
+export type RegistrationEventType = 'registered' | 'updated' | 'deregistered';
+
+export type EndpointEvent =
+  | { type: 'endpoint.registered'; at: number }
+  | { type: 'endpoint.updated'; at: number }
+  | { type: 'endpoint.deregistered'; at: number }
+  /** Values arrived from the device: it is awake (as Leshan's own presence logic has it). */
+  | { type: 'endpoint.data'; at: number }
+  /** An operation was queued for the endpoint. */
+  | { type: 'endpoint.work'; at: number };
+
+/** What one delivery step came to. */
+export type DeliveryResult =
+  /** an operation was settled (whatever its outcome): look for the next one */
+  | 'delivered'
+  /** nothing was queued */
+  | 'idle'
+  /** the device did not take it (timeout, sleeping, not registered): wait for its next wake */
+  | 'asleep'
+  /** Leshan did not answer at all: try again after a pause, while the window lasts */
+  | 'unreachable';
+
+export interface DeliveryOutput {
+  result: DeliveryResult;
+  at: number;
+}
+
+/** What an offline endpoint is remembered by when its actor is not running (see EndpointRegistry). */
+export interface DormantEndpoint {
+  registered: boolean;
+  lastEvent?: { type: RegistrationEventType; at: number };
+}
+
+export interface EndpointInput extends Partial<DormantEndpoint> {
+  ep: string;
+  awakeMs: number;
+  /** Pause before retrying when Leshan was unreachable. */
+  retryMs: number;
+}
+
+export interface EndpointContext extends Omit<EndpointInput, keyof DormantEndpoint>, DormantEndpoint {
+  /** Until when the device is taken to be awake (ms). */
+  awakeUntil: number;
+  /** The time of the latest event (ms): the reference for the delays. */
+  now: number;
+}
+
+export const endpointMachine = setup({
+  types: {
+    context: {} as EndpointContext,
+    events: {} as EndpointEvent,
+    input: {} as EndpointInput,
+  },
+  actions: {
+    /** Awake from the event's time for awakeMs (never shortening a later deadline). */
+    wake: assign(({ context, event }) => ({ now: event.at, awakeUntil: Math.max(context.awakeUntil, event.at + context.awakeMs) })),
+    /** The window closes now. */
+    sleep: assign(({ event }) => ({ now: event.at, awakeUntil: event.at })),
+    recordRegistration: assign(({ event }) => {
+      const type: RegistrationEventType =
+        event.type === 'endpoint.registered' ? 'registered' : event.type === 'endpoint.updated' ? 'updated' : 'deregistered';
+      return { lastEvent: { type, at: event.at }, registered: type !== 'deregistered' };
+    }),
+  },
+  guards: {
+    /** Whether the endpoint has an operation waiting (supplied at wiring time). */
+    hasQueued: () => false,
+  },
+  actors: {
+    /** Sends the endpoint's oldest queued operation (supplied at wiring time). */
+    deliverNext: fromPromise<DeliveryOutput, { ep: string }>(async () => ({ result: 'idle', at: 0 })),
+  },
+  delays: {
+    awakeLeft: ({ context }) => Math.max(0, context.awakeUntil - context.now),
+    retry: ({ context }) => context.retryMs,
+  },
+}).createMachine({
+  id: 'endpoint',
+  context: ({ input }) => ({ registered: false, ...input, awakeUntil: 0, now: 0 }),
+  initial: 'offline',
+  states: {
+    offline: {
+      on: {
+        'endpoint.registered': { target: 'online', actions: ['recordRegistration', 'wake'] },
+        'endpoint.updated': { target: 'online', actions: ['recordRegistration', 'wake'] },
+        'endpoint.data': { target: 'online', actions: 'wake' },
+        'endpoint.deregistered': { actions: 'recordRegistration' },
+      },
+    },
+    online: {
+      initial: 'idle',
+      after: { awakeLeft: 'offline' },
+      on: {
+        // re-entering restarts the awake timer from the new deadline
+        'endpoint.registered': { target: 'online', reenter: true, actions: ['recordRegistration', 'wake'] },
+        'endpoint.updated': { target: 'online', reenter: true, actions: ['recordRegistration', 'wake'] },
+        'endpoint.data': { target: 'online', reenter: true, actions: 'wake' },
+        'endpoint.deregistered': { target: 'offline', actions: ['recordRegistration', 'sleep'] },
+      },
+      states: {
+        idle: {
+          always: { guard: 'hasQueued', target: '#endpoint.sending' },
+          on: { 'endpoint.work': { guard: 'hasQueued', target: '#endpoint.sending' } },
+        },
+        backoff: {
+          after: { retry: 'idle' },
+        },
+      },
+    },
+    sending: {
+      invoke: {
+        src: 'deliverNext',
+        input: ({ context }) => ({ ep: context.ep }),
+        onDone: [
+          { guard: ({ event }) => event.output.result === 'asleep', target: 'offline', actions: assign(({ event }) => ({ now: event.output.at, awakeUntil: event.output.at })) },
+          {
+            guard: ({ context, event }) => event.output.result === 'unreachable' && event.output.at < context.awakeUntil,
+            target: 'online.backoff',
+            actions: assign(({ event }) => ({ now: event.output.at })),
+          },
+          { guard: ({ context, event }) => event.output.at < context.awakeUntil, target: 'online', actions: assign(({ event }) => ({ now: event.output.at })) },
+          { target: 'offline', actions: assign(({ event }) => ({ now: event.output.at })) },
+        ],
+        // a failing delivery step must not wedge the endpoint: pause, then look again
+        onError: { target: 'online.backoff' },
+      },
+      on: {
+        // one operation at a time: the request in flight finishes first, the window moves meanwhile
+        'endpoint.registered': { actions: ['recordRegistration', 'wake'] },
+        'endpoint.updated': { actions: ['recordRegistration', 'wake'] },
+        'endpoint.data': { actions: 'wake' },
+        'endpoint.deregistered': { actions: ['recordRegistration', 'sleep'] },
+      },
+    },
+  },
+});
+
+export type EndpointMachine = typeof endpointMachine;
+/** The state names shown to operators. */
+export type EndpointState = 'offline' | 'online' | 'sending';

@@ -1,0 +1,182 @@
+import { createActor, fromPromise, type Actor } from 'xstate';
+import type { Logger } from '../log/logger.js';
+import {
+  endpointMachine,
+  type DeliveryOutput,
+  type DormantEndpoint,
+  type EndpointContext,
+  type EndpointEvent,
+  type EndpointState,
+  type RegistrationEventType,
+} from './endpointMachine.js';
+
+export interface RegistryOptions {
+  awakeMs: number;
+  retryMs: number;
+  /** Whether the endpoint has a queued operation. */
+  hasQueued(ep: string): boolean;
+  /** Sends the endpoint's oldest queued operation and says how it went. */
+  deliverNext(ep: string): Promise<DeliveryOutput>;
+  log: Logger;
+  /** The clock for the machines' timers and for event times (xstate's SimulatedClock in tests). */
+  clock?: Clock;
+}
+
+export interface EndpointView {
+  ep: string;
+  state: EndpointState;
+  registered: boolean;
+  /** Until when the endpoint is taken to be awake (ISO), while online or sending. */
+  awakeUntil?: string;
+  lastEvent?: { type: RegistrationEventType; at: string };
+}
+
+type EndpointActor = Actor<typeof endpointMachine>;
+
+/** A timer source with the time: xstate's Clock (not exported by xstate) plus `now()`; SimulatedClock fits. */
+export interface Clock {
+  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
+  clearTimeout(id: unknown): void;
+  now(): number;
+}
+
+const systemClock: Clock = {
+  setTimeout: (fn: (...args: unknown[]) => void, ms: number) => setTimeout(fn, ms),
+  clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout),
+  now: () => Date.now(),
+};
+
+/**
+ * One root XState actor per endpoint, in a Map (not spawned children of one parent: spawning is
+ * quadratic in the number of children), created on first sight. An endpoint that is offline with
+ * nothing running has no timer and no work: its actor is stopped and the endpoint kept as its few
+ * remembered fields (`DormantEndpoint`), from which a fresh actor starts on its next event. A running
+ * xstate actor costs about 5 KiB of heap, a dormant endpoint a few hundred bytes, and most endpoints
+ * of a queue-mode fleet sleep most of the time. Each actor has an error observer: a failing actor is
+ * logged and dropped (the endpoint starts afresh on its next event), never taking the daemon down.
+ */
+export class EndpointRegistry {
+  private readonly actors = new Map<string, EndpointActor>();
+  private readonly dormant = new Map<string, DormantEndpoint>();
+  private readonly machine;
+  private readonly clock: Clock;
+  private stopped = false;
+
+  constructor(private readonly options: RegistryOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.machine = endpointMachine.provide({
+      guards: { hasQueued: ({ context }) => options.hasQueued(context.ep) },
+      actors: { deliverNext: fromPromise<DeliveryOutput, { ep: string }>(({ input }) => options.deliverNext(input.ep)) },
+    });
+  }
+
+  /** The current time of the registry's clock (ms). */
+  now(): number {
+    return this.clock.now();
+  }
+
+  registrationEvent(ep: string, type: RegistrationEventType): void {
+    this.send(ep, { type: `endpoint.${type}`, at: this.now() });
+  }
+
+  dataReceived(ep: string): void {
+    this.send(ep, { type: 'endpoint.data', at: this.now() });
+  }
+
+  /** An operation was queued: an awake endpoint sends it at once. */
+  workQueued(ep: string): void {
+    this.send(ep, { type: 'endpoint.work', at: this.now() });
+  }
+
+  has(ep: string): boolean {
+    return this.actors.has(ep) || this.dormant.has(ep);
+  }
+
+  view(ep: string): EndpointView | undefined {
+    const actor = this.actors.get(ep);
+    if (actor) {
+      const snapshot = actor.getSnapshot();
+      return toView(ep, stateOf(snapshot.value), snapshot.context);
+    }
+    const dormant = this.dormant.get(ep);
+    return dormant ? toView(ep, 'offline', dormant) : undefined;
+  }
+
+  /** Every known endpoint, by name. */
+  list(): EndpointView[] {
+    return [...this.actors.keys(), ...this.dormant.keys()].sort().map((ep) => this.view(ep)!);
+  }
+
+  countsByState(): Record<EndpointState, number> {
+    const counts: Record<EndpointState, number> = { offline: this.dormant.size, online: 0, sending: 0 };
+    for (const actor of this.actors.values()) counts[stateOf(actor.getSnapshot().value)]++;
+    return counts;
+  }
+
+  get size(): number {
+    return this.actors.size + this.dormant.size;
+  }
+
+  /** Running actors (endpoints online, sending, or just gone offline). */
+  get running(): number {
+    return this.actors.size;
+  }
+
+  /** Stops every actor (a delivery in flight finishes on its own; its result is no longer acted on). */
+  stop(): void {
+    this.stopped = true;
+    for (const actor of this.actors.values()) actor.stop();
+    this.actors.clear();
+  }
+
+  private send(ep: string, event: EndpointEvent): void {
+    if (this.stopped) return;
+    let actor = this.actors.get(ep);
+    if (!actor) {
+      actor = this.createActor(ep, this.dormant.get(ep));
+      this.dormant.delete(ep);
+      this.actors.set(ep, actor);
+    }
+    actor.send(event);
+  }
+
+  private createActor(ep: string, remembered: DormantEndpoint | undefined): EndpointActor {
+    const actor = createActor(this.machine, {
+      input: { ep, awakeMs: this.options.awakeMs, retryMs: this.options.retryMs, ...remembered },
+      clock: this.clock,
+    });
+    let hibernating = false;
+    actor.subscribe({
+      next: (snapshot) => {
+        if (snapshot.value !== 'offline' || hibernating) return;
+        hibernating = true;
+        // after the current transition has finished, and only if nothing woke it meanwhile
+        queueMicrotask(() => {
+          hibernating = false;
+          if (this.stopped || this.actors.get(ep) !== actor || actor.getSnapshot().value !== 'offline') return;
+          const { registered, lastEvent } = actor.getSnapshot().context;
+          this.dormant.set(ep, lastEvent ? { registered, lastEvent } : { registered });
+          this.actors.delete(ep);
+          actor.stop();
+        });
+      },
+      error: (err) => {
+        this.options.log.error({ ep, err }, 'endpoint actor failed; it starts afresh on its next event');
+        if (this.actors.get(ep) === actor) this.actors.delete(ep);
+      },
+    });
+    return actor.start();
+  }
+}
+
+function stateOf(value: unknown): EndpointState {
+  if (value === 'offline' || value === 'sending') return value;
+  return 'online'; // { online: 'idle' | 'backoff' }
+}
+
+function toView(ep: string, state: EndpointState, context: DormantEndpoint & { awakeUntil?: number }): EndpointView {
+  const view: EndpointView = { ep, state, registered: context.registered };
+  if (state !== 'offline' && context.awakeUntil !== undefined) view.awakeUntil = new Date(context.awakeUntil).toISOString();
+  if (context.lastEvent) view.lastEvent = { type: context.lastEvent.type, at: new Date(context.lastEvent.at).toISOString() };
+  return view;
+}

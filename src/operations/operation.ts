@@ -1,0 +1,77 @@
+/**
+ * Endpoint operations: what an operator queues for a (sleeping) device. Pure types, no I/O.
+ */
+import type { LwM2mPath } from '../lwm2m/path.js';
+import type { ResourceType, TypedValue } from '../lwm2m/value.js';
+
+/** What the daemon asks Leshan to do on the device. */
+export type OperationKind =
+  | 'write' //          PUT    /api/clients/{ep}/o/i/r[/ri]   node JSON
+  | 'execute' //        POST   /api/clients/{ep}/o/i/r        raw argument string
+  | 'read' //           GET    /api/clients/{ep}/o[/i[/r[/ri]]]
+  | 'observe' //        POST   /api/clients/{ep}/o[/i[/r]]/observe
+  | 'cancel-observe' // DELETE /api/clients/{ep}/o[/i[/r]]/observe?active
+  | 'delete'; //        DELETE /api/clients/{ep}/o/i
+
+export const OPERATION_KINDS: readonly OperationKind[] = ['write', 'execute', 'read', 'observe', 'cancel-observe', 'delete'];
+
+export type OperationStatus = 'QUEUED' | 'SENDING' | 'CONFIRMED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
+export const OPERATION_STATUSES: readonly OperationStatus[] = ['QUEUED', 'SENDING', 'CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED'];
+
+/** Statuses an operation never leaves. */
+export const FINAL_STATUSES: ReadonlySet<OperationStatus> = new Set(['CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED']);
+
+/** What Leshan (or the device) answered to the last attempt, kept on the operation. */
+export interface OperationResult {
+  /** Leshan's LwM2M status, e.g. "CHANGED(204)" or "NOT_FOUND(404)". */
+  status?: string;
+  /** The LwM2M response code, e.g. 204 or 404. */
+  code?: number;
+  /** read/observe: the content node Leshan returned. */
+  content?: unknown;
+  /** The device's diagnostic payload, when it sent one. */
+  errormessage?: string;
+}
+
+/** One operation as stored and as shown to operators (JSON). Times are ISO-8601 strings. */
+export interface Operation {
+  /** Increasing integer, as a decimal string (sorts by creation when compared as numbers). */
+  id: string;
+  ep: string;
+  kind: OperationKind;
+  /** LwM2M path, e.g. "/5/0/1". */
+  path: string;
+  /** write: the value as the operator gave it (JSON), validated against `type`. */
+  value?: unknown;
+  /** write: the LwM2M type of the value. */
+  type?: ResourceType;
+  /** execute: the argument string, e.g. "0='v1',1". */
+  args?: string;
+  status: OperationStatus;
+  /** Delivery attempts that reached Leshan (an unreachable Leshan does not count). */
+  attempts: number;
+  createdAt: string;
+  updatedAt: string;
+  lastAttemptAt?: string;
+  /** After this instant a still-QUEUED operation becomes EXPIRED instead of being sent. */
+  expiresAt?: string;
+  result?: OperationResult;
+  /** Why it failed, or why the last attempt did not deliver it. */
+  error?: string;
+  /** The client's Idempotency-Key header, if it sent one. */
+  idempotencyKey?: string;
+}
+
+/** A validated request to create an operation (before it has an id and status). */
+export interface NewOperation {
+  ep: string;
+  kind: OperationKind;
+  path: LwM2mPath;
+  /** write: the converted value, or one value per resource instance. */
+  value?: TypedValue | ReadonlyMap<number, TypedValue>;
+  /** write: the value as given, kept for display. */
+  rawValue?: unknown;
+  args?: string;
+  expiresAt?: string;
+  idempotencyKey?: string;
+}
