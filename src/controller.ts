@@ -12,10 +12,18 @@ import { InfluxConnection } from './influx/connection.js';
 import { createInfluxEndpoint } from './influx/endpoint.js';
 import { Spool } from './influx/spool.js';
 import { InfluxWriter } from './influx/writer.js';
+import { endpointRoutes } from './endpoints/endpointRoutes.js';
+import { EndpointRegistry } from './endpoints/registry.js';
+import { bearerAuth } from './http/auth.js';
 import { Ingest } from './ingest/ingest.js';
 import { createLeshanHandler } from './ingest/leshanHandler.js';
+import { LeshanClient } from './leshan/client.js';
 import type { Logger } from './log/logger.js';
 import { createMetricsRegistry } from './metrics/registry.js';
+import { Delivery } from './operations/delivery.js';
+import { registerStateGauges } from './operations/metrics.js';
+import { operatorRoutes } from './operations/operatorRoutes.js';
+import { OperationStore } from './operations/store.js';
 
 /** A part of the daemon that the controller starts and stops. */
 interface Part {
@@ -25,6 +33,9 @@ interface Part {
 
 /** How long in-flight HTTP requests get to finish at shutdown before their connections are cut. */
 const HTTP_DRAIN_MS = 3000;
+/** How long Leshan requests in flight get to finish at shutdown; unfinished ones are requeued at the next start. */
+const DELIVERY_DRAIN_MS = 3000;
+const PRUNE_INTERVAL_MS = 3600_000;
 
 /**
  * Owns the daemon's parts: starts them in order (data dir, InfluxDB writer, ingest, HTTP) and stops them
@@ -56,6 +67,11 @@ export class Controller {
 
     const { writer, checks } = await this.startInflux(dataDir);
     const ingest = new Ingest(writer);
+    const { store, registry } = await this.startOperations(dataDir, ingest);
+    ingest.setActivity({
+      dataReceived: (ep) => registry.dataReceived(ep),
+      registrationEvent: (ep, event) => registry.registrationEvent(ep, event),
+    });
     const leshan = createLeshanHandler({
       ingest,
       allowFrom: toBlockList(this.config.http.leshanAllowFrom),
@@ -63,7 +79,54 @@ export class Controller {
       registry: this.metrics,
       log: this.log.child({ component: 'ingest' }),
     });
-    await this.startHttp([healthRoutes(checks, this.metrics)], leshan);
+    const auth = bearerAuth(this.config.auth.token);
+    const routers = [
+      healthRoutes(checks, this.metrics),
+      operatorRoutes({ store, auth, queued: (ep) => registry.workQueued(ep), now: Date.now }),
+      endpointRoutes({ registry, auth, endpointsWithOperations: () => store.endpoints(), pendingCount: (ep) => store.queuedCount(ep) }),
+    ];
+    await this.startHttp(routers, leshan);
+  }
+
+  /** The operation store, the Leshan client, delivery and the endpoint actors. */
+  private async startOperations(dataDir: string, ingest: Ingest): Promise<{ store: OperationStore; registry: EndpointRegistry }> {
+    const log = this.log.child({ component: 'operations' });
+    const { operations, leshan, endpoints } = this.config;
+    const store = new OperationStore({ file: path.join(dataDir, 'operations.json'), maxAttempts: operations.maxAttempts, pruneAfterMs: operations.pruneAfterMs, log });
+    await store.open();
+    this.parts.push({ name: 'operation store', stop: () => store.close() });
+    const pruner = setInterval(() => void store.prune().catch((err: unknown) => log.error({ err }, 'prune failed')), PRUNE_INTERVAL_MS);
+    pruner.unref();
+    this.parts.push({ name: 'pruner', stop: async () => clearInterval(pruner) });
+
+    const client = new LeshanClient({ url: leshan.url, requestTimeoutS: leshan.requestTimeoutS, connections: leshan.maxConcurrent, log: this.log.child({ component: 'leshan' }) });
+    this.parts.push({ name: 'leshan client', stop: () => client.close() });
+    const delivery = new Delivery({
+      store,
+      client,
+      maxAttempts: operations.maxAttempts,
+      maxConcurrent: leshan.maxConcurrent,
+      now: Date.now,
+      log,
+      registry: this.metrics,
+      onContent: (op, content) => ingest.acceptNode(op.ep, op.path, content),
+    });
+    this.parts.push({
+      name: 'delivery',
+      stop: async () => {
+        if (!(await delivery.drain(DELIVERY_DRAIN_MS))) log.warn('Leshan requests still in flight at stop: requeued at the next start');
+      },
+    });
+    const registry = new EndpointRegistry({
+      awakeMs: endpoints.awakeMs,
+      retryMs: endpoints.retryMs,
+      hasQueued: (ep) => store.queuedCount(ep) > 0,
+      deliverNext: delivery.deliverNext,
+      log: this.log.child({ component: 'endpoints' }),
+    });
+    this.parts.push({ name: 'endpoint registry', stop: async () => registry.stop() });
+    registerStateGauges(this.metrics, store, registry);
+    return { store, registry };
   }
 
   private async startInflux(dataDir: string): Promise<{ writer: InfluxWriter; checks: HealthChecks }> {

@@ -32,6 +32,10 @@ export const configSchema = z.strictObject({
   leshan: z.strictObject({
     url: httpUrl,
     ingress: z.enum(['posts', 'events', 'both']),
+    /** `?timeout=` of each request to Leshan, seconds: how long Leshan waits for the device (its default is 5). */
+    requestTimeoutS: positiveInt.max(300),
+    /** Requests to Leshan at once over all endpoints, so that a wake storm does not flood it. */
+    maxConcurrent: positiveInt.max(1024),
   }),
   influx: z.strictObject({
     url: httpUrl,
@@ -56,10 +60,15 @@ export const configSchema = z.strictObject({
   }),
   dataDir: z.string().min(1),
   endpoints: z.strictObject({
+    /** How long a queue-mode device stays awake after a registration or update (Leshan's and Zephyr's 93 s). */
     awakeMs: positiveInt,
+    /** Pause before trying again while Leshan does not answer at all. */
+    retryMs: positiveInt,
   }),
   operations: z.strictObject({
     maxAttempts: positiveInt.max(100),
+    /** Finished operations older than this are removed from the store. */
+    pruneAfterMs: positiveInt,
   }),
 });
 

@@ -54,6 +54,8 @@ export interface EndpointContext extends Omit<EndpointInput, keyof DormantEndpoi
   awakeUntil: number;
   /** The time of the latest event (ms): the reference for the delays. */
   now: number;
+  /** A wake-up arrived while an operation was being sent: a 'did not take it' answer is then stale. */
+  wokeWhileSending: boolean;
 }
 
 export const endpointMachine = setup({
@@ -67,6 +69,7 @@ export const endpointMachine = setup({
     wake: assign(({ context, event }) => ({ now: event.at, awakeUntil: Math.max(context.awakeUntil, event.at + context.awakeMs) })),
     /** The window closes now. */
     sleep: assign(({ event }) => ({ now: event.at, awakeUntil: event.at })),
+    markWoke: assign({ wokeWhileSending: true }),
     recordRegistration: assign(({ event }) => {
       const type: RegistrationEventType =
         event.type === 'endpoint.registered' ? 'registered' : event.type === 'endpoint.updated' ? 'updated' : 'deregistered';
@@ -87,7 +90,7 @@ export const endpointMachine = setup({
   },
 }).createMachine({
   id: 'endpoint',
-  context: ({ input }) => ({ registered: false, ...input, awakeUntil: 0, now: 0 }),
+  context: ({ input }) => ({ registered: false, ...input, awakeUntil: 0, now: 0, wokeWhileSending: false }),
   initial: 'offline',
   states: {
     offline: {
@@ -119,11 +122,17 @@ export const endpointMachine = setup({
       },
     },
     sending: {
+      entry: assign({ wokeWhileSending: false }),
       invoke: {
         src: 'deliverNext',
         input: ({ context }) => ({ ep: context.ep }),
         onDone: [
-          { guard: ({ event }) => event.output.result === 'asleep', target: 'offline', actions: assign(({ event }) => ({ now: event.output.at, awakeUntil: event.output.at })) },
+          {
+            // a wake-up newer than the request beats the request's timeout: the device is awake now
+            guard: ({ context, event }) => event.output.result === 'asleep' && !context.wokeWhileSending,
+            target: 'offline',
+            actions: assign(({ event }) => ({ now: event.output.at, awakeUntil: event.output.at })),
+          },
           {
             guard: ({ context, event }) => event.output.result === 'unreachable' && event.output.at < context.awakeUntil,
             target: 'online.backoff',
@@ -137,9 +146,9 @@ export const endpointMachine = setup({
       },
       on: {
         // one operation at a time: the request in flight finishes first, the window moves meanwhile
-        'endpoint.registered': { actions: ['recordRegistration', 'wake'] },
-        'endpoint.updated': { actions: ['recordRegistration', 'wake'] },
-        'endpoint.data': { actions: 'wake' },
+        'endpoint.registered': { actions: ['recordRegistration', 'wake', 'markWoke'] },
+        'endpoint.updated': { actions: ['recordRegistration', 'wake', 'markWoke'] },
+        'endpoint.data': { actions: ['wake', 'markWoke'] },
         'endpoint.deregistered': { actions: ['recordRegistration', 'sleep'] },
       },
     },

@@ -1,4 +1,5 @@
-import type { ResourceValue } from '../lwm2m/node.js';
+import { flattenNode, type ResourceValue } from '../lwm2m/node.js';
+import { parsePath } from '../lwm2m/path.js';
 import { NanoClock } from './nanoClock.js';
 import type { ParsedPost } from './parsePost.js';
 import { dataLine, endpointTag, registrationEvent, registrationLine, type RegistrationEvent } from './points.js';
@@ -49,5 +50,15 @@ export class Ingest {
     }
     if (data) this.activity?.dataReceived(post.ep);
     return post.values.length;
+  }
+
+  /**
+   * Records a node read from the device at `path` (the content of a confirmed read or observe).
+   * @throws NodeError or PathError when the content cannot be stored.
+   */
+  acceptNode(ep: string, path: string, node: unknown): number {
+    const values: ResourceValue[] = [];
+    flattenNode(node, parsePath(path), 'content', values);
+    return this.accept({ ep, values });
   }
 }

@@ -207,4 +207,17 @@ describe('endpoint actors', () => {
     assert.equal(h.registry.view('dev')?.lastEvent?.type, 'updated');
     assert.equal(h.registry.size, 2);
   });
+
+  it('trust a wake-up that arrives while a send is timing out over the stale timeout', async () => {
+    const h = harness({ dev: 1 });
+    h.registry.registrationEvent('dev', 'updated');
+    await flush();
+    h.registry.registrationEvent('dev', 'updated'); // the device wakes again while the request is pending
+    h.calls[0]!.answer('asleep', false);
+    await flush();
+    assert.equal(h.calls.length, 2, 'retried at once: the newer update says the device is awake');
+    h.calls[1]!.answer('asleep', false);
+    await flush();
+    assert.equal(h.registry.view('dev')?.state, 'offline', 'without a newer wake-up, the queue waits');
+  });
 });

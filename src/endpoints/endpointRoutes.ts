@@ -1,0 +1,51 @@
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+import { badRequest, notFound } from '../http/errors.js';
+import type { EndpointRegistry, EndpointView } from './registry.js';
+
+export interface EndpointRoutesOptions {
+  registry: EndpointRegistry;
+  auth: Middleware;
+  /** Endpoints that have operations (known to the store even if not seen since the daemon started). */
+  endpointsWithOperations(): string[];
+  pendingCount(ep: string): number;
+}
+
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+/**
+ * `GET /api/endpoints` (paginated by name: `?limit=&cursor=`) and `GET /api/endpoints/{ep}`: state,
+ * last registration event and pending (queued) operations.
+ */
+export function endpointRoutes({ registry, auth, endpointsWithOperations, pendingCount }: EndpointRoutesOptions): Router {
+  const router = new Router({ prefix: '/api' });
+  router.use(auth);
+  const present = (ep: string): EndpointView & { pending: number } => ({
+    ...(registry.view(ep) ?? { ep, state: 'offline', registered: false }),
+    pending: pendingCount(ep),
+  });
+
+  router.get('/endpoints', (ctx) => {
+    const { limit: rawLimit, cursor } = ctx.query;
+    const limit = rawLimit === undefined ? DEFAULT_PAGE : Number(rawLimit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+      throw badRequest('invalid_query', `limit must be an integer 1-${MAX_PAGE}`, { field: 'limit' });
+    }
+    if (cursor !== undefined && typeof cursor !== 'string') throw badRequest('invalid_query', 'cursor given more than once', { field: 'cursor' });
+    const names = [...new Set([...registry.list().map((v) => v.ep), ...endpointsWithOperations()])].sort();
+    const start = cursor === undefined ? 0 : names.findIndex((n) => n > cursor);
+    const page = start < 0 ? [] : names.slice(start, start + limit);
+    const more = start >= 0 && start + limit < names.length;
+    ctx.body = { items: page.map(present), ...(more ? { next: page.at(-1) } : {}) };
+  });
+
+  router.get('/endpoints/:ep', (ctx) => {
+    const ep = ctx.params.ep!;
+    if (!registry.has(ep) && !endpointsWithOperations().includes(ep)) {
+      throw notFound(`endpoint ${ep} has not been seen and has no operations`);
+    }
+    ctx.body = present(ep);
+  });
+  return router;
+}

@@ -1,0 +1,120 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { DeliveryOutput } from '../endpoints/endpointMachine.js';
+import type { AttemptResult } from '../leshan/responses.js';
+import type { Logger } from '../log/logger.js';
+import type { Operation } from './operation.js';
+import { settle } from './outcome.js';
+
+/** The part of the store delivery uses. */
+export interface DeliveryStore {
+  nextQueued(ep: string): Operation | undefined;
+  get(id: string): Operation | undefined;
+  markSending(id: string): Operation;
+  settle(id: string, patch: { status: Operation['status']; result?: Operation['result']; error?: string; countAttempt?: boolean }): Promise<Operation>;
+  expire(id: string): Promise<Operation>;
+}
+
+/** The part of the Leshan client delivery uses. */
+export interface DeliveryClient {
+  send(op: Operation): Promise<{ attempt: AttemptResult; ms: number }>;
+}
+
+export interface DeliveryOptions {
+  store: DeliveryStore;
+  client: DeliveryClient;
+  maxAttempts: number;
+  /** Requests to Leshan at once, over all endpoints: a wake storm must not flood Leshan. */
+  maxConcurrent: number;
+  now: () => number;
+  log: Logger;
+  registry: Registry;
+  /** A confirmed read or observe returned this content (to be written to InfluxDB). */
+  onContent?: (op: Operation, content: unknown) => void;
+}
+
+/**
+ * Sends one endpoint's oldest queued operation through Leshan and records the outcome: the effect the
+ * endpoint machine invokes as `deliverNext`. All endpoints share one limit on requests in flight.
+ */
+export class Delivery {
+  private readonly limit: LimitFunction;
+  private readonly inFlight = new Set<Promise<DeliveryOutput>>();
+  private readonly outcomes: Counter<'kind'>;
+  private readonly latency: Histogram<'kind'>;
+
+  constructor(private readonly options: DeliveryOptions) {
+    this.limit = pLimit(options.maxConcurrent);
+    this.outcomes = new Counter({
+      name: 'lwm2m_backend_leshan_requests_total',
+      help: 'Requests to Leshan by outcome (confirmed, deviceError, notDelivered, delayed, unreachable)',
+      labelNames: ['kind'],
+      registers: [options.registry],
+    });
+    this.latency = new Histogram({
+      name: 'lwm2m_backend_leshan_request_seconds',
+      help: 'Time Leshan took to answer, by outcome',
+      labelNames: ['kind'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [options.registry],
+    });
+  }
+
+  /** Requests waiting for a free slot. */
+  get waiting(): number {
+    return this.limit.pendingCount;
+  }
+
+  deliverNext = async (ep: string): Promise<DeliveryOutput> => {
+    const { store, now } = this.options;
+    const next = store.nextQueued(ep);
+    if (!next) return { result: 'idle', at: now() };
+    if (next.expiresAt !== undefined && Date.parse(next.expiresAt) <= now()) {
+      await store.expire(next.id);
+      this.options.log.info({ ep, id: next.id }, 'operation expired before it could be sent');
+      return { result: 'delivered', at: now() };
+    }
+    const running = this.limit(() => this.attempt(ep, next.id));
+    this.inFlight.add(running);
+    void running.finally(() => this.inFlight.delete(running)).catch(() => undefined);
+    return running;
+  };
+
+  /** Waits for the attempts in flight (at shutdown), at most `ms`; says whether they all finished. */
+  async drain(ms: number): Promise<boolean> {
+    this.limit.clearQueue(); // attempts still waiting for a slot have not started: they stay QUEUED
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    const done = Promise.allSettled([...this.inFlight]).then(() => true);
+    const finished = await Promise.race([done, timeout]);
+    clearTimeout(timer);
+    return finished;
+  }
+
+  private async attempt(ep: string, id: string): Promise<DeliveryOutput> {
+    const { store, client, now, log } = this.options;
+    // it may have been cancelled while waiting for a slot
+    if (store.get(id)?.status !== 'QUEUED') return { result: 'delivered', at: now() };
+    const op = store.markSending(id);
+    const { attempt, ms } = await client.send(op);
+    this.outcomes.inc({ kind: attempt.kind });
+    if (attempt.kind !== 'unreachable') this.latency.observe({ kind: attempt.kind }, ms / 1000);
+    const outcome = settle(op, attempt, this.options.maxAttempts);
+    const settled = await store.settle(id, {
+      status: outcome.status,
+      countAttempt: outcome.countAttempt,
+      ...(outcome.result ? { result: outcome.result } : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+    });
+    if (log.isLevelEnabled('debug')) log.debug({ ep, id, kind: op.kind, path: op.path, status: settled.status, ms }, 'attempt settled');
+    if (settled.status === 'FAILED') log.warn({ ep, id, error: settled.error }, 'operation failed');
+    if (settled.status === 'CONFIRMED' && settled.result?.content !== undefined && (op.kind === 'read' || op.kind === 'observe')) {
+      try {
+        this.options.onContent?.(settled, settled.result.content);
+      } catch (err) {
+        log.warn({ ep, id, err: String(err) }, 'could not record the content read');
+      }
+    }
+    return { result: outcome.endpoint, at: now() };
+  }
+}

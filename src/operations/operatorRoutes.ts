@@ -1,0 +1,104 @@
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+import { badRequest, conflict, notFound } from '../http/errors.js';
+import { OPERATION_STATUSES, type OperationStatus } from './operation.js';
+import { StoreConflictError, StoreNotFoundError, type OperationStore } from './store.js';
+import { InputError, validateCreate } from './validate.js';
+
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 1000;
+
+export interface OperatorRoutesOptions {
+  store: OperationStore;
+  auth: Middleware;
+  /** An operation was queued for `ep` (the endpoint registry sends it at once if the device is awake). */
+  queued(ep: string): void;
+  now: () => number;
+}
+
+/** `limit` and `cursor` of a list query, checked. */
+export function pageOf(query: Record<string, unknown>): { limit: number; after?: string } {
+  const rawLimit = query.limit;
+  let limit = DEFAULT_PAGE;
+  if (rawLimit !== undefined) {
+    limit = Number(rawLimit);
+    if (typeof rawLimit !== 'string' || !/^\d+$/.test(rawLimit) || limit < 1 || limit > MAX_PAGE) {
+      throw badRequest('invalid_query', `limit must be an integer 1-${MAX_PAGE}`, { field: 'limit' });
+    }
+  }
+  const cursor = query.cursor;
+  if (cursor === undefined) return { limit };
+  if (typeof cursor !== 'string' || !/^\d{1,15}$/.test(cursor)) throw badRequest('invalid_query', 'cursor is not one this API gave out', { field: 'cursor' });
+  return { limit, after: cursor };
+}
+
+function statusOf(query: Record<string, unknown>): OperationStatus | undefined {
+  const status = query.status;
+  if (status === undefined) return undefined;
+  if (typeof status !== 'string' || !OPERATION_STATUSES.includes(status as OperationStatus)) {
+    throw badRequest('invalid_query', `status must be one of ${OPERATION_STATUSES.join(', ')}`, { field: 'status' });
+  }
+  return status as OperationStatus;
+}
+
+function single(query: Record<string, unknown>, key: string): string | undefined {
+  const v = query[key];
+  if (Array.isArray(v)) throw badRequest('invalid_query', `${key} given more than once`, { field: key });
+  return v as string | undefined;
+}
+
+/**
+ * The operator API for operations (design, Operator API): queue, list, filter, get, cancel.
+ * Lists are `{"items":[...],"next":"<cursor>"}`, oldest first; `next` is absent on the last page.
+ */
+export function operatorRoutes({ store, auth, queued, now }: OperatorRoutesOptions): Router {
+  const router = new Router({ prefix: '/api' });
+  router.use(auth);
+
+  router.post('/endpoints/:ep/operations', async (ctx) => {
+    let input;
+    try {
+      input = validateCreate(ctx.params.ep!, ctx.request.body, ctx.get('idempotency-key') || undefined, now());
+    } catch (err) {
+      if (err instanceof InputError) throw badRequest('invalid_operation', `${err.field}: ${err.message}`, { field: err.field });
+      throw err;
+    }
+    const { operation, replayed } = await store.create(input);
+    if (!replayed) queued(operation.ep);
+    ctx.status = replayed ? 200 : 201;
+    if (replayed) ctx.set('Idempotent-Replayed', 'true');
+    ctx.set('Location', `/api/operations/${operation.id}`);
+    ctx.body = operation;
+  });
+
+  router.get('/endpoints/:ep/operations', (ctx) => {
+    const query = ctx.query as Record<string, unknown>;
+    const status = statusOf(query);
+    ctx.body = store.list({ ep: ctx.params.ep!, ...(status ? { status } : {}), ...pageOf(query) });
+  });
+
+  router.get('/operations', (ctx) => {
+    const query = ctx.query as Record<string, unknown>;
+    const status = statusOf(query);
+    const ep = single(query, 'ep');
+    ctx.body = store.list({ ...(ep !== undefined ? { ep } : {}), ...(status ? { status } : {}), ...pageOf(query) });
+  });
+
+  router.get('/operations/:id', (ctx) => {
+    const op = store.get(ctx.params.id!);
+    if (!op) throw notFound(`no operation ${ctx.params.id}`);
+    ctx.body = op;
+  });
+
+  router.delete('/operations/:id', async (ctx) => {
+    try {
+      ctx.body = await store.cancel(ctx.params.id!);
+    } catch (err) {
+      if (err instanceof StoreNotFoundError) throw notFound(`no operation ${ctx.params.id}`);
+      if (err instanceof StoreConflictError) throw conflict(err.message);
+      throw err;
+    }
+  });
+
+  return router;
+}
