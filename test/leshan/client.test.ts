@@ -1,0 +1,475 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { LeshanClient, type LeshanClientLog, type LeshanClientOptions, type SendResult } from '../../src/leshan/client.js';
+import type { AttemptResult } from '../../src/leshan/responses.js';
+import { createLogger } from '../../src/log/logger.js';
+import type { Operation } from '../../src/operations/operation.js';
+import { startLeshanDouble, type LeshanDouble, type LeshanDoubleOptions, type RecordedRequest } from '../support/leshanDouble.js';
+
+let seq = 0;
+function op(fields: Partial<Operation> & Pick<Operation, 'kind' | 'path'>): Operation {
+  return {
+    id: String(++seq),
+    ep: 'dev1',
+    status: 'SENDING',
+    attempts: 0,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    ...fields,
+  };
+}
+
+const doubles: LeshanDouble[] = [];
+const clients: LeshanClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  for (const d of doubles.splice(0)) await d.close();
+});
+
+async function leshan(opts: LeshanDoubleOptions = {}): Promise<LeshanDouble> {
+  const d = await startLeshanDouble({ timeScale: 0.01, ...opts });
+  doubles.push(d);
+  return d;
+}
+
+function client(d: LeshanDouble, opts: Partial<LeshanClientOptions> = {}): LeshanClient {
+  const c = new LeshanClient({ url: d.url, requestTimeoutS: 5, connections: 4, ...opts });
+  clients.push(c);
+  return c;
+}
+
+/** The single request the double received since the last call, with the fields a client controls. */
+function lastRequest(d: LeshanDouble): RecordedRequest {
+  assert.equal(d.requests.length, 1, `expected one request, got ${d.requests.map((r) => r.url).join(', ')}`);
+  const r = d.requests[0]!;
+  d.clearRequests();
+  return r;
+}
+
+function wire(r: RecordedRequest) {
+  return {
+    method: r.method,
+    url: r.url,
+    path: r.path,
+    query: r.query,
+    contentType: r.headers['content-type'],
+    contentLength: r.headers['content-length'],
+    transferEncoding: r.headers['transfer-encoding'],
+    body: r.body,
+  };
+}
+
+function confirmed(s: SendResult): NonNullable<Extract<AttemptResult, { kind: 'confirmed' }>['result']> {
+  assert.equal(s.attempt.kind, 'confirmed', JSON.stringify(s.attempt));
+  return (s.attempt as Extract<AttemptResult, { kind: 'confirmed' }>).result;
+}
+
+describe('LeshanClient: each kind on the wire (against the Leshan double)', () => {
+  it('write: PUT with the node JSON and an explicit Content-Length', async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    const c = client(d);
+    const s = await c.send(op({ kind: 'write', path: '/3/0/14', type: 'STRING', value: 'Zürich' }));
+    assert.deepEqual(confirmed(s), { status: 'CHANGED(204)', code: 204 });
+    const r = lastRequest(d);
+    const body = '{"id":14,"kind":"singleResource","type":"STRING","value":"Z\\u00fcrich"}';
+    assert.deepEqual(wire(r), {
+      method: 'PUT',
+      url: '/api/clients/dev1/3/0/14?timeout=5',
+      path: '/dev1/3/0/14',
+      query: { timeout: '5' },
+      contentType: 'application/json',
+      contentLength: String(body.length),
+      transferEncoding: undefined,
+      body,
+    });
+    assert.deepEqual([r.op, r.lwm2mPath, r.delivered, r.status], ['write', '/3/0/14', true, 200]);
+    assert.deepEqual(r.json, { id: 14, kind: 'singleResource', type: 'STRING', value: 'Zürich' });
+  });
+
+  it('write of every type and of a multi-instance resource is accepted by the double', async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    const c = client(d);
+    const writes: Array<[string, Operation['type'], unknown]> = [
+      ['/1/0/1', 'INTEGER', 300],
+      ['/3/0/21', 'UNSIGNED_INTEGER', '18446744073709551615'],
+      ['/3303/0/5700', 'FLOAT', '21.5'],
+      ['/1/0/6', 'BOOLEAN', 'true'],
+      ['/3/0/13', 'TIME', '2024-08-30T06:40:00Z'],
+      ['/5/0/0', 'OPAQUE', 'CAFE01'],
+      ['/3/0/22', 'OBJLNK', '3303:0'],
+      ['/3/0/23', 'CORELINK', '</3/0>'],
+      ['/16/0/0', 'STRING', { 0: 'aa', 1: 'bb' }],
+      ['/16/0/0/1', 'STRING', 'bb'],
+    ];
+    for (const [path, type, value] of writes) {
+      const s = await c.send(op({ kind: 'write', path, type, value }));
+      assert.equal(confirmed(s).code, 204, `${type} at ${path}`);
+    }
+    assert.deepEqual(
+      d.delivered('dev1').map((r) => r.json),
+      [
+        { id: 1, kind: 'singleResource', type: 'INTEGER', value: '300' },
+        { id: 21, kind: 'singleResource', type: 'UNSIGNED_INTEGER', value: '18446744073709551615' },
+        { id: 5700, kind: 'singleResource', type: 'FLOAT', value: 21.5 },
+        { id: 6, kind: 'singleResource', type: 'BOOLEAN', value: true },
+        { id: 13, kind: 'singleResource', type: 'TIME', value: 1725000000000 },
+        { id: 0, kind: 'singleResource', type: 'OPAQUE', value: 'cafe01' },
+        { id: 22, kind: 'singleResource', type: 'OBJLNK', value: { objectId: 3303, objectInstanceId: 0 } },
+        { id: 23, kind: 'singleResource', type: 'CORELINK', value: '</3/0>' },
+        { id: 0, kind: 'multiResource', type: 'STRING', values: { 0: 'aa', 1: 'bb' } },
+        { id: 1, kind: 'resourceInstance', type: 'STRING', value: 'bb' },
+      ],
+    );
+  });
+
+  it('execute: arguments as a fixed-length text/plain body, which Leshan reads', async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    const c = client(d);
+    assert.deepEqual(confirmed(await c.send(op({ kind: 'execute', path: '/3/0/4', args: "0='v1',1" }))), { status: 'CHANGED(204)', code: 204 });
+    const r = lastRequest(d);
+    assert.deepEqual(wire(r), {
+      method: 'POST',
+      url: '/api/clients/dev1/3/0/4?timeout=5',
+      path: '/dev1/3/0/4',
+      query: { timeout: '5' },
+      contentType: 'text/plain; charset=UTF-8',
+      contentLength: '8',
+      transferEncoding: undefined,
+      body: "0='v1',1",
+    });
+    assert.deepEqual([r.op, r.args], ['execute', "0='v1',1"]);
+
+    assert.equal(confirmed(await c.send(op({ kind: 'execute', path: '/5/0/2' }))).code, 204);
+    const none = lastRequest(d);
+    assert.deepEqual(wire(none), {
+      method: 'POST',
+      url: '/api/clients/dev1/5/0/2?timeout=5',
+      path: '/dev1/5/0/2',
+      query: { timeout: '5' },
+      contentType: undefined,
+      contentLength: '0',
+      transferEncoding: undefined,
+      body: '',
+    });
+    assert.deepEqual([none.op, none.args], ['execute', null]);
+  });
+
+  it('read: GET, confirmed with the content node', async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    const content = { id: 5700, kind: 'singleResource', type: 'FLOAT', value: '24.9' };
+    d.answer('dev1', '/3303/0/5700', { kind: 'success', content });
+    const c = client(d);
+    assert.deepEqual(confirmed(await c.send(op({ kind: 'read', path: '/3303/0/5700' }))), { status: 'CONTENT(205)', code: 205, content });
+    assert.deepEqual(wire(lastRequest(d)), {
+      method: 'GET',
+      url: '/api/clients/dev1/3303/0/5700?timeout=5',
+      path: '/dev1/3303/0/5700',
+      query: { timeout: '5' },
+      contentType: undefined,
+      contentLength: undefined,
+      transferEncoding: undefined,
+      body: '',
+    });
+    const obj = confirmed(await c.send(op({ kind: 'read', path: '/3' })));
+    assert.equal((obj.content as { kind: string }).kind, 'obj');
+  });
+
+  it('observe then active cancel: the observation exists on the server, then is gone', async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    const c = client(d);
+    const content = { id: 5700, kind: 'singleResource', type: 'FLOAT', value: '21' };
+    d.answer('dev1', '/3303/0/5700', { kind: 'success', content });
+    assert.deepEqual(confirmed(await c.send(op({ kind: 'observe', path: '/3303/0/5700' }))), { status: 'CONTENT(205)', code: 205, content });
+    assert.deepEqual(wire(lastRequest(d)), {
+      method: 'POST',
+      url: '/api/clients/dev1/3303/0/5700/observe?timeout=5',
+      path: '/dev1/3303/0/5700/observe',
+      query: { timeout: '5' },
+      contentType: undefined,
+      contentLength: '0',
+      transferEncoding: undefined,
+      body: '',
+    });
+    assert.deepEqual(d.observations('dev1'), ['/3303/0/5700']);
+
+    const cancel = confirmed(await c.send(op({ kind: 'cancel-observe', path: '/3303/0/5700' })));
+    assert.equal(cancel.code, 205);
+    const r = lastRequest(d);
+    assert.deepEqual(wire(r), {
+      method: 'DELETE',
+      url: '/api/clients/dev1/3303/0/5700/observe?active&timeout=5',
+      path: '/dev1/3303/0/5700/observe',
+      query: { active: '', timeout: '5' },
+      contentType: undefined,
+      contentLength: undefined,
+      transferEncoding: undefined,
+      body: '',
+    });
+    assert.equal(r.delivered, true, 'an active cancel reaches the device');
+    assert.deepEqual(d.observations('dev1'), []);
+    // No observation left: Leshan answers 404 with a text.
+    const again = await c.send(op({ kind: 'cancel-observe', path: '/3303/0/5700' }));
+    assert.deepEqual(again.attempt, {
+      kind: 'notDelivered',
+      reason: 'invalidRequest',
+      httpStatus: 404,
+      message: "Leshan holds no such observation (404 no observation for path /3303/0/5700 for client 'dev1')",
+    });
+  });
+
+  it('delete: DELETE of an object instance', async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    const c = client(d, { requestTimeoutS: 30 });
+    assert.deepEqual(confirmed(await c.send(op({ kind: 'delete', path: '/3303/1' }))), { status: 'DELETED(202)', code: 202 });
+    const r = lastRequest(d);
+    assert.deepEqual([r.method, r.url, r.op, r.lwm2mPath, r.headers['content-length']], ['DELETE', '/api/clients/dev1/3303/1?timeout=30', 'delete', '/3303/1', undefined]);
+  });
+});
+
+describe('LeshanClient: outcomes', () => {
+  it('a device error (4.04) is deviceError 404', async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    d.answer('dev1', '/5/0/1', { kind: 'deviceError', code: 404, errormessage: 'no firmware object' });
+    const s = await client(d).send(op({ kind: 'write', path: '/5/0/1', type: 'STRING', value: 'coap://x/fw.bin' }));
+    assert.deepEqual(s.attempt, {
+      kind: 'deviceError',
+      code: 404,
+      result: { status: 'NOT_FOUND(404)', code: 404, errormessage: 'no firmware object' },
+    });
+  });
+
+  it('a device timeout is a 504 timeout, answered by Leshan (scaled) long before undici would give up', async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    d.answer('dev1', '/3/0/1', { kind: 'timeout' });
+    const s = await client(d).send(op({ kind: 'read', path: '/3/0/1' }));
+    assert.deepEqual(s.attempt, {
+      kind: 'notDelivered',
+      reason: 'timeout',
+      httpStatus: 504,
+      message: 'Leshan: device did not answer within 5 s (504 Request timeout)',
+    });
+    assert.ok(s.ms >= 45 && s.ms < 1000, `answered after ${s.ms} ms (double: 5 s scaled to 50 ms)`);
+  });
+
+  it("undici waits requestTimeoutS + margin: Leshan's 504 at 1 s arrives; a Leshan stuck past it is unreachable", { timeout: 10_000 }, async () => {
+    const d = await leshan({ timeScale: 1 });
+    d.register({ endpoint: 'dev1', queueMode: false });
+    d.answer('dev1', '/3/0/1', { kind: 'timeout' });
+    const c = client(d, { requestTimeoutS: 1, timeoutMarginS: 0.5 });
+    const s = await c.send(op({ kind: 'read', path: '/3/0/1' }));
+    assert.equal(s.attempt.kind === 'notDelivered' && s.attempt.reason, 'timeout', JSON.stringify(s.attempt));
+    assert.ok(s.ms >= 950 && s.ms < 1450, `504 after ${s.ms} ms`);
+
+    // Leshan itself would answer only after 4 s. undici checks its timeouts on a coarse (~0.5 s) tick.
+    const slow = await leshan({ timeScale: 4 });
+    slow.register({ endpoint: 'dev1', queueMode: false });
+    slow.answer('dev1', '/3/0/1', { kind: 'timeout' });
+    const stuck = await client(slow, { requestTimeoutS: 1, timeoutMarginS: 0.5 }).send(op({ kind: 'read', path: '/3/0/1' }));
+    assert.equal(stuck.attempt.kind, 'unreachable', JSON.stringify(stuck.attempt));
+    assert.match((stuck.attempt as { message: string }).message, /^Leshan unreachable: .*UND_ERR_HEADERS_TIMEOUT/);
+    assert.ok(stuck.ms >= 1450 && stuck.ms < 3000, `gave up after ${stuck.ms} ms`);
+  });
+
+  it('a sleeping queue-mode client (M15) is "sleeping"; nothing reaches the device', async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'q1', queueMode: true });
+    d.sleep('q1');
+    const s = await client(d).send(op({ ep: 'q1', kind: 'write', path: '/1/0/1', type: 'INTEGER', value: 60 }));
+    assert.deepEqual(s.attempt, {
+      kind: 'notDelivered',
+      reason: 'sleeping',
+      httpStatus: 400,
+      message: 'Leshan: device is sleeping, request not sent (400)',
+    });
+    assert.equal(d.delivered().length, 0);
+  });
+
+  it('an unknown endpoint is "notRegistered", on read (upper case) and execute (M15 lower case)', async () => {
+    const d = await leshan();
+    const c = client(d);
+    for (const o of [op({ ep: 'ghost', kind: 'read', path: '/3/0/1' }), op({ ep: 'ghost', kind: 'execute', path: '/3/0/4' })]) {
+      assert.deepEqual((await c.send(o)).attempt, {
+        kind: 'notDelivered',
+        reason: 'notRegistered',
+        httpStatus: 400,
+        message: 'Leshan: endpoint is not registered (400)',
+      });
+    }
+    assert.deepEqual(d.requests.map((r) => r.body), ['', '']);
+  });
+
+  it('Leshan master with a sleeping client: delayed, with the requestId Leshan gave', async () => {
+    const d = await leshan({ mode: 'LM' });
+    d.register({ endpoint: 'q1', queueMode: true });
+    d.sleep('q1');
+    const s = await client(d).send(op({ ep: 'q1', kind: 'execute', path: '/3/0/4' }));
+    const requestId = d.requests.at(-1)?.requestId;
+    assert.ok(requestId);
+    assert.deepEqual(s.attempt, { kind: 'delayed', requestId });
+    assert.equal(d.delivered().length, 0);
+  });
+
+  it('a CoAP RST is a serverError keeping Leshan\'s text', async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    d.answer('dev1', '/3/0/4', { kind: 'rst', message: 'device said no' });
+    const s = await client(d).send(op({ kind: 'execute', path: '/3/0/4' }));
+    assert.deepEqual(s.attempt, { kind: 'notDelivered', reason: 'serverError', httpStatus: 500, message: 'Leshan: Request rejected: device said no (500)' });
+  });
+
+  it('Leshan down is unreachable (not thrown); the same client works again once it is back', async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    const c = client(d);
+    assert.equal((await c.send(op({ kind: 'read', path: '/3/0/1' }))).attempt.kind, 'confirmed'); // a kept-alive connection
+    await d.setDown(true);
+    for (let i = 0; i < 2; i++) {
+      const s = await c.send(op({ kind: 'write', path: '/3/0/14', type: 'STRING', value: 'a' }));
+      assert.equal(s.attempt.kind, 'unreachable', JSON.stringify(s.attempt));
+      assert.match((s.attempt as { message: string }).message, /^Leshan unreachable: .*(ECONNREFUSED|other side closed|UND_ERR_SOCKET|ECONNRESET)/);
+    }
+    await d.setDown(false);
+    assert.equal((await c.send(op({ kind: 'read', path: '/3/0/1' }))).attempt.kind, 'confirmed');
+  });
+
+  it('no server at all (connection refused) is unreachable', async () => {
+    const d = await leshan();
+    const url = d.url;
+    await d.close();
+    const c = new LeshanClient({ url, requestTimeoutS: 5, connections: 1 });
+    clients.push(c);
+    const s = await c.send(op({ kind: 'read', path: '/3/0/1' }));
+    assert.equal(s.attempt.kind, 'unreachable');
+    assert.match((s.attempt as { message: string }).message, /ECONNREFUSED/);
+    await assert.rejects(c.listClients(), /^Error: Leshan unreachable: .*ECONNREFUSED/);
+  });
+
+  it('after close(), send still answers (unreachable) instead of throwing', async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    const c = client(d);
+    await c.close();
+    const s = await c.send(op({ kind: 'read', path: '/3/0/1' }));
+    assert.equal(s.attempt.kind, 'unreachable');
+    assert.equal(d.requests.length, 0);
+    await c.close(); // idempotent
+  });
+});
+
+describe('LeshanClient: endpoint names, base URL, pool, log', () => {
+  it('names with spaces, reserved characters and Unicode reach Leshan intact', async () => {
+    const d = await leshan();
+    const names = ['dev 1', 'é☃ 🌍', 'a?b#c&d=e;f', '50% off', "urn:imei:35-209900-176148-1 'x'"];
+    for (const endpoint of names) d.register({ endpoint, queueMode: false });
+    const c = client(d);
+    for (const ep of names) {
+      const s = await c.send(op({ ep, kind: 'execute', path: '/3/0/4' }));
+      assert.equal(s.attempt.kind, 'confirmed', `${ep}: ${JSON.stringify(s.attempt)}`);
+      const r = lastRequest(d);
+      assert.deepEqual([r.ep, r.path, r.op], [ep, `/${ep}/3/0/4`, 'execute']);
+      assert.deepEqual(r.query, { timeout: '5' });
+    }
+  });
+
+  it("a name with '/' cannot be addressed: refused before sending, counted as an invalid request", async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'a/b', queueMode: false });
+    const s = await client(d).send(op({ ep: 'a/b', kind: 'read', path: '/3/0/1' }));
+    assert.equal(s.attempt.kind, 'notDelivered');
+    assert.deepEqual(
+      [s.attempt.kind === 'notDelivered' && s.attempt.reason, (s.attempt as { httpStatus: number }).httpStatus],
+      ['invalidRequest', 0],
+    );
+    assert.match((s.attempt as { message: string }).message, /^not sent: endpoint "a\/b" contains '\/'/);
+    assert.equal(d.requests.length, 0);
+    // Why: Jetty refuses an encoded '/', and a raw one would split the endpoint name.
+    const raw = await fetch(`${d.url}/api/clients/${encodeURIComponent('a/b')}/3/0/1`);
+    assert.equal(raw.status, 400);
+    await raw.text();
+  });
+
+  it('keeps a path prefix of the base URL (e.g. behind a reverse proxy)', async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    const s = await client(d, { url: `${d.url}/prefix/` }).send(op({ kind: 'read', path: '/3/0/1' }));
+    assert.deepEqual(s.attempt, { kind: 'notDelivered', reason: 'other', httpStatus: 404, message: 'Leshan: unexpected answer (404 Not Found)' });
+    assert.equal(lastRequest(d).url, '/prefix/api/clients/dev1/3/0/1?timeout=5');
+    assert.equal((await client(d, { url: `${d.url}/` }).send(op({ kind: 'read', path: '/3/0/1' }))).attempt.kind, 'confirmed');
+  });
+
+  it('uses at most `connections` connections at once', async () => {
+    const d = await leshan({ latencyMs: 100 });
+    d.register({ endpoint: 'dev1', queueMode: false });
+    const c = client(d, { connections: 2, requestTimeoutS: 60 }); // 600 ms once scaled: above the latency
+    const t0 = Date.now();
+    const all = await Promise.all(Array.from({ length: 6 }, (_, i) => c.send(op({ kind: 'read', path: `/3/0/${i}` }))));
+    const elapsed = Date.now() - t0;
+    assert.deepEqual(all.map((s) => s.attempt.kind), Array(6).fill('confirmed'));
+    assert.ok(elapsed >= 290, `6 requests of 100 ms over 2 connections took ${elapsed} ms (3 rounds expected)`);
+    // And they overlap when the pool allows it.
+    const wide = client(d, { connections: 6, requestTimeoutS: 60 });
+    const t1 = Date.now();
+    await Promise.all(Array.from({ length: 6 }, (_, i) => wide.send(op({ kind: 'read', path: `/3/0/${i}` }))));
+    assert.ok(Date.now() - t1 < 250, `6 parallel requests took ${Date.now() - t1} ms`);
+  });
+
+  it('listClients returns the registrations', async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    d.register({ endpoint: 'q 1', queueMode: true });
+    const list = (await client(d).listClients()) as Array<{ endpoint: string; queuemode: boolean }>;
+    assert.deepEqual(list.map((r) => [r.endpoint, r.queuemode]), [['dev1', false], ['q 1', true]]);
+    assert.equal(lastRequest(d).url, '/api/clients');
+  });
+
+  it('logs each attempt at debug, an unexpected answer at warn', async () => {
+    const d = await leshan();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    const lines: Array<[string, Record<string, unknown>, string | undefined]> = [];
+    const log: LeshanClientLog = {
+      debug: (o, m) => void lines.push(['debug', o as Record<string, unknown>, m]),
+      warn: (o, m) => void lines.push(['warn', o as Record<string, unknown>, m]),
+    };
+    const c = client(d, { log });
+    await c.send(op({ id: '42', kind: 'read', path: '/3/0/1' }));
+    // an answer no Leshan gives: a 401 from something in between
+    const proxy = createServer((_req, res) => res.writeHead(401).end('who are you'));
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const odd = new LeshanClient({ url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, requestTimeoutS: 5, connections: 1, log });
+    clients.push(odd);
+    await odd.send(op({ id: '43', kind: 'cancel-observe', path: '/3/0/1' }));
+    proxy.close();
+    assert.equal(lines.length, 2);
+    const [first, second] = lines;
+    assert.deepEqual([first?.[0], first?.[2]], ['debug', 'leshan attempt']);
+    assert.deepEqual({ ...first?.[1], ms: 0 }, { ep: 'dev1', id: '42', kind: 'read', path: '/3/0/1', method: 'GET', outcome: 'confirmed', ms: 0 });
+    assert.deepEqual([second?.[0], second?.[1].outcome, second?.[1].method], ['warn', 'other', 'DELETE']);
+    assert.match(String(second?.[1].detail), /401 who are you/);
+  });
+
+  it("takes the daemon's pino logger", async () => {
+    const d = await leshan();
+    const out: string[] = [];
+    const c = client(d, { log: createLogger('debug', { write: (line: string) => void out.push(line) }) });
+    await c.send(op({ ep: 'ghost', kind: 'read', path: '/3/0/1' }));
+    assert.equal(out.length, 1);
+    const line = JSON.parse(out[0] ?? '') as Record<string, unknown>;
+    assert.deepEqual([line.level, line.message, line.ep, line.outcome], ['debug', 'leshan attempt', 'ghost', 'notRegistered']);
+  });
+
+  it('refuses a bad configuration at construction', () => {
+    assert.throws(() => new LeshanClient({ url: 'ftp://x', requestTimeoutS: 5, connections: 1 }), /must be http/);
+    assert.throws(() => new LeshanClient({ url: 'http://127.0.0.1:1', requestTimeoutS: 0.5, connections: 1 }), /requestTimeoutS/);
+    assert.throws(() => new LeshanClient({ url: 'http://127.0.0.1:1', requestTimeoutS: 5, connections: 0 }), /connections/);
+  });
+});
