@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-influxd.sh
 npm run --silent build
-exec node --import tsx bench/run.ts
+exec node --expose-gc --import tsx bench/run.ts
