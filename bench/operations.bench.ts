@@ -15,6 +15,7 @@ import path from 'node:path';
 import { Pool } from 'undici';
 import { startLeshanDouble, type LeshanDouble } from '../test/support/leshanDouble.js';
 import { startDaemon, type DaemonProcess } from '../test/support/daemon.js';
+import { startInfluxd } from '../test/support/influxd.js';
 import { OperationStore } from '../src/operations/store.js';
 import { figure, fmt, heading } from './support/report.js';
 
@@ -128,7 +129,7 @@ async function idleDelay(leshan: LeshanDouble, pool: Pool): Promise<void> {
     leshan.clearRequests();
     const t0 = Date.now();
     await json(pool, 'POST', '/leshan_api/resource/single', registration(ep, 2));
-    for (let k = 0; k < 500 && !leshan.requests.some((r) => r.op === 'write'); k++) await new Promise((r) => setTimeout(r, 1));
+    for (let k = 0; k < 100_000 && !leshan.requests.some((r) => r.op === 'write'); k++) await new Promise((r) => setImmediate(r));
     const req = leshan.requests.find((r) => r.op === 'write');
     if (req) delays.push(req.at - t0);
   }
@@ -159,9 +160,10 @@ export async function operationsBench(): Promise<void> {
   heading('Operations (daemon process, Leshan test double)');
   await createRate();
   const leshan = await startLeshanDouble({ awakeMs: AWAKE_MS });
+  const influxd = await startInfluxd();
   const d = await startDaemon({
     compiled: true,
-    config: { leshan: { url: leshan.url, maxConcurrent: MAX_CONCURRENT }, endpoints: { awakeMs: AWAKE_MS }, influx: { url: 'http://127.0.0.1:9' } },
+    config: { leshan: { url: leshan.url, maxConcurrent: MAX_CONCURRENT }, endpoints: { awakeMs: AWAKE_MS }, influx: { url: influxd.url } },
   });
   const pool = new Pool(d.url, { connections: 50 });
   try {
@@ -172,6 +174,7 @@ export async function operationsBench(): Promise<void> {
     await d.signal('SIGTERM');
     await d.cleanup();
     await leshan.close();
+    await influxd.destroy();
   }
   await memory();
 }

@@ -1,0 +1,48 @@
+import type { ResourceType } from '../../lwm2m/value.js';
+import type { OperationKind, OperationResult, OperationStatus } from '../operation.js';
+
+/** Pino-like: `log.info({ extra }, 'message')`. */
+export interface StoreLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface OperationStoreOptions {
+  /** e.g. `${dataDir}/operations.json`; its directory is created if missing. */
+  file: string;
+  now?: () => number;
+  /** Recovery turns a SENDING operation with this many attempts into FAILED; settle does the same for QUEUED. */
+  maxAttempts: number;
+  /** `prune()` removes finished operations last updated longer ago than this. */
+  pruneAfterMs: number;
+  log?: StoreLog;
+}
+
+export interface CreateOperationInput {
+  ep: string;
+  kind: OperationKind;
+  /** LwM2M path as a string, e.g. "/5/0/1". */
+  path: string;
+  value?: unknown;
+  type?: ResourceType;
+  args?: string;
+  expiresAt?: string;
+  idempotencyKey?: string;
+}
+
+export interface ListQuery {
+  ep?: string;
+  status?: OperationStatus;
+  /** Cursor: only operations with a greater id. */
+  after?: string;
+  limit: number;
+}
+
+export interface SettlePatch {
+  status: OperationStatus;
+  result?: OperationResult;
+  error?: string;
+  /** false: Leshan was unreachable, the attempt counted by markSending is taken back. */
+  countAttempt?: boolean;
+}

@@ -1,0 +1,183 @@
+import { describe, it, beforeEach, afterEach, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Low } from 'lowdb';
+import { DurableFile } from '../../../src/operations/store/durableFile.js';
+import { StoreCodec, type StoreData } from '../../../src/operations/store/storeFile.js';
+import type { OperationStore } from '../../../src/operations/store.js';
+import { captureLog, onDisk, openStore, T0, tempDir, write } from './helpers.js';
+
+const iso = (t: number) => new Date(t).toISOString();
+const stored = (id: number, status: string, attempts: number, ep = 'dev') => ({
+  id: String(id), ep, kind: 'write', path: '/5/0/1', value: 'x', status, attempts, createdAt: iso(T0), updatedAt: iso(T0),
+});
+
+describe('OperationStore durability', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let store: OperationStore | undefined;
+  beforeEach(async () => {
+    tmp = await tempDir();
+  });
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+    await tmp.cleanup();
+  });
+
+  it('has each change on disk when its promise resolves', async () => {
+    const s = (store = await openStore(tmp.file));
+    for (let i = 1; i <= 5; i++) {
+      const { operation } = await s.create(write('d', i));
+      const disk = await onDisk(tmp.file);
+      assert.deepEqual(disk.operations.at(-1), operation);
+      assert.equal(disk.nextId, i + 1);
+    }
+    s.markSending('2');
+    await s.settle('2', { status: 'CONFIRMED' });
+    assert.equal((await onDisk(tmp.file)).operations[1]!.status, 'CONFIRMED');
+  });
+
+  it('groups concurrent creates into few writes, all of them in the file', async () => {
+    store = await openStore(tmp.file);
+    const before = store.writeCount;
+    const created = await Promise.all(Array.from({ length: 200 }, (_, i) => store!.create(write(`dev-${i % 7}`, i))));
+    const writes = store.writeCount - before;
+    assert.ok(writes >= 1 && writes <= 5, `${writes} writes for 200 creates`);
+    assert.deepEqual(new Set(created.map((c) => c.operation.id)).size, 200);
+    await store.close();
+    store = await openStore(tmp.file);
+    assert.equal(store.size, 200);
+    for (const { operation } of created) assert.deepEqual(store.get(operation.id), operation);
+  });
+
+  it('writes through fsync of the file and of its directory, leaving no temp file', async () => {
+    const probe = await open(tmp.file + '.probe', 'w');
+    const proto = Object.getPrototypeOf(probe) as { sync(): Promise<void> };
+    await probe.close();
+    const sync = mock.method(proto, 'sync');
+    try {
+      const db = new Low<StoreData>(new DurableFile(tmp.file, new StoreCodec()), { version: 1, nextId: 1, operations: [] });
+      await db.write();
+      assert.equal(sync.mock.callCount(), 2, 'temp file and directory');
+    } finally {
+      sync.mock.restore();
+    }
+    assert.deepEqual((await readdir(tmp.dir)).sort(), ['operations.json', 'operations.json.probe']);
+    assert.deepEqual(await onDisk(tmp.file), { version: 1, nextId: 1, operations: [] });
+  });
+
+  it('recovers operations a crash left in SENDING', async () => {
+    const ops = [stored(1, 'CONFIRMED', 1), stored(2, 'SENDING', 1), stored(3, 'SENDING', 3), stored(4, 'QUEUED', 0), stored(5, 'SENDING', 2, 'other')];
+    await writeFile(tmp.file, JSON.stringify({ version: 1, nextId: 6, operations: ops }));
+    const log = captureLog();
+    store = await openStore(tmp.file, { log, now: () => T0 + 5000 });
+    const status = (id: string) => {
+      const op = store!.get(id)!;
+      return [op.status, op.attempts, op.error, op.updatedAt];
+    };
+    assert.deepEqual(status('2'), ['QUEUED', 1, 'interrupted while sending', iso(T0 + 5000)]);
+    assert.deepEqual(status('3'), ['FAILED', 3, 'interrupted; maxAttempts reached', iso(T0 + 5000)]);
+    assert.deepEqual(status('5'), ['QUEUED', 2, 'interrupted while sending', iso(T0 + 5000)]);
+    assert.deepEqual(status('1'), ['CONFIRMED', 1, undefined, iso(T0)]);
+    assert.equal(store.nextQueued('dev')?.id, '2', 'the requeued operation is first in line again');
+    assert.equal(store.queuedCount('dev'), 2);
+    assert.deepEqual(store.countsByStatus(), { QUEUED: 3, SENDING: 0, CONFIRMED: 1, FAILED: 1, CANCELLED: 0, EXPIRED: 0 });
+    assert.ok(log.lines.some((l) => l.level === 'warn' && (l.obj as { requeued?: number }).requeued === 2));
+    const disk = await onDisk(tmp.file);
+    assert.deepEqual(disk.operations.map((o) => o.status), ['CONFIRMED', 'QUEUED', 'FAILED', 'QUEUED', 'QUEUED'], 'recovery is written');
+  });
+
+  it('sets a corrupt file aside, logs an error, starts empty, and does not reuse ids it can still read', async () => {
+    const torn = JSON.stringify({ version: 1, nextId: 42, operations: [stored(40, 'QUEUED', 0), stored(41, 'QUEUED', 0)] }).slice(0, -30);
+    await writeFile(tmp.file, torn);
+    const log = captureLog();
+    store = await openStore(tmp.file, { log, now: () => T0 });
+    assert.equal(store.size, 0);
+    const aside = `operations.json.corrupt-${iso(T0).replace(/[:.]/g, '-')}`;
+    assert.deepEqual((await readdir(tmp.dir)).sort(), ['operations.json', aside]);
+    assert.equal(await readFile(`${tmp.dir}/${aside}`, 'utf8'), torn, 'kept as it was');
+    assert.ok(log.lines.some((l) => l.level === 'error' && JSON.stringify(l.obj).includes(aside)));
+    assert.deepEqual(await onDisk(tmp.file), { version: 1, nextId: 42, operations: [] }, 'a valid file again');
+    assert.equal((await store.create(write('d', 1))).operation.id, '42');
+  });
+
+  it('keeps the valid operations of a file with invalid entries, after copying it aside', async () => {
+    const text = JSON.stringify({ version: 1, nextId: 4, operations: [stored(1, 'QUEUED', 0), { id: 'x' }, stored(3, 'BOGUS', 0), stored(1, 'FAILED', 1)] });
+    await writeFile(tmp.file, text);
+    const log = captureLog();
+    store = await openStore(tmp.file, { log });
+    assert.deepEqual(store.list({ limit: 10 }).items.map((o) => [o.id, o.status]), [['1', 'QUEUED']]);
+    const copies = (await readdir(tmp.dir)).filter((n) => n.includes('.corrupt-'));
+    assert.equal(copies.length, 1);
+    assert.equal(await readFile(`${tmp.dir}/${copies[0]}`, 'utf8'), text);
+    assert.ok(log.lines.some((l) => l.level === 'error' && (l.obj as { dropped?: number }).dropped === 3));
+  });
+
+  it('does not mistake an I/O error for corruption', async () => {
+    await mkdir(tmp.file); // EISDIR on read
+    await assert.rejects(openStore(tmp.file), /EISDIR/);
+    assert.deepEqual(await readdir(tmp.dir), ['operations.json']);
+  });
+
+  it('keeps the file equal to memory through random changes, prunes and reopens', async () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let now = T0;
+    const options = { now: () => now, pruneAfterMs: 1000 };
+    let s = (store = await openStore(tmp.file, options));
+    for (let round = 0; round < 4; round++) {
+      await Promise.all(Array.from({ length: 300 }, (_, i) => s.create({ ...write(`dev-${i % 5}`, i), value: i % 7 ? `v${i}` : { ü: [i, '✓'] } })));
+      const changes: Promise<unknown>[] = [];
+      for (const op of s.list({ status: 'QUEUED', limit: 10_000 }).items) {
+        const r = random();
+        if (r < 0.2) changes.push(s.cancel(op.id));
+        else if (r < 0.5) {
+          s.markSending(op.id);
+          if (r < 0.45) changes.push(s.settle(op.id, { status: r < 0.3 ? 'CONFIRMED' : 'QUEUED', result: { code: 204 } }));
+        }
+      }
+      await Promise.all(changes);
+      now += 600;
+      await s.prune();
+      await s.flush();
+      const disk = await onDisk(tmp.file);
+      assert.deepEqual(disk.operations, s.list({ limit: 10_000 }).items, `round ${round}`);
+      await s.close();
+      s = store = await openStore(tmp.file, options); // SENDING ones are recovered here
+      assert.equal(s.countsByStatus().SENDING, 0);
+      assert.deepEqual((await onDisk(tmp.file)).operations, s.list({ limit: 10_000 }).items, `round ${round} reopened`);
+    }
+    assert.ok(s.size > 600, `${s.size} operations kept`);
+  });
+
+  it('loses no acknowledged operation when killed with SIGKILL', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./crashChild.ts', import.meta.url)), tmp.file], {
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.split('\n').length > 1500) resolve();
+      });
+      child.on('exit', () => reject(new Error(`child exited early: ${err}`)));
+    });
+    child.kill('SIGKILL');
+    assert.equal(await exited, 'SIGKILL');
+    const acked = out.split('\n').slice(1, -1); // after "ready", complete lines only
+    assert.ok(acked.length >= 1000, `${acked.length} acknowledged`);
+    const text = await readFile(tmp.file, 'utf8');
+    assert.doesNotThrow(() => JSON.parse(text), 'the file is valid JSON');
+    store = await openStore(tmp.file);
+    const missing = acked.filter((id) => store!.get(id) === undefined);
+    assert.deepEqual(missing, [], 'every acknowledged id survived');
+    assert.equal(store.countsByStatus().SENDING, 0);
+    assert.ok(store.countsByStatus().QUEUED > 0);
+  });
+});

@@ -1,0 +1,38 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { OperationStore, type OperationStoreOptions, type StoreLog } from '../../../src/operations/store.js';
+import type { Operation } from '../../../src/operations/operation.js';
+
+export const T0 = Date.parse('2026-11-25T17:00:00.000Z');
+
+/** A clock the test moves by hand. */
+export function manualClock(start = T0): { now: () => number; advance(ms: number): void; set(t: number): void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => void (t += ms), set: (v) => void (t = v) };
+}
+
+/** A log that keeps what it is given. */
+export function captureLog(): StoreLog & { lines: { level: string; obj: object; msg?: string }[] } {
+  const lines: { level: string; obj: object; msg?: string }[] = [];
+  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
+  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export async function tempDir(): Promise<{ dir: string; file: string; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'lwm2m-store-'));
+  return { dir, file: path.join(dir, 'operations.json'), cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export async function openStore(file: string, options: Partial<OperationStoreOptions> = {}): Promise<OperationStore> {
+  const store = new OperationStore({ file, maxAttempts: 3, pruneAfterMs: 60_000, ...options });
+  await store.open();
+  return store;
+}
+
+/** The file as it is on disk right now, parsed. */
+export async function onDisk(file: string): Promise<{ nextId: number; operations: Operation[] }> {
+  return JSON.parse(await readFile(file, 'utf8')) as { nextId: number; operations: Operation[] };
+}
+
+export const write = (ep: string, n: number) => ({ ep, kind: 'write' as const, path: '/5/0/1', value: `https://x/fw-${n}.bin`, type: 'STRING' as const });
