@@ -33,6 +33,9 @@ export interface EndpointView {
 
 type EndpointActor = Actor<typeof endpointMachine>;
 
+/** How finely values from an endpoint move its awake window (see dataReceived). */
+const DATA_WAKE_RESOLUTION_MS = 1000;
+
 /** A timer source with the time: xstate's Clock (not exported by xstate) plus `now()`; SimulatedClock fits. */
 export interface Clock {
   setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
@@ -79,8 +82,19 @@ export class EndpointRegistry {
     this.send(ep, { type: `endpoint.${type}`, at: this.now() });
   }
 
+  /**
+   * Values arrived: the endpoint is awake. Called on every ingested post (the hot path), so an endpoint
+   * whose window was already extended within the last second is left alone: re-entering the state would
+   * reset its timer for a gain of under a second in a window of `awakeMs`.
+   */
   dataReceived(ep: string): void {
-    this.send(ep, { type: 'endpoint.data', at: this.now() });
+    const at = this.now();
+    const actor = this.actors.get(ep);
+    if (actor) {
+      const { context } = actor.getSnapshot();
+      if (context.awakeUntil - at > this.options.awakeMs - DATA_WAKE_RESOLUTION_MS) return;
+    }
+    this.send(ep, { type: 'endpoint.data', at });
   }
 
   /** An operation was queued: an awake endpoint sends it at once. */

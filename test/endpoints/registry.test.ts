@@ -220,4 +220,16 @@ describe('endpoint actors', () => {
     await flush();
     assert.equal(h.registry.view('dev')?.state, 'offline', 'without a newer wake-up, the queue waits');
   });
+
+  it('lets a stream of values move the awake window at most once a second', async () => {
+    const h = harness();
+    h.registry.dataReceived('dev');
+    const first = h.registry.view('dev')!.awakeUntil;
+    h.clock.increment(500);
+    h.registry.dataReceived('dev');
+    assert.equal(h.registry.view('dev')!.awakeUntil, first, 'within a second: unchanged');
+    h.clock.increment(600);
+    h.registry.dataReceived('dev');
+    assert.equal(Date.parse(h.registry.view('dev')!.awakeUntil!), Date.parse(first!) + 1100);
+  });
 });

@@ -78,6 +78,7 @@ export async function startLeshanDouble(opts: LeshanDoubleOptions = {}): Promise
         }
       }
       requests.push(rec);
+      opts.onRequest?.(rec);
     }
     // Jetty 11 refuses an encoded '/' in the path (UriCompliance ambiguous path separator).
     if (/%2f/i.test(rawPath)) return write(res, rec, jettyError(400, 'Ambiguous URI path separator', rawPath));

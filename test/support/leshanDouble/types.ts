@@ -60,6 +60,8 @@ export interface LeshanDoubleOptions {
   port?: number;
   /** Keep every request in `requests` (default true). Turn off for long benchmarks. */
   recordRequests?: boolean;
+  /** Called with each recorded request as soon as its body has arrived (benchmarks time it without polling). */
+  onRequest?: (request: RecordedRequest) => void;
 }
 
 /** The LwM2M operation a request was routed to (ClientServlet routing, §1.2). */
