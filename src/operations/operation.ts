@@ -1,8 +1,7 @@
 /**
  * Endpoint operations: what an operator queues for a (sleeping) device. Pure types, no I/O.
  */
-import type { LwM2mPath } from '../lwm2m/path.js';
-import type { ResourceType, TypedValue } from '../lwm2m/value.js';
+import type { ResourceType } from '../lwm2m/value.js';
 
 /** What the daemon asks Leshan to do on the device. */
 export type OperationKind =
@@ -62,16 +61,5 @@ export interface Operation {
   idempotencyKey?: string;
 }
 
-/** A validated request to create an operation (before it has an id and status). */
-export interface NewOperation {
-  ep: string;
-  kind: OperationKind;
-  path: LwM2mPath;
-  /** write: the converted value, or one value per resource instance. */
-  value?: TypedValue | ReadonlyMap<number, TypedValue>;
-  /** write: the value as given, kept for display. */
-  rawValue?: unknown;
-  args?: string;
-  expiresAt?: string;
-  idempotencyKey?: string;
-}
+/** What creating an operation takes: an operator's request, validated (see validate.ts). */
+export type CreateOperationInput = Pick<Operation, 'ep' | 'kind' | 'path' | 'value' | 'type' | 'args' | 'expiresAt' | 'idempotencyKey'>;

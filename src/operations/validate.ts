@@ -9,7 +9,7 @@ import { parseEndpointName, PostError } from '../ingest/parsePost.js';
 import { resourceModel } from '../lwm2m/objectModel.js';
 import { formatPath, parsePath, pathLevel, PathError, type LwM2mPath, type PathLevel } from '../lwm2m/path.js';
 import { convertValue, parseResourceType, ValueError, type ResourceType } from '../lwm2m/value.js';
-import { OPERATION_KINDS, type OperationKind } from './operation.js';
+import { OPERATION_KINDS, type CreateOperationInput, type OperationKind } from './operation.js';
 
 export class InputError extends Error {
   constructor(
@@ -19,18 +19,6 @@ export class InputError extends Error {
     super(message);
     this.name = 'InputError';
   }
-}
-
-/** What the store needs to create the operation. */
-export interface CreateInput {
-  ep: string;
-  kind: OperationKind;
-  path: string;
-  value?: unknown;
-  type?: ResourceType;
-  args?: string;
-  expiresAt?: string;
-  idempotencyKey?: string;
 }
 
 const bodySchema = z.strictObject({
@@ -62,7 +50,7 @@ export const MAX_IDEMPOTENCY_KEY = 200;
  * Validates `POST /api/endpoints/{ep}/operations`. `now` fixes `ttlSeconds` to an absolute `expiresAt`.
  * @throws InputError naming the field at fault.
  */
-export function validateCreate(epParam: string, body: unknown, idempotencyKey: string | undefined, now: number): CreateInput {
+export function validateCreate(epParam: string, body: unknown, idempotencyKey: string | undefined, now: number): CreateOperationInput {
   let ep: string;
   try {
     ep = parseEndpointName(epParam, 'ep');
@@ -86,7 +74,7 @@ export function validateCreate(epParam: string, body: unknown, idempotencyKey: s
   if (!LEVELS[input.kind].includes(level)) {
     throw new InputError('path', `${input.kind} takes a ${LEVELS[input.kind].join(' or ')} path, not the ${level} path ${formatPath(path)}`);
   }
-  const out: CreateInput = { ep, kind: input.kind, path: formatPath(path) };
+  const out: CreateOperationInput = { ep, kind: input.kind, path: formatPath(path) };
   const model = path.resourceId === undefined ? undefined : resourceModel(path.objectId, path.resourceId);
 
   if (input.kind === 'write') {

@@ -4,20 +4,13 @@ import { startInfluxd, type Influxd } from '../support/influxd.js';
 import { startInflux2Double, type Influx2Double } from '../support/influx2Double.js';
 import { startWriter } from '../support/writerHarness.js';
 import { parseRetryAfter } from '../../src/influx/send.js';
+import { until } from '../support/controllerHarness.js';
 
 const line = (i: number, measurement = 'm'): string => `${measurement} v=${i}i ${1_700_000_000_000_000_000n + BigInt(i)}`;
 
 async function count(influxd: Influxd, db: string, measurement: string): Promise<number> {
   const r = await influxd.query(`SELECT count(v) FROM "${measurement}"`, db);
   return Number(r.results[0]?.series?.[0]?.values[0]?.[1] ?? 0);
-}
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('InfluxWriter against a real influxd (1.x API)', () => {

@@ -1,5 +1,4 @@
-import type { ResourceType } from '../../lwm2m/value.js';
-import type { OperationKind, OperationResult, OperationStatus } from '../operation.js';
+import type { OperationResult, OperationStatus } from '../operation.js';
 
 /** Pino-like: `log.info({ extra }, 'message')`. */
 export interface StoreLog {
@@ -19,17 +18,7 @@ export interface OperationStoreOptions {
   log?: StoreLog;
 }
 
-export interface CreateOperationInput {
-  ep: string;
-  kind: OperationKind;
-  /** LwM2M path as a string, e.g. "/5/0/1". */
-  path: string;
-  value?: unknown;
-  type?: ResourceType;
-  args?: string;
-  expiresAt?: string;
-  idempotencyKey?: string;
-}
+export type { CreateOperationInput } from '../operation.js';
 
 export interface ListQuery {
   ep?: string;
