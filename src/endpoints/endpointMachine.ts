@@ -12,11 +12,18 @@ import { assign, fromPromise, setup } from 'xstate';
 export type RegistrationEventType = 'registered' | 'updated' | 'deregistered';
 
 export type EndpointEvent =
-  | { type: 'endpoint.registered'; at: number }
+  /** `queueMode` when known (Leshan's event stream says; the forked Leshan's posts do not): false = always reachable. */
+  | { type: 'endpoint.registered'; at: number; queueMode?: boolean }
   | { type: 'endpoint.updated'; at: number }
   | { type: 'endpoint.deregistered'; at: number }
   /** Values arrived from the device: it is awake (as Leshan's own presence logic has it). */
   | { type: 'endpoint.data'; at: number }
+  /** Leshan's AWAKE event: awake now (the window stays as the fallback should SLEEPING never come). */
+  | { type: 'endpoint.awake'; at: number }
+  /** Leshan's SLEEPING event: asleep now. */
+  | { type: 'endpoint.sleeping'; at: number }
+  /** What Leshan's registration list says after the event stream (re)connected: it may have missed events. */
+  | { type: 'endpoint.reconciled'; at: number; registered: boolean; queueMode: boolean; awake: boolean }
   /** An operation was queued for the endpoint. */
   | { type: 'endpoint.work'; at: number };
 
@@ -39,6 +46,8 @@ export interface DeliveryOutput {
 /** What an offline endpoint is remembered by when its actor is not running (see EndpointRegistry). */
 export interface DormantEndpoint {
   registered: boolean;
+  /** Queue mode (LwM2M): reachable only while awake. Without it, a registered device is always reachable. */
+  queueMode: boolean;
   lastEvent?: { type: RegistrationEventType; at: number };
 }
 
@@ -58,6 +67,11 @@ export interface EndpointContext extends Omit<EndpointInput, keyof DormantEndpoi
   wokeWhileSending: boolean;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Whether the endpoint can be reached at `at`: inside its window, or registered without queue mode. */
+const isAwake = (context: EndpointContext, at: number): boolean => at < context.awakeUntil || (context.registered && !context.queueMode);
+
 export const endpointMachine = setup({
   types: {
     context: {} as EndpointContext,
@@ -70,27 +84,36 @@ export const endpointMachine = setup({
     /** The window closes now. */
     sleep: assign(({ event }) => ({ now: event.at, awakeUntil: event.at })),
     markWoke: assign({ wokeWhileSending: true }),
-    recordRegistration: assign(({ event }) => {
+    recordRegistration: assign(({ context, event }) => {
       const type: RegistrationEventType =
         event.type === 'endpoint.registered' ? 'registered' : event.type === 'endpoint.updated' ? 'updated' : 'deregistered';
-      return { lastEvent: { type, at: event.at }, registered: type !== 'deregistered' };
+      const queueMode = event.type === 'endpoint.registered' && event.queueMode !== undefined ? event.queueMode : context.queueMode;
+      return { lastEvent: { type, at: event.at }, registered: type !== 'deregistered', queueMode };
+    }),
+    reconcile: assign(({ event }) => {
+      if (event.type !== 'endpoint.reconciled') return {};
+      return { registered: event.registered, queueMode: event.queueMode, now: event.at };
     }),
   },
   guards: {
     /** Whether the endpoint has an operation waiting (supplied at wiring time). */
     hasQueued: () => false,
+    /** A registered endpoint without queue mode: its window never closes. */
+    alwaysReachable: ({ context }) => context.registered && !context.queueMode,
+    awakeNow: ({ event }) => event.type === 'endpoint.reconciled' && event.registered && event.awake,
   },
   actors: {
     /** Sends the endpoint's oldest queued operation (supplied at wiring time). */
     deliverNext: fromPromise<DeliveryOutput, { ep: string }>(async () => ({ result: 'idle', at: 0 })),
   },
   delays: {
-    awakeLeft: ({ context }) => Math.max(0, context.awakeUntil - context.now),
+    // capped: Node fires longer timers at once; an always-reachable endpoint just re-arms it
+    awakeLeft: ({ context }) => Math.min(MAX_TIMER_MS, Math.max(0, context.awakeUntil - context.now)),
     retry: ({ context }) => context.retryMs,
   },
 }).createMachine({
   id: 'endpoint',
-  context: ({ input }) => ({ registered: false, ...input, awakeUntil: 0, now: 0, wokeWhileSending: false }),
+  context: ({ input }) => ({ registered: false, queueMode: true, ...input, awakeUntil: 0, now: 0, wokeWhileSending: false }),
   initial: 'offline',
   states: {
     offline: {
@@ -98,18 +121,31 @@ export const endpointMachine = setup({
         'endpoint.registered': { target: 'online', actions: ['recordRegistration', 'wake'] },
         'endpoint.updated': { target: 'online', actions: ['recordRegistration', 'wake'] },
         'endpoint.data': { target: 'online', actions: 'wake' },
+        'endpoint.awake': { target: 'online', actions: 'wake' },
         'endpoint.deregistered': { actions: 'recordRegistration' },
+        'endpoint.reconciled': [
+          { guard: 'awakeNow', target: 'online', actions: ['reconcile', 'wake'] },
+          { actions: 'reconcile' },
+        ],
       },
     },
     online: {
       initial: 'idle',
-      after: { awakeLeft: 'offline' },
+      after: {
+        awakeLeft: [{ guard: 'alwaysReachable', target: 'online', reenter: true }, { target: 'offline' }],
+      },
       on: {
         // re-entering restarts the awake timer from the new deadline
         'endpoint.registered': { target: 'online', reenter: true, actions: ['recordRegistration', 'wake'] },
         'endpoint.updated': { target: 'online', reenter: true, actions: ['recordRegistration', 'wake'] },
         'endpoint.data': { target: 'online', reenter: true, actions: 'wake' },
+        'endpoint.awake': { target: 'online', reenter: true, actions: 'wake' },
+        'endpoint.sleeping': { guard: ({ context }) => context.queueMode, target: 'offline', actions: 'sleep' },
         'endpoint.deregistered': { target: 'offline', actions: ['recordRegistration', 'sleep'] },
+        'endpoint.reconciled': [
+          { guard: 'awakeNow', target: 'online', reenter: true, actions: ['reconcile', 'wake'] },
+          { target: 'offline', actions: ['reconcile', 'sleep'] },
+        ],
       },
       states: {
         idle: {
@@ -134,11 +170,11 @@ export const endpointMachine = setup({
             actions: assign(({ event }) => ({ now: event.output.at, awakeUntil: event.output.at })),
           },
           {
-            guard: ({ context, event }) => event.output.result === 'unreachable' && event.output.at < context.awakeUntil,
+            guard: ({ context, event }) => event.output.result === 'unreachable' && isAwake(context, event.output.at),
             target: 'online.backoff',
             actions: assign(({ event }) => ({ now: event.output.at })),
           },
-          { guard: ({ context, event }) => event.output.at < context.awakeUntil, target: 'online', actions: assign(({ event }) => ({ now: event.output.at })) },
+          { guard: ({ context, event }) => isAwake(context, event.output.at), target: 'online', actions: assign(({ event }) => ({ now: event.output.at })) },
           { target: 'offline', actions: assign(({ event }) => ({ now: event.output.at })) },
         ],
         // a failing delivery step must not wedge the endpoint: pause, then look again
@@ -149,7 +185,13 @@ export const endpointMachine = setup({
         'endpoint.registered': { actions: ['recordRegistration', 'wake', 'markWoke'] },
         'endpoint.updated': { actions: ['recordRegistration', 'wake', 'markWoke'] },
         'endpoint.data': { actions: ['wake', 'markWoke'] },
+        'endpoint.awake': { actions: ['wake', 'markWoke'] },
+        'endpoint.sleeping': { guard: ({ context }) => context.queueMode, actions: 'sleep' },
         'endpoint.deregistered': { actions: ['recordRegistration', 'sleep'] },
+        'endpoint.reconciled': [
+          { guard: 'awakeNow', actions: ['reconcile', 'wake', 'markWoke'] },
+          { actions: ['reconcile', 'sleep'] },
+        ],
       },
     },
   },

@@ -22,7 +22,7 @@ export function endpointRoutes({ registry, auth, endpointsWithOperations, pendin
   const router = new Router({ prefix: '/api' });
   router.use(auth);
   const present = (ep: string): EndpointView & { pending: number } => ({
-    ...(registry.view(ep) ?? { ep, state: 'offline', registered: false }),
+    ...(registry.view(ep) ?? { ep, state: 'offline', registered: false, queueMode: true }),
     pending: pendingCount(ep),
   });
 

@@ -26,6 +26,7 @@ export interface EndpointView {
   ep: string;
   state: EndpointState;
   registered: boolean;
+  queueMode: boolean;
   /** Until when the endpoint is taken to be awake (ISO), while online or sending. */
   awakeUntil?: string;
   lastEvent?: { type: RegistrationEventType; at: string };
@@ -78,8 +79,32 @@ export class EndpointRegistry {
     return this.clock.now();
   }
 
-  registrationEvent(ep: string, type: RegistrationEventType): void {
-    this.send(ep, { type: `endpoint.${type}`, at: this.now() });
+  /** `queueMode` with a registration, when the source knows it (Leshan's event stream does). */
+  registrationEvent(ep: string, type: RegistrationEventType, queueMode?: boolean): void {
+    const at = this.now();
+    if (type === 'registered') this.send(ep, queueMode === undefined ? { type: 'endpoint.registered', at } : { type: 'endpoint.registered', at, queueMode });
+    else this.send(ep, { type: `endpoint.${type}`, at });
+  }
+
+  /** Leshan's presence events (event stream): exact, where the awake window is a guess. */
+  presence(ep: string, awake: boolean): void {
+    this.send(ep, { type: awake ? 'endpoint.awake' : 'endpoint.sleeping', at: this.now() });
+  }
+
+  /**
+   * What Leshan's registration list says (after the event stream reconnected, events may have been missed):
+   * registered or not, queue mode, and whether it is awake now.
+   */
+  reconcile(ep: string, state: { registered: boolean; queueMode: boolean; awake: boolean }): void {
+    this.send(ep, { type: 'endpoint.reconciled', at: this.now(), ...state });
+  }
+
+  /** Endpoints taken to be registered (for reconciling with Leshan's list). */
+  registeredEndpoints(): string[] {
+    const out: string[] = [];
+    for (const [ep, actor] of this.actors) if (actor.getSnapshot().context.registered) out.push(ep);
+    for (const [ep, dormant] of this.dormant) if (dormant.registered) out.push(ep);
+    return out;
   }
 
   /**
@@ -168,8 +193,8 @@ export class EndpointRegistry {
         queueMicrotask(() => {
           hibernating = false;
           if (this.stopped || this.actors.get(ep) !== actor || actor.getSnapshot().value !== 'offline') return;
-          const { registered, lastEvent } = actor.getSnapshot().context;
-          this.dormant.set(ep, lastEvent ? { registered, lastEvent } : { registered });
+          const { registered, queueMode, lastEvent } = actor.getSnapshot().context;
+          this.dormant.set(ep, lastEvent ? { registered, queueMode, lastEvent } : { registered, queueMode });
           this.actors.delete(ep);
           actor.stop();
         });
@@ -189,7 +214,7 @@ function stateOf(value: unknown): EndpointState {
 }
 
 function toView(ep: string, state: EndpointState, context: DormantEndpoint & { awakeUntil?: number }): EndpointView {
-  const view: EndpointView = { ep, state, registered: context.registered };
+  const view: EndpointView = { ep, state, registered: context.registered, queueMode: context.queueMode };
   if (state !== 'offline' && context.awakeUntil !== undefined) view.awakeUntil = new Date(context.awakeUntil).toISOString();
   if (context.lastEvent) view.lastEvent = { type: context.lastEvent.type, at: new Date(context.lastEvent.at).toISOString() };
   return view;

@@ -191,7 +191,7 @@ describe('endpoint actors', () => {
     h.registry.registrationEvent('idle', 'deregistered');
     await flush();
     assert.equal(h.registry.running, 1, 'only the awake endpoint runs an actor');
-    assert.deepEqual(h.registry.view('idle'), { ep: 'idle', state: 'offline', registered: false, lastEvent: { type: 'deregistered', at: new Date(1_000_000).toISOString() } });
+    assert.deepEqual(h.registry.view('idle'), { ep: 'idle', state: 'offline', registered: false, queueMode: true, lastEvent: { type: 'deregistered', at: new Date(1_000_000).toISOString() } });
     h.calls[0]!.answer('delivered');
     await flush();
     h.clock.increment(AWAKE);
@@ -231,5 +231,54 @@ describe('endpoint actors', () => {
     h.clock.increment(600);
     h.registry.dataReceived('dev');
     assert.equal(Date.parse(h.registry.view('dev')!.awakeUntil!), Date.parse(first!) + 1100);
+  });
+
+  it("follows Leshan's AWAKE and SLEEPING exactly, with the window as the fallback", async () => {
+    const h = harness({});
+    h.registry.presence('dev', true);
+    assert.equal(h.registry.view('dev')?.state, 'online');
+    h.registry.presence('dev', false);
+    assert.equal(h.registry.view('dev')?.state, 'offline', 'SLEEPING closes the window at once');
+    h.registry.presence('dev', true);
+    h.clock.increment(AWAKE);
+    assert.equal(h.registry.view('dev')?.state, 'offline', 'no SLEEPING: the window still closes');
+  });
+
+  it('keeps an endpoint without queue mode reachable for as long as it is registered', async () => {
+    const h = harness({});
+    h.registry.registrationEvent('always', 'registered', false);
+    h.clock.increment(AWAKE * 10);
+    assert.equal(h.registry.view('always')?.state, 'online');
+    assert.equal(h.registry.view('always')?.queueMode, false);
+    h.registry.presence('always', false);
+    assert.equal(h.registry.view('always')?.state, 'online', 'SLEEPING does not apply without queue mode');
+    h.queued.always = 1;
+    h.registry.workQueued('always');
+    await flush();
+    assert.equal(h.calls.length, 1, 'its operations go out at once, without waiting for an update');
+    h.calls[0]!.answer('delivered');
+    await flush();
+    h.clock.increment(AWAKE * 3);
+    assert.equal(h.registry.view('always')?.state, 'online', 'still reachable after a send outlasting the window');
+    h.registry.registrationEvent('always', 'deregistered');
+    assert.equal(h.registry.view('always')?.state, 'offline');
+  });
+
+  it('reconciles with what Leshan lists: a missed update still wakes the queue, a missed deregistration ends it', async () => {
+    const h = harness({});
+    h.registry.registrationEvent('dev', 'registered');
+    h.clock.increment(AWAKE);
+    await flush();
+    assert.equal(h.registry.view('dev')?.state, 'offline');
+    h.queued.dev = 1;
+    h.registry.reconcile('dev', { registered: true, queueMode: true, awake: true });
+    await flush();
+    assert.equal(h.calls.length, 1, 'awake according to Leshan: the queue goes out');
+    h.calls[0]!.answer('delivered');
+    await flush();
+    h.registry.reconcile('dev', { registered: false, queueMode: true, awake: false });
+    assert.equal(h.registry.view('dev')?.state, 'offline');
+    assert.equal(h.registry.view('dev')?.registered, false);
+    assert.deepEqual(h.registry.registeredEndpoints(), []);
   });
 });
