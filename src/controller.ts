@@ -15,13 +15,19 @@ import { InfluxWriter } from './influx/writer.js';
 import { endpointRoutes } from './endpoints/endpointRoutes.js';
 import { EndpointRegistry } from './endpoints/registry.js';
 import { bearerAuth } from './http/auth.js';
+import { CrossSourceDedupe } from './ingest/dedupe.js';
+import { EventIngress } from './ingest/eventIngress.js';
 import { Ingest } from './ingest/ingest.js';
 import { createLeshanHandler } from './ingest/leshanHandler.js';
 import { LeshanClient } from './leshan/client.js';
+import { LeshanEventStream } from './leshan/eventStream.js';
+import { parseRegistrations } from './leshan/events.js';
 import type { Logger } from './log/logger.js';
 import { createMetricsRegistry } from './metrics/registry.js';
+import { DelayedRequests } from './operations/delayedRequests.js';
 import { Delivery } from './operations/delivery.js';
-import { registerStateGauges } from './operations/metrics.js';
+import { registerStateGauges, registerStreamMetrics } from './operations/metrics.js';
+import { StandingObservations } from './operations/standingObservations.js';
 import { operatorRoutes } from './operations/operatorRoutes.js';
 import { OperationStore } from './operations/store.js';
 
@@ -67,17 +73,26 @@ export class Controller {
 
     const { writer, checks } = await this.startInflux(dataDir);
     const ingest = new Ingest(writer);
-    const { store, registry } = await this.startOperations(dataDir, ingest);
+    const { ingress } = this.config.leshan;
+    if (ingress === 'both') ingest.dedupeSources(new CrossSourceDedupe());
+    const { store, registry, delayed, client } = await this.startOperations(dataDir, ingest, ingress !== 'posts');
+    const standing = new StandingObservations(this.config.operations.standingObservations, store, (ep) => registry.workQueued(ep), this.log.child({ component: 'operations' }));
     ingest.setActivity({
       dataReceived: (ep) => registry.dataReceived(ep),
-      registrationEvent: (ep, event) => registry.registrationEvent(ep, event),
+      registrationEvent: (ep, event, value, info) => {
+        registry.registrationEvent(ep, event, info?.queueMode);
+        if (event === 'registered') void standing.registered(ep, value.value.type === 'TIME' ? value.value.value : 0, info?.objectLinks);
+        if (event === 'deregistered') void delayed?.deregistered(ep);
+      },
     });
+    if (delayed) this.startEventStream(ingest, registry, delayed, client, checks);
     const leshan = createLeshanHandler({
       ingest,
       allowFrom: toBlockList(this.config.http.leshanAllowFrom),
       bodyLimitBytes: this.config.http.bodyLimitBytes,
       registry: this.metrics,
       log: this.log.child({ component: 'ingest' }),
+      enabled: ingress !== 'events',
     });
     const auth = bearerAuth(this.config.auth.token);
     const routers = [
@@ -88,8 +103,36 @@ export class Controller {
     await this.startHttp(routers, leshan);
   }
 
+  /** Follows Leshan's event stream (`leshan.ingress` events or both), reconciling after each (re)connection. */
+  private startEventStream(ingest: Ingest, registry: EndpointRegistry, delayed: DelayedRequests, client: LeshanClient, checks: HealthChecks): void {
+    const log = this.log.child({ component: 'events' });
+    const eventIngress = new EventIngress({
+      ingest,
+      endpoints: registry,
+      delayed,
+      listRegistrations: async () => parseRegistrations(await client.listClients()),
+      log,
+      metrics: this.metrics,
+    });
+    const stream = new LeshanEventStream({
+      url: this.config.leshan.url,
+      onEvent: eventIngress.handle,
+      onConnected: () => eventIngress.reconcile().catch((err: unknown) => log.warn({ err: String(err) }, 'could not reconcile with Leshan')),
+      heartbeatTimeoutMs: this.config.leshan.heartbeatTimeoutMs,
+      log,
+    });
+    stream.start();
+    this.parts.push({ name: 'event stream', stop: () => stream.stop() });
+    registerStreamMetrics(this.metrics, stream);
+    checks.leshanEvents = () => ({ ok: stream.connected, connected: stream.connected, reconnects: stream.reconnects, disconnectedMs: Math.round(stream.disconnectedMs()) });
+  }
+
   /** The operation store, the Leshan client, delivery and the endpoint actors. */
-  private async startOperations(dataDir: string, ingest: Ingest): Promise<{ store: OperationStore; registry: EndpointRegistry }> {
+  private async startOperations(
+    dataDir: string,
+    ingest: Ingest,
+    withStream: boolean,
+  ): Promise<{ store: OperationStore; registry: EndpointRegistry; client: LeshanClient; delayed: DelayedRequests | undefined }> {
     const log = this.log.child({ component: 'operations' });
     const { operations, leshan, endpoints } = this.config;
     const store = new OperationStore({ file: path.join(dataDir, 'operations.json'), maxAttempts: operations.maxAttempts, pruneAfterMs: operations.pruneAfterMs, log });
@@ -101,7 +144,16 @@ export class Controller {
 
     const client = new LeshanClient({ url: leshan.url, requestTimeoutS: leshan.requestTimeoutS, connections: leshan.maxConcurrent, log: this.log.child({ component: 'leshan' }) });
     this.parts.push({ name: 'leshan client', stop: () => client.close() });
-    const delivery = new Delivery({
+    // requests Leshan queues itself are settled from its event stream, so only with the stream
+    const delayed = withStream
+      ? new DelayedRequests({
+          apply: (op, attempt) => delivery.apply(op, attempt),
+          settled: (ep) => registry.workQueued(ep),
+          answerWaitMs: (leshan.requestTimeoutS + 10) * 1000,
+          log,
+        })
+      : undefined;
+    const delivery: Delivery = new Delivery({
       store,
       client,
       maxAttempts: operations.maxAttempts,
@@ -110,6 +162,7 @@ export class Controller {
       log,
       registry: this.metrics,
       onContent: (op, content) => ingest.acceptNode(op.ep, op.path, content),
+      ...(delayed ? { delayed } : {}),
     });
     this.parts.push({
       name: 'delivery',
@@ -125,8 +178,9 @@ export class Controller {
       log: this.log.child({ component: 'endpoints' }),
     });
     this.parts.push({ name: 'endpoint registry', stop: async () => registry.stop() });
+    if (delayed) this.parts.push({ name: 'delayed requests', stop: async () => delayed.stop() });
     registerStateGauges(this.metrics, store, registry);
-    return { store, registry };
+    return { store, registry, client, delayed };
   }
 
   private async startInflux(dataDir: string): Promise<{ writer: InfluxWriter; checks: HealthChecks }> {

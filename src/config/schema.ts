@@ -36,6 +36,8 @@ export const configSchema = z.strictObject({
     requestTimeoutS: positiveInt.max(300),
     /** Requests to Leshan at once over all endpoints, so that a wake storm does not flood it. */
     maxConcurrent: positiveInt.max(1024),
+    /** Silence on the event stream (Leshan sends a heartbeat every 10 s) after which it is taken as dead. */
+    heartbeatTimeoutMs: positiveInt.min(1000),
   }),
   influx: z.strictObject({
     url: httpUrl,
@@ -69,6 +71,16 @@ export const configSchema = z.strictObject({
     maxAttempts: positiveInt.max(100),
     /** Finished operations older than this are removed from the store. */
     pruneAfterMs: positiveInt,
+    /**
+     * Paths kept observed: queued as observe operations after each registration (Leshan forgets
+     * observations when a device registers again), on the listed endpoints or on every one with the object.
+     */
+    standingObservations: z.array(
+      z.strictObject({
+        path: z.string().regex(/^\/?\d{1,5}(\/\d{1,5}){0,3}\/?$/, 'must be an LwM2M path such as /3303/0/5700'),
+        endpoints: z.array(z.string().min(1)).optional(),
+      }),
+    ),
   }),
 });
 

@@ -20,6 +20,8 @@ export interface LeshanHandlerOptions {
   bodyLimitBytes: number;
   registry: Registry;
   log: Logger;
+  /** false with `leshan.ingress: events`: posts are refused (409), so a misconfiguration shows. */
+  enabled?: boolean;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface LeshanHandlerOptions {
  * naming the field otherwise. Returns false for any other path, which then goes to Koa.
  */
 export function createLeshanHandler(options: LeshanHandlerOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { ingest, allowFrom, bodyLimitBytes, registry, log } = options;
+  const { ingest, allowFrom, bodyLimitBytes, registry, log, enabled = true } = options;
   const posts = new Counter({
     name: 'lwm2m_backend_ingest_posts_total',
     help: 'Posts from Leshan by route and HTTP status',
@@ -101,6 +103,9 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
       if (req.method !== 'POST') {
         res.setHeader('allow', 'POST');
         throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.url}; use POST`);
+      }
+      if (!enabled) {
+        throw new HttpError(409, 'ingress_disabled', "leshan.ingress is 'events': values come from Leshan's event stream, posts are not taken");
       }
       if (!isAllowed(req.socket.remoteAddress ?? '')) {
         throw new HttpError(403, 'forbidden', `${req.socket.remoteAddress} may not post to /leshan_api (see http.leshanAllowFrom)`);

@@ -1,6 +1,6 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { DeliveryOutput } from '../endpoints/endpointMachine.js';
+import type { DeliveryOutput, DeliveryResult } from '../endpoints/endpointMachine.js';
 import type { AttemptResult } from '../leshan/responses.js';
 import type { Logger } from '../log/logger.js';
 import type { Operation } from './operation.js';
@@ -31,6 +31,11 @@ export interface DeliveryOptions {
   registry: Registry;
   /** A confirmed read or observe returned this content (to be written to InfluxDB). */
   onContent?: (op: Operation, content: unknown) => void;
+  /**
+   * Where operations that Leshan queued itself (200 `delayed`, Leshan >= 2.0.0-M17) wait for their
+   * REQUEST_RESPONSE event. Only with the event stream: without it such an answer counts as "asleep".
+   */
+  delayed?: { hold(op: Operation, requestId: string): Promise<void> };
 }
 
 /**
@@ -92,29 +97,40 @@ export class Delivery {
   }
 
   private async attempt(ep: string, id: string): Promise<DeliveryOutput> {
-    const { store, client, now, log } = this.options;
+    const { store, client, now } = this.options;
     // it may have been cancelled while waiting for a slot
     if (store.get(id)?.status !== 'QUEUED') return { result: 'delivered', at: now() };
     const op = store.markSending(id);
     const { attempt, ms } = await client.send(op);
     this.outcomes.inc({ kind: attempt.kind });
     if (attempt.kind !== 'unreachable') this.latency.observe({ kind: attempt.kind }, ms / 1000);
+    if (attempt.kind === 'delayed' && this.options.delayed) {
+      await this.options.delayed.hold(op, attempt.requestId);
+      return { result: 'asleep', at: now() };
+    }
+    const outcome = await this.apply(op, attempt);
+    return { result: outcome, at: now() };
+  }
+
+  /** Records the outcome of an attempt on the operation (in SENDING); says what the endpoint's queue does next. */
+  async apply(op: Operation, attempt: AttemptResult): Promise<DeliveryResult> {
+    const { store, log } = this.options;
     const outcome = settle(op, attempt, this.options.maxAttempts);
-    const settled = await store.settle(id, {
+    const settled = await store.settle(op.id, {
       status: outcome.status,
       countAttempt: outcome.countAttempt,
       ...(outcome.result ? { result: outcome.result } : {}),
       ...(outcome.error ? { error: outcome.error } : {}),
     });
-    if (log.isLevelEnabled('debug')) log.debug({ ep, id, kind: op.kind, path: op.path, status: settled.status, ms }, 'attempt settled');
-    if (settled.status === 'FAILED') log.warn({ ep, id, error: settled.error }, 'operation failed');
+    if (log.isLevelEnabled('debug')) log.debug({ ep: op.ep, id: op.id, kind: op.kind, path: op.path, status: settled.status }, 'attempt settled');
+    if (settled.status === 'FAILED') log.warn({ ep: op.ep, id: op.id, error: settled.error }, 'operation failed');
     if (settled.status === 'CONFIRMED' && settled.result?.content !== undefined && (op.kind === 'read' || op.kind === 'observe')) {
       try {
         this.options.onContent?.(settled, settled.result.content);
       } catch (err) {
-        log.warn({ ep, id, err: String(err) }, 'could not record the content read');
+        log.warn({ ep: op.ep, id: op.id, err: String(err) }, 'could not record the content read');
       }
     }
-    return { result: outcome.endpoint, at: now() };
+    return outcome.endpoint;
   }
 }

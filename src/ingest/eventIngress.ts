@@ -1,0 +1,124 @@
+import { Counter, type Registry as Metrics } from 'prom-client';
+import type { LeshanEvent, Registration } from '../leshan/events.js';
+import type { Logger } from '../log/logger.js';
+import type { ResourceValue } from '../lwm2m/node.js';
+import type { Ingest } from './ingest.js';
+import { REGISTRATION_OBJECT, type RegistrationEvent } from './points.js';
+
+/** The endpoint registry as the event stream drives it. */
+export interface StreamEndpoints {
+  presence(ep: string, awake: boolean): void;
+  reconcile(ep: string, state: { registered: boolean; queueMode: boolean; awake: boolean }): void;
+  registeredEndpoints(): string[];
+}
+
+/** Requests Leshan queued itself (see DelayedRequests). */
+export interface StreamDelayed {
+  response(requestId: string, response: unknown): Promise<boolean>;
+  awake(ep: string): void;
+  deregistered(ep: string): Promise<void>;
+}
+
+export interface EventIngressOptions {
+  ingest: Ingest;
+  endpoints: StreamEndpoints;
+  delayed: StreamDelayed;
+  /** Leshan's registration list (`GET /api/clients`), for reconciling after a (re)connection. */
+  listRegistrations(): Promise<Registration[]>;
+  log: Logger;
+  metrics: Metrics;
+}
+
+const EVENT_IDS: Record<RegistrationEvent, number> = { registered: 0, deregistered: 1, updated: 2 };
+
+/**
+ * Where Leshan's event stream goes: the same paths as the forked Leshan's posts. REGISTRATION, UPDATED
+ * and DEREGISTRATION are registration events (recorded in InfluxDB like object 10240 posts, with the
+ * registration date as the fork posts it, and driving the endpoint actors); AWAKE and SLEEPING set
+ * presence exactly; NOTIFICATION and SEND values go to InfluxDB; REQUEST_RESPONSE settles an operation
+ * that Leshan had queued. After each (re)connection, `reconcile()` catches up with what was missed.
+ */
+export class EventIngress {
+  private readonly events: Counter<'type'>;
+
+  constructor(private readonly options: EventIngressOptions) {
+    this.events = new Counter({
+      name: 'lwm2m_backend_leshan_events_total',
+      help: "Events from Leshan's event stream by type (invalid: could not be used)",
+      labelNames: ['type'],
+      registers: [options.metrics],
+    });
+  }
+
+  handle = (event: LeshanEvent): void => {
+    this.events.inc({ type: event.type });
+    const { ingest, endpoints, delayed, log } = this.options;
+    switch (event.type) {
+      case 'registration':
+        this.registration(event.registration, 'registered');
+        return;
+      case 'updated':
+        this.registration(event.registration, 'updated');
+        return;
+      case 'deregistration':
+        this.registration(event.registration, 'deregistered');
+        void delayed.deregistered(event.registration.endpoint);
+        return;
+      case 'awake':
+        endpoints.presence(event.ep, true);
+        delayed.awake(event.ep);
+        return;
+      case 'sleeping':
+        endpoints.presence(event.ep, false);
+        return;
+      case 'notification':
+      case 'send':
+        for (const [path, node] of Object.entries(event.values)) {
+          try {
+            ingest.acceptNode(event.ep, path, node, 'event');
+          } catch (err) {
+            this.events.inc({ type: 'invalid' });
+            log.warn({ ep: event.ep, path, err: err instanceof Error ? err.message : String(err) }, `${event.type} value not stored`);
+          }
+        }
+        return;
+      case 'requestResponse':
+        void delayed.response(event.requestId, event.response).then((known) => {
+          if (!known) log.info({ ep: event.ep, requestId: event.requestId }, 'REQUEST_RESPONSE for a request not held here (ignored)');
+        });
+        return;
+    }
+  };
+
+  /**
+   * After (re)connecting: Leshan's registration list tells who is registered, in queue mode and asleep,
+   * so that an update missed while disconnected still wakes its queue and a missed deregistration ends it.
+   */
+  async reconcile(): Promise<void> {
+    const { endpoints, log } = this.options;
+    const registrations = await this.options.listRegistrations();
+    const listed = new Set<string>();
+    for (const r of registrations) {
+      listed.add(r.endpoint);
+      endpoints.reconcile(r.endpoint, { registered: true, queueMode: r.queueMode, awake: !(r.queueMode && r.sleeping === true) });
+    }
+    let gone = 0;
+    for (const ep of endpoints.registeredEndpoints()) {
+      if (listed.has(ep)) continue;
+      endpoints.reconcile(ep, { registered: false, queueMode: true, awake: false });
+      gone++;
+    }
+    log.info({ registered: registrations.length, deregisteredMeanwhile: gone }, "reconciled with Leshan's registrations");
+  }
+
+  private registration(r: Registration, event: RegistrationEvent): void {
+    const value: ResourceValue = {
+      objectId: REGISTRATION_OBJECT,
+      instanceId: 0,
+      resourceId: EVENT_IDS[event],
+      value: { type: 'TIME', value: r.registrationDate ?? 0 },
+    };
+    const info = event === 'registered' ? { queueMode: r.queueMode, ...(r.objectLinks ? { objectLinks: r.objectLinks } : {}) } : undefined;
+    this.options.ingest.accept({ ep: r.endpoint, values: [value] }, 'event', info);
+  }
+}

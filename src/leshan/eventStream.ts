@@ -1,0 +1,359 @@
+/*
+ * Follows Leshan's event stream (`GET {url}/api/event`, reference §5.3) for as long as it runs.
+ *
+ * Leshan's EventServlet is Jetty's EventSourceServlet: it needs `Accept: text/event-stream`, answers with
+ * `Connection: close`, frames events as `event: NAME\r\ndata: <json>\r\n\r\n`, writes a `\r\n` heartbeat every
+ * 10 s, and has no Last-Event-ID: events sent while no stream is open are lost. So after every (re)connection the
+ * owner is told (`onConnected`) and reconciles with `GET /api/clients`.
+ *
+ * Reconnection: exponential backoff with full jitter (delay = random() × min(maxMs, minMs × 2^attempt)), reset
+ * after a connection that delivered at least one body byte. A stream silent for `heartbeatTimeoutMs` (no event,
+ * no heartbeat; the time to get the response headers counts too) is taken for dead, aborted and reconnected.
+ *
+ * Logging stays bounded during a long outage: one warn when a stream is lost, one warn for the first failed
+ * attempt of an outage, debug for the following ones, one info when a stream is open again. Malformed events and
+ * failing callbacks warn at most once a minute per event name (debug in between, counted in the getters).
+ */
+import { performance } from 'node:perf_hooks';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { Agent, request } from 'undici';
+import { parseLeshanEvent, type LeshanEvent } from './events.js';
+
+/** The part of a pino logger the stream uses. */
+export interface LeshanEventStreamLog {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface LeshanEventStreamOptions {
+  /** Leshan's base URL, e.g. `http://127.0.0.1:8080` (a path prefix such as `/leshan` is kept). */
+  url: string;
+  /** Called synchronously, in stream order, for each parsed event. A throw or a rejected promise is logged. */
+  onEvent(event: LeshanEvent): void | Promise<unknown>;
+  /** Called after each (re)connection (200 with an event-stream body), before its first event. */
+  onConnected?(): void | Promise<unknown>;
+  /** Called when an open stream is lost (or closed by `stop()`, reason "stopped"). Not called for failed attempts. */
+  onDisconnected?(reason: string): void | Promise<unknown>;
+  log?: LeshanEventStreamLog;
+  /** Silence after which a stream is dead (default 35 000 ms: three missed 10 s heartbeats plus slack). */
+  heartbeatTimeoutMs?: number;
+  /** Reconnection backoff (default { minMs: 500, maxMs: 30 000 }). */
+  backoff?: { minMs: number; maxMs: number };
+  /** Jitter source in [0, 1) (default Math.random). */
+  random?: () => number;
+}
+
+interface AttemptEnd {
+  /** The server answered 200 with an event-stream body. */
+  opened: boolean;
+  /** At least one body byte arrived (a heartbeat is enough). */
+  gotBytes: boolean;
+  reason: string;
+}
+
+/** Bounds what a single unterminated SSE line or event may buffer (a broken server must not eat the heap). */
+const MAX_EVENT_CHARS = 16 * 1024 * 1024;
+/** At most one warn per key in this window; debug in between. */
+const WARN_EVERY_MS = 60_000;
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
+    return `${typeof code === 'string' ? `${code} ` : ''}${e.message || e.name}${cause}`;
+  }
+  return String(e);
+}
+
+function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+export class LeshanEventStream {
+  private readonly eventUrl: string;
+  private readonly heartbeatTimeoutMs: number;
+  private readonly minMs: number;
+  private readonly maxMs: number;
+  private readonly random: () => number;
+  private readonly log: LeshanEventStreamLog | undefined;
+
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private current: AbortController | undefined;
+  private cancelSleep: (() => void) | undefined;
+
+  private isConnected = false;
+  private connectCount = 0;
+  private reconnectCount = 0;
+  private eventCount = 0;
+  private parseErrorCount = 0;
+  private callbackErrorCount = 0;
+  private lastEvent: number | undefined;
+  private gapTotalMs = 0;
+  private gapStart: number | undefined;
+  private readonly warnedAt = new Map<string, { at: number; suppressed: number }>();
+
+  /** @throws Error on a malformed URL or out-of-range numbers (configuration errors). */
+  constructor(private readonly options: LeshanEventStreamOptions) {
+    const url = new URL(options.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`leshan url must be http(s): ${options.url}`);
+    this.eventUrl = `${url.origin}${url.pathname.replace(/\/+$/, '')}/api/event`;
+    this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 35_000;
+    if (!(this.heartbeatTimeoutMs > 0)) throw new Error(`heartbeatTimeoutMs must be > 0, got ${this.heartbeatTimeoutMs}`);
+    this.minMs = options.backoff?.minMs ?? 500;
+    this.maxMs = options.backoff?.maxMs ?? 30_000;
+    if (!(this.minMs > 0) || !(this.maxMs >= this.minMs)) {
+      throw new Error(`backoff needs 0 < minMs <= maxMs, got ${this.minMs}/${this.maxMs}`);
+    }
+    this.random = options.random ?? Math.random;
+    this.log = options.log;
+  }
+
+  /** Successful connections (200 + event-stream) since construction. */
+  get connects(): number {
+    return this.connectCount;
+  }
+
+  /** Successful connections after the first one. */
+  get reconnects(): number {
+    return this.reconnectCount;
+  }
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  /** Typed events handed to onEvent. */
+  get events(): number {
+    return this.eventCount;
+  }
+
+  /** Known events whose data could not be parsed (ignored). */
+  get parseErrors(): number {
+    return this.parseErrorCount;
+  }
+
+  /** onEvent / onConnected / onDisconnected calls that threw or rejected. */
+  get callbackErrors(): number {
+    return this.callbackErrorCount;
+  }
+
+  /** Date.now() of the last SSE event received (any name, heartbeats excluded); undefined before the first. */
+  get lastEventAt(): number | undefined {
+    return this.lastEvent;
+  }
+
+  /** Total ms without an open stream while started, the current gap included. */
+  disconnectedMs(): number {
+    return this.gapTotalMs + (this.gapStart === undefined ? 0 : performance.now() - this.gapStart);
+  }
+
+  /** Starts following the stream (no-op while already started). Never throws. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const previous = this.loop; // a stop() still closing the previous run
+    const loop = (async () => {
+      await previous;
+      if (!this.running) return;
+      this.gapStart = performance.now();
+      await this.run();
+    })().catch((e: unknown) => {
+      this.log?.warn({ err: errorText(e) }, 'Leshan event stream loop failed (bug)');
+    });
+    this.loop = loop;
+    void loop.finally(() => {
+      if (this.loop === loop) this.loop = undefined;
+    });
+  }
+
+  /** Aborts the stream and stops reconnecting; resolves once the connection is closed. May be started again. */
+  async stop(): Promise<void> {
+    if (this.running) {
+      this.running = false;
+      this.current?.abort(new Error('stopped'));
+      this.cancelSleep?.();
+    }
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const agent = new Agent();
+    let attempt = 0;
+    let failures = 0;
+    let lostReason: string | undefined;
+    try {
+      while (this.running) {
+        const end = await this.attempt(agent, failures, lostReason);
+        if (end.opened) {
+          failures = 0;
+          lostReason = end.reason;
+        }
+        if (!this.running) break;
+        if (end.gotBytes) attempt = 0;
+        const cap = Math.min(this.maxMs, this.minMs * 2 ** Math.min(attempt, 52));
+        attempt++;
+        const r = Math.min(Math.max(this.random(), 0), 1);
+        const retryInMs = Math.floor(r * cap);
+        if (end.opened) {
+          this.log?.warn({ url: this.eventUrl, reason: end.reason, retryInMs }, 'Leshan event stream lost; reconnecting');
+        } else {
+          failures++;
+          const obj = { url: this.eventUrl, reason: end.reason, failures, retryInMs };
+          if (failures === 1) {
+            this.log?.warn(obj, 'cannot open Leshan event stream; retrying with backoff (further failures logged at debug)');
+          } else {
+            this.log?.debug(obj, 'cannot open Leshan event stream');
+          }
+        }
+        await this.sleep(retryInMs);
+      }
+    } finally {
+      if (this.gapStart !== undefined) this.gapTotalMs += performance.now() - this.gapStart;
+      this.gapStart = undefined;
+      await agent.destroy().catch(() => undefined);
+      this.log?.debug({ url: this.eventUrl }, 'Leshan event stream stopped');
+    }
+  }
+
+  /** Resolves after `ms`, or at once when stop() is called. */
+  private sleep(ms: number): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.cancelSleep = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.cancelSleep = done;
+    });
+  }
+
+  /** One connection, from the request to the end of its body. Never throws. */
+  private async attempt(agent: Agent, failuresBefore: number, lostReason: string | undefined): Promise<AttemptEnd> {
+    const ac = new AbortController();
+    this.current = ac;
+    let silent = false;
+    const watchdog = setTimeout(() => {
+      silent = true;
+      ac.abort(new Error('silent'));
+    }, this.heartbeatTimeoutMs);
+    const end: AttemptEnd = { opened: false, gotBytes: false, reason: '' };
+    let openedAt = 0;
+    try {
+      const res = await request(this.eventUrl, {
+        method: 'GET',
+        headers: { accept: 'text/event-stream' },
+        signal: ac.signal,
+        dispatcher: agent,
+        // The watchdog above bounds both; undici's own defaults (300 s) would only hide a dead stream longer.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      watchdog.refresh();
+      // An abort destroys the body with an error; without a listener that error would be uncaught.
+      res.body.on('error', () => undefined);
+      const type = String(res.headers['content-type'] ?? '');
+      if (res.statusCode !== 200 && !/^text\/event-stream\s*(;|$)/i.test(type)) {
+        res.body.destroy();
+        end.reason = res.statusCode !== 200 ? `HTTP ${res.statusCode}` : `content type "${type}" is not text/event-stream`;
+        return end;
+      }
+      end.opened = true;
+      openedAt = performance.now();
+      this.opened(failuresBefore, lostReason);
+
+      let overflow = false;
+      const parser = createParser({
+        onEvent: (m) => this.dispatch(m),
+        onError: (err) => {
+          if (err.type === 'max-buffer-size-exceeded') overflow = true;
+        },
+        maxBufferSize: MAX_EVENT_CHARS,
+      });
+      const decoder = new TextDecoder('utf-8');
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        watchdog.refresh();
+        end.gotBytes = true;
+        parser.feed(decoder.decode(chunk, { stream: true }));
+        if (overflow) throw new Error(`an SSE event exceeded ${MAX_EVENT_CHARS} characters`);
+      }
+      end.reason = 'stream ended by the server';
+    } catch (e) {
+      if (!this.running) end.reason = 'stopped';
+      else if (silent) end.reason = `no data (not even a heartbeat) for ${this.heartbeatTimeoutMs} ms`;
+      else end.reason = errorText(e);
+      if (!ac.signal.aborted) ac.abort();
+    } finally {
+      clearTimeout(watchdog);
+      if (this.current === ac) this.current = undefined;
+    }
+    if (end.opened) this.closed(end.reason, performance.now() - openedAt);
+    return end;
+  }
+
+  private opened(failuresBefore: number, lostReason: string | undefined): void {
+    const now = performance.now();
+    const outageMs = this.gapStart === undefined ? 0 : now - this.gapStart;
+    if (this.gapStart !== undefined) this.gapTotalMs += outageMs;
+    this.gapStart = undefined;
+    this.isConnected = true;
+    if (this.connectCount > 0) this.reconnectCount++;
+    this.connectCount++;
+    this.log?.info(
+      { url: this.eventUrl, connects: this.connectCount, outageMs: Math.round(outageMs), failedAttempts: failuresBefore, ...(lostReason ? { lostReason } : {}) },
+      this.connectCount === 1 ? 'Leshan event stream connected' : 'Leshan event stream reconnected',
+    );
+    this.callback('onConnected', () => this.options.onConnected?.());
+  }
+
+  private closed(reason: string, connectedMs: number): void {
+    this.isConnected = false;
+    if (this.running) this.gapStart = performance.now();
+    this.log?.debug({ url: this.eventUrl, reason, connectedMs: Math.round(connectedMs) }, 'Leshan event stream closed');
+    this.callback('onDisconnected', () => this.options.onDisconnected?.(reason));
+  }
+
+  private dispatch(m: EventSourceMessage): void {
+    this.lastEvent = Date.now();
+    const name = m.event ?? 'message';
+    const parsed = parseLeshanEvent(name, m.data);
+    if (parsed === undefined) return;
+    if ('error' in parsed) {
+      this.parseErrorCount++;
+      this.warnThrottled(`parse:${name}`, { event: name, error: parsed.error, data: m.data.slice(0, 300) }, 'malformed Leshan event ignored');
+      return;
+    }
+    this.eventCount++;
+    this.callback('onEvent', () => this.options.onEvent(parsed), parsed.type);
+  }
+
+  /** Runs a user callback; a throw or a rejection is counted and logged, never propagated. */
+  private callback(name: string, fn: () => unknown, detail?: string): void {
+    const failed = (e: unknown): void => {
+      this.callbackErrorCount++;
+      const key = `${name}:${detail ?? ''}`;
+      this.warnThrottled(key, { callback: name, ...(detail ? { event: detail } : {}), err: errorText(e) }, 'Leshan event stream callback failed');
+    };
+    try {
+      const r = fn();
+      if (isPromiseLike(r)) r.then(undefined, failed);
+    } catch (e) {
+      failed(e);
+    }
+  }
+
+  private warnThrottled(key: string, obj: object, msg: string): void {
+    const now = performance.now();
+    const w = this.warnedAt.get(key);
+    if (w && now - w.at < WARN_EVERY_MS) {
+      w.suppressed++;
+      this.log?.debug(obj, msg);
+      return;
+    }
+    this.log?.warn({ ...obj, ...(w?.suppressed ? { suppressedSinceLastWarn: w.suppressed } : {}) }, msg);
+    this.warnedAt.set(key, { at: now, suppressed: 0 });
+  }
+}
