@@ -256,7 +256,7 @@ export class LeshanEventStream {
       // An abort destroys the body with an error; without a listener that error would be uncaught.
       res.body.on('error', () => undefined);
       const type = String(res.headers['content-type'] ?? '');
-      if (res.statusCode !== 200 && !/^text\/event-stream\s*(;|$)/i.test(type)) {
+      if (res.statusCode !== 200 || !/^text\/event-stream\s*(;|$)/i.test(type)) {
         res.body.destroy();
         end.reason = res.statusCode !== 200 ? `HTTP ${res.statusCode}` : `content type "${type}" is not text/event-stream`;
         return end;
@@ -317,6 +317,7 @@ export class LeshanEventStream {
   }
 
   private dispatch(m: EventSourceMessage): void {
+    if (!this.running) return; // stop() called from a callback: drop the rest of the chunk
     this.lastEvent = Date.now();
     const name = m.event ?? 'message';
     const parsed = parseLeshanEvent(name, m.data);
