@@ -51,6 +51,23 @@ function time(fn: () => unknown, times = 1): number {
   return (performance.now() - t) / times;
 }
 
+/**
+ * The naive baseline: plain lowdb (`Low` + `JSONFile`) over a store of PREFILL finished operations, one
+ * `db.write()` per created operation, sequential. Operations per second.
+ */
+export async function naiveCreateRate(dir: string): Promise<number> {
+  const naiveFile = await prefilled(dir, 'naive.json', PREFILL);
+  const db = new Low<{ operations: Operation[] }>(new JSONFile(naiveFile), { operations: [] });
+  await db.read();
+  const t = performance.now();
+  for (let i = 0; i < BASELINE_CREATES; i++) {
+    const id = String(PREFILL + 1 + i);
+    db.data.operations.push({ id, ...input(i), status: 'QUEUED', attempts: 0, createdAt: at, updatedAt: at });
+    await db.write();
+  }
+  return (BASELINE_CREATES / (performance.now() - t)) * 1000;
+}
+
 export async function storeBench(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'lwm2m-store-bench-'));
   try {
@@ -79,17 +96,7 @@ export async function storeBench(): Promise<void> {
     figure('sequential creates, one at a time (ops/s; latency of one ack)', `${fmt((100 / ms) * 1000)}  (${fmt(ms / 100, 2)} ms each)`);
     await store.close();
 
-    const naiveFile = await prefilled(dir, 'naive.json', PREFILL);
-    const db = new Low<{ operations: Operation[] }>(new JSONFile(naiveFile), { operations: [] });
-    await db.read();
-    t = performance.now();
-    for (let i = 0; i < BASELINE_CREATES; i++) {
-      const id = String(PREFILL + 1 + i);
-      db.data.operations.push({ id, ...input(i), status: 'QUEUED', attempts: 0, createdAt: at, updatedAt: at });
-      await db.write();
-    }
-    ms = performance.now() - t;
-    const baseline = (BASELINE_CREATES / ms) * 1000;
+    const baseline = await naiveCreateRate(dir);
     figure(`naive lowdb, one db.write() per create, no fsync (ops/s, ${BASELINE_CREATES} ops)`, fmt(baseline));
     figure('ratio (goal: >= 1 000/s, versus ~80/s naive)', `${fmt(rate / baseline, 1)}x`);
 
