@@ -126,9 +126,9 @@ describe('systemd notify', () => {
     assert.equal(texts.at(-1), 'STOPPING=1');
     assert.equal(texts.filter((t) => t === 'READY=1').length, 1);
     const pings = messages.filter((m) => m.text === 'WATCHDOG=1');
-    assert.ok(pings.length >= 3 && pings.length <= 6, `expected a ping every ~100 ms, got ${pings.length}`);
+    assert.ok(pings.length >= 2 && pings.length <= 8, `expected a ping every ~100 ms, got ${pings.length}`);
     const gaps = pings.slice(1).map((p, i) => p.at - pings[i]!.at);
-    for (const gap of gaps) assert.ok(gap > 60 && gap < 250, `watchdog gap ${gap} ms`);
+    for (const gap of gaps) assert.ok(gap > 60 && gap < 400, `watchdog gap ${gap} ms`);
   });
 
   it('sends nothing and needs nothing without NOTIFY_SOCKET', async () => {
