@@ -79,10 +79,16 @@ export class Delivery {
       this.options.log.info({ ep, id: next.id }, 'operation expired before it could be sent');
       return { result: 'delivered', at: now() };
     }
-    const running = this.limit(() => this.attempt(ep, next.id));
-    this.inFlight.add(running);
-    void running.finally(() => this.inFlight.delete(running)).catch(() => undefined);
-    return running;
+    return this.limit(async () => {
+      // only started attempts are tracked: those still waiting for a slot are dropped at shutdown
+      const running = this.attempt(ep, next.id);
+      this.inFlight.add(running);
+      try {
+        return await running;
+      } finally {
+        this.inFlight.delete(running);
+      }
+    });
   };
 
   /** Waits for the attempts in flight (at shutdown), at most `ms`; says whether they all finished. */

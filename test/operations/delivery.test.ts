@@ -179,3 +179,49 @@ describe('delivery through Leshan (daemon in-process, Leshan test double)', () =
     assert.equal(done.attempts, 1);
   });
 });
+
+describe('Delivery at shutdown', () => {
+  it('waits for attempts in flight only, not for those still waiting for a slot', async () => {
+    const { Delivery } = await import('../../src/operations/delivery.js');
+    const { Registry } = await import('prom-client');
+    const { testLogger } = await import('../support/config.js');
+    const queued = new Map<string, Operation>();
+    for (const ep of ['a', 'b']) queued.set(ep, { id: ep, ep, kind: 'read', path: '/3/0/0', status: 'QUEUED', attempts: 0, createdAt: '', updatedAt: '' });
+    let release: (() => void) | undefined;
+    const sent: string[] = [];
+    const delivery = new Delivery({
+      store: {
+        nextQueued: (ep) => queued.get(ep),
+        get: (id) => queued.get(id),
+        markSending: (id) => ({ ...queued.get(id)!, status: 'SENDING', attempts: 1 }),
+        settle: async (id, patch) => ({ ...queued.get(id)!, status: patch.status }),
+        expire: async (id) => queued.get(id)!,
+      },
+      client: {
+        send: (op) => {
+          sent.push(op.ep);
+          return new Promise((resolve) => (release = () => resolve({ attempt: { kind: 'confirmed', result: { status: 'CHANGED(204)', code: 204 } }, ms: 1 })));
+        },
+      },
+      maxAttempts: 3,
+      maxConcurrent: 1,
+      now: Date.now,
+      log: testLogger(),
+      registry: new Registry(),
+    });
+    void delivery.deliverNext('a');
+    void delivery.deliverNext('b'); // waits for the single slot
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(sent, ['a']);
+    const t0 = Date.now();
+    const draining = delivery.drain(5000);
+    setTimeout(() => release?.(), 50);
+    assert.equal(await draining, true, 'the attempt in flight finished');
+    assert.ok(Date.now() - t0 < 1000, 'not held up by the attempt that never started');
+    assert.deepEqual(sent, ['a'], 'the waiting attempt was not started');
+    void delivery.deliverNext('a');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(await delivery.drain(50), false, 'an attempt still in flight at the deadline');
+    release?.();
+  });
+});
