@@ -42,7 +42,8 @@ const malformed: fc.Arbitrary<['single' | 'composite', string]> = fc.oneof(
   badId.map((id) => ['single', JSON.stringify({ ...goodSingle, val: { ...goodNode, id } })] as ['single', string]),
   fc.oneof(fc.string().map((s) => `x${s}`), fc.boolean(), fc.constant(null), fc.object(), fc.constant('NaN'), fc.constant('Infinity'))
     .map((value) => ['single', JSON.stringify({ ...goodSingle, val: { ...goodNode, value } })] as ['single', string]),
-  fc.oneof(fc.integer(), fc.double(), fc.string({ minLength: 1 }).filter((s) => !['true', 'false', '1', '0'].includes(s)))
+  // BOOLEAN takes true/false, "true"/"false" in any case, "1"/"0" and 0/1: anything else is wrong
+  fc.oneof(fc.integer().filter((n) => n !== 0 && n !== 1), fc.double().filter((x) => x !== 0 && x !== 1), fc.string({ minLength: 1 }).filter((s) => !['true', 'false', '1', '0'].includes(s.toLowerCase())))
     .map((value) => ['single', JSON.stringify({ ...goodSingle, obj_id: 1, val: { kind: 'singleResource', id: 6, type: 'BOOLEAN', value } })] as ['single', string]),
   // nesting far deeper than any node
   deep.map((text) => ['single', text] as ['single', string]),
