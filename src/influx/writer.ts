@@ -1,9 +1,10 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../log/logger.js';
 import type { InfluxConnection } from './connection.js';
 import type { InfluxEndpoint } from './endpoint.js';
 import type { Spool } from './spool.js';
 import { sendBatch, type SendOutcome } from './send.js';
+import { createWriterMetrics } from './writerMetrics.js';
 
 export interface WriterOptions {
   /** Lines per request. */
@@ -59,7 +60,7 @@ export class InfluxWriter {
   private readonly idleWaiters: (() => void)[] = [];
   private readonly abort = new AbortController();
   private readonly options: WriterOptions;
-  private readonly metrics: ReturnType<typeof createMetrics>;
+  private readonly metrics: ReturnType<typeof createWriterMetrics>;
 
   constructor(
     private readonly endpoint: InfluxEndpoint,
@@ -70,7 +71,7 @@ export class InfluxWriter {
     options: Partial<WriterOptions> = {},
   ) {
     this.options = { ...DEFAULT_WRITER_OPTIONS, ...options };
-    this.metrics = createMetrics(registry, this);
+    this.metrics = createWriterMetrics(registry, this);
     spool.onDrop = (lines) => {
       this.droppedFromSpool += lines;
       this.metrics.dropped.inc({ reason: 'spool_full' }, lines);
@@ -289,53 +290,4 @@ export class InfluxWriter {
       this.wakeReplay = done;
     });
   }
-}
-
-function createMetrics(registry: Registry, writer: InfluxWriter) {
-  const prefix = 'lwm2m_backend_influx_';
-  return {
-    written: new Counter({ name: `${prefix}points_written_total`, help: 'Points acknowledged by InfluxDB', registers: [registry] }),
-    errors: new Counter({
-      name: `${prefix}write_errors_total`,
-      help: 'Failed write requests by kind (connection, server, rate_limited, rejected, too_large, invalid, aborted)',
-      labelNames: ['kind'],
-      registers: [registry],
-    }),
-    dropped: new Counter({
-      name: `${prefix}points_dropped_total`,
-      help: 'Points given up: rejected by InfluxDB as invalid, or dropped from a full spool',
-      labelNames: ['reason'],
-      registers: [registry],
-    }),
-    batchSeconds: new Histogram({
-      name: `${prefix}batch_seconds`,
-      help: 'Time to write one batch',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    }),
-    buffered: new Gauge({
-      name: `${prefix}buffered_points`,
-      help: 'Points in memory waiting to be written',
-      registers: [registry],
-      collect() {
-        this.set(writer.bufferedLines);
-      },
-    }),
-    spoolPoints: new Gauge({
-      name: `${prefix}spool_points`,
-      help: 'Points waiting in the on-disk spool',
-      registers: [registry],
-      collect() {
-        this.set(writer.spooledLines);
-      },
-    }),
-    spoolBytes: new Gauge({
-      name: `${prefix}spool_bytes`,
-      help: 'Size of the on-disk spool',
-      registers: [registry],
-      collect() {
-        this.set(writer.spoolBytes);
-      },
-    }),
-  };
 }
