@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { badRequest, conflict, notFound } from '../http/errors.js';
-import { OPERATION_STATUSES, type OperationStatus } from './operation.js';
+import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
+import { OPERATION_STATUSES, type CreateOperationInput, type Operation, type OperationStatus } from './operation.js';
 import { StoreConflictError, StoreNotFoundError, type OperationStore } from './store.js';
 import { InputError, validateCreate } from './validate.js';
 
@@ -30,6 +30,17 @@ export function pageOf(query: Record<string, unknown>): { limit: number; after?:
   if (cursor === undefined) return { limit };
   if (typeof cursor !== 'string' || !/^\d{1,15}$/.test(cursor)) throw badRequest('invalid_query', 'cursor is not one this API gave out', { field: 'cursor' });
   return { limit, after: cursor };
+}
+
+/** Whether a replayed Idempotency-Key comes with the request that created the operation (expiry aside). */
+function sameRequest(op: Operation, input: CreateOperationInput): boolean {
+  return (
+    op.kind === input.kind &&
+    op.path === input.path &&
+    op.type === input.type &&
+    op.args === input.args &&
+    JSON.stringify(op.value) === JSON.stringify(input.value)
+  );
 }
 
 function statusOf(query: Record<string, unknown>): OperationStatus | undefined {
@@ -64,6 +75,9 @@ export function operatorRoutes({ store, auth, queued, now }: OperatorRoutesOptio
       throw err;
     }
     const { operation, replayed } = await store.create(input);
+    if (replayed && !sameRequest(operation, input)) {
+      throw new HttpError(422, 'idempotency_key_reused', `Idempotency-Key was already used for operation ${operation.id}, with another request`);
+    }
     if (!replayed) queued(operation.ep);
     ctx.status = replayed ? 200 : 201;
     if (replayed) ctx.set('Idempotent-Replayed', 'true');

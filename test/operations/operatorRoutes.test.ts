@@ -98,6 +98,9 @@ describe('operator API', () => {
     assert.equal(second.status, 200);
     assert.equal(second.headers.get('idempotent-replayed'), 'true');
     assert.deepEqual(second.body, first.body);
+    const reused = await api.queue('dev-i', { ...body, value: 121 }, { 'idempotency-key': 'k-1' });
+    assert.equal(reused.status, 422, 'the same key with another request is refused');
+    assert.equal(reused.body.error.code, 'idempotency_key_reused');
     const other = await api.queue('dev-i', body, { 'idempotency-key': 'k-2' });
     assert.notEqual(other.body.id, first.body.id);
     assert.equal((await api.call('GET', '/api/endpoints/dev-i/operations')).body.items.length, 2);
