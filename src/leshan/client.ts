@@ -85,7 +85,10 @@ export class LeshanClient {
       const text = await res.body.text();
       attempt = classifyResponse(res.statusCode, headerValue(res.headers['content-type']), text, this.timeoutS);
     } catch (e) {
-      attempt = { kind: 'unreachable', message: `Leshan unreachable: ${errorText(e)}` };
+      attempt =
+        op.kind === 'execute' && !beforeSending(e)
+          ? { kind: 'notDelivered', reason: 'unknownOutcome', httpStatus: 0, message: `connection to Leshan lost after the execute was sent (${errorText(e)}): the device may have run it` }
+          : { kind: 'unreachable', message: `Leshan unreachable: ${errorText(e)}` };
     }
     return this.done(op, req.method, attempt, t0);
   }
@@ -137,6 +140,15 @@ function headerValue(h: string | string[] | undefined): string | undefined {
 }
 
 /** `ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:8080`; Node's happy-eyeballs AggregateError has an empty message. */
+/** Errors of the connect phase: nothing was sent, so repeating the request is safe. */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+
+function beforeSending(e: unknown): boolean {
+  if (e instanceof AggregateError && e.errors.length > 0) return e.errors.every(beforeSending);
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && CONNECT_ERRORS.has(code);
+}
+
 function errorText(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   let message = e.message;

@@ -14,7 +14,8 @@ export type AttemptResult =
   /** Leshan answered but the request did not reach the device, or its fate is unknown. */
   | {
       kind: 'notDelivered';
-      reason: 'timeout' | 'sleeping' | 'notRegistered' | 'invalidRequest' | 'serverError' | 'other';
+      /** unknownOutcome: the connection broke after a non-idempotent request (execute) was sent. */
+      reason: 'timeout' | 'sleeping' | 'notRegistered' | 'invalidRequest' | 'serverError' | 'unknownOutcome' | 'other';
       httpStatus: number;
       message: string;
     }

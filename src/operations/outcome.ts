@@ -11,6 +11,7 @@
  * | 400 Invalid request (not sleeping)      | FAILED now: the same request fails again  | next one       |
  * | 200 delayed (Leshan >= 2.0.0-M17 queue) | QUEUED (FAILED at maxAttempts)            | waits for wake |
  * | nothing (Leshan unreachable)            | QUEUED, attempt not counted               | retry later    |
+ * | connection lost after an execute left   | FAILED now: it may have run; not repeated | retry later    |
  *
  * A 400 "Invalid request" is Leshan refusing the request itself (a body or path it cannot use), not the
  * device being away; repeating the identical request cannot succeed, so it fails at once rather than
@@ -54,6 +55,10 @@ export function settle(op: Pick<Operation, 'attempts'>, attempt: AttemptResult, 
     case 'notDelivered':
       if (attempt.reason === 'invalidRequest') {
         return { status: 'FAILED', error: attempt.message, countAttempt: true, endpoint: 'delivered' };
+      }
+      if (attempt.reason === 'unknownOutcome') {
+        // an execute may have run: never repeated behind the operator's back
+        return { status: 'FAILED', error: attempt.message, countAttempt: true, endpoint: 'unreachable' };
       }
       return retryOrFail(attempt.message);
     case 'delayed':

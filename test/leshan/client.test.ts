@@ -423,6 +423,27 @@ describe('LeshanClient: endpoint names, base URL, pool, log', () => {
     assert.ok(Date.now() - t1 < 250, `6 parallel requests took ${Date.now() - t1} ms`);
   });
 
+  it('a connection lost after the request left: unreachable for a write, unknown outcome for an execute', async () => {
+    // a Leshan that takes the request and dies before answering
+    const server = createServer((req) => {
+      req.resume();
+      req.on('end', () => req.socket.destroy());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const c = new LeshanClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requestTimeoutS: 5, connections: 1 });
+    clients.push(c);
+    try {
+      const write = await c.send(op({ kind: 'write', path: '/1/0/1', value: 60, type: 'INTEGER' }));
+      assert.equal(write.attempt.kind, 'unreachable', 'a write can be repeated safely');
+      const exec = await c.send(op({ kind: 'execute', path: '/3/0/4' }));
+      assert.equal(exec.attempt.kind, 'notDelivered');
+      assert.equal((exec.attempt as { reason: string }).reason, 'unknownOutcome');
+      assert.match((exec.attempt as { message: string }).message, /may have run it/);
+    } finally {
+      server.close();
+    }
+  });
+
   it('listClients returns the registrations', async () => {
     const d = await leshan();
     d.register({ endpoint: 'dev1', queueMode: false });

@@ -48,6 +48,13 @@ describe('settle (the outcome table)', () => {
     assert.deepEqual(s, { status: 'QUEUED', error: 'Leshan unreachable: ECONNREFUSED', countAttempt: false, endpoint: 'unreachable' });
   });
 
+  it('fails an execute whose outcome is unknown rather than run it again', () => {
+    const s = settle(at(1), { kind: 'notDelivered', reason: 'unknownOutcome', httpStatus: 0, message: 'connection lost' }, 3);
+    assert.equal(s.status, 'FAILED');
+    assert.equal(s.countAttempt, true);
+    assert.equal(s.endpoint, 'unreachable');
+  });
+
   it('never confirms a request Leshan only queued (delayed)', () => {
     const s = settle(at(1), { kind: 'delayed', requestId: 'abc' }, 3);
     assert.equal(s.status, 'QUEUED');
