@@ -5,15 +5,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import type { LogSink } from '../log/logger.js';
 import type { Operation } from '../operations/operation.js';
 import { buildRequest } from './requests.js';
 import { classifyResponse, type AttemptResult } from './responses.js';
 
 /** The part of a pino logger the client uses. */
-export interface LeshanClientLog {
-  debug(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
+export type LeshanClientLog = Pick<LogSink, 'debug' | 'warn'>;
 
 export interface LeshanClientOptions {
   /** Leshan's base URL, e.g. `http://127.0.0.1:8080` (a path prefix such as `/leshan` behind a proxy is kept). */

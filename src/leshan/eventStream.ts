@@ -17,14 +17,11 @@
 import { performance } from 'node:perf_hooks';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { Agent, request } from 'undici';
+import type { LogSink } from '../log/logger.js';
 import { parseLeshanEvent, type LeshanEvent } from './events.js';
 
 /** The part of a pino logger the stream uses. */
-export interface LeshanEventStreamLog {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
+export type LeshanEventStreamLog = Pick<LogSink, 'debug' | 'info' | 'warn'>;
 
 export interface LeshanEventStreamOptions {
   /** Leshan's base URL, e.g. `http://127.0.0.1:8080` (a path prefix such as `/leshan` is kept). */

@@ -22,3 +22,14 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
     destination ?? pino.destination({ dest: 1, sync: true }),
   );
 }
+
+/**
+ * The logging a component needs when it takes a logger from outside (a pino Logger fits, and so does a
+ * test's fake): each component picks the levels it uses.
+ */
+export interface LogSink {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}

@@ -1,11 +1,8 @@
+import type { LogSink } from '../../log/logger.js';
 import type { OperationResult, OperationStatus } from '../operation.js';
 
 /** Pino-like: `log.info({ extra }, 'message')`. */
-export interface StoreLog {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type StoreLog = Pick<LogSink, 'info' | 'warn' | 'error'>;
 
 export interface OperationStoreOptions {
   /** e.g. `${dataDir}/operations.json`; its directory is created if missing. */
