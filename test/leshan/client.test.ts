@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
+import { sendingOp } from '../support/operations.js';
 import { afterEach, describe, it } from 'node:test';
 import { LeshanClient, type LeshanClientLog, type LeshanClientOptions, type SendResult } from '../../src/leshan/client.js';
 import type { AttemptResult } from '../../src/leshan/responses.js';
@@ -8,18 +9,7 @@ import { createLogger } from '../../src/log/logger.js';
 import type { Operation } from '../../src/operations/operation.js';
 import { startLeshanDouble, type LeshanDouble, type LeshanDoubleOptions, type RecordedRequest } from '../support/leshanDouble.js';
 
-let seq = 0;
-function op(fields: Partial<Operation> & Pick<Operation, 'kind' | 'path'>): Operation {
-  return {
-    id: String(++seq),
-    ep: 'dev1',
-    status: 'SENDING',
-    attempts: 0,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    ...fields,
-  };
-}
+const op = sendingOp;
 
 const doubles: LeshanDouble[] = [];
 const clients: LeshanClient[] = [];

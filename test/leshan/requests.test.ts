@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
+import { sendingOp } from '../support/operations.js';
 import { describe, it } from 'node:test';
 import { buildRequest, LeshanRequestError, type LeshanRequest } from '../../src/leshan/requests.js';
 import type { Operation } from '../../src/operations/operation.js';
 
-function op(fields: Partial<Operation> & Pick<Operation, 'kind' | 'path'>): Operation {
-  return {
-    id: '1',
-    ep: 'dev1',
-    status: 'SENDING',
-    attempts: 0,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    ...fields,
-  };
-}
+const op = sendingOp;
 
 /** A JSON write request with exactly these path and body. */
 function put(path: string, body: string): LeshanRequest {
