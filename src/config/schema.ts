@@ -38,6 +38,8 @@ export const configSchema = z.strictObject({
     maxConcurrent: positiveInt.max(1024),
     /** Silence on the event stream (Leshan sends a heartbeat every 10 s) after which it is taken as dead. */
     heartbeatTimeoutMs: positiveInt.min(1000),
+    /** Largest answer taken from Leshan (a read's content, an event, the registration list); a bigger one is a failed attempt. */
+    maxResponseBytes: positiveInt.min(1024).max(256 * 1024 * 1024),
   }),
   influx: z.strictObject({
     url: httpUrl,
@@ -66,6 +68,10 @@ export const configSchema = z.strictObject({
     awakeMs: positiveInt,
     /** Pause before trying again while Leshan does not answer at all. */
     retryMs: positiveInt,
+    /** Most endpoints remembered at once; past it the longest-offline one with nothing queued is forgotten (counted). */
+    maxKnown: positiveInt.max(10_000_000),
+    /** An endpoint offline this long with nothing queued is forgotten. */
+    forgetAfterMs: positiveInt,
   }),
   operations: z.strictObject({
     maxAttempts: positiveInt.max(100),

@@ -5,6 +5,7 @@
  * than as silently missing series).
  */
 import { flattenNode, NodeError, type NodeContext, type ResourceValue } from '../lwm2m/node.js';
+import { endpointNameProblem } from '../lwm2m/endpointName.js';
 import { isValidId, parsePath, type PathError } from '../lwm2m/path.js';
 
 export interface ParsedPost {
@@ -23,22 +24,16 @@ export class PostError extends Error {
   }
 }
 
-/** Longest endpoint name accepted (Leshan has no limit; InfluxDB tag values should stay short). */
-export const MAX_EP_LENGTH = 256;
-
 function asBody(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new PostError('(body)', 'expected a JSON object');
   return body as Record<string, unknown>;
 }
 
-/** The endpoint name: a non-empty string with no control characters (they cannot be stored as a tag). */
+/** The endpoint name (see lwm2m/endpointName.ts for what it may be). */
 export function parseEndpointName(x: unknown, field = 'ep'): string {
-  if (typeof x !== 'string') throw new PostError(field, x === undefined ? 'missing ep' : `ep must be a string, got ${typeof x}`);
-  if (x.length === 0) throw new PostError(field, 'ep must not be empty');
-  if (x.length > MAX_EP_LENGTH) throw new PostError(field, `ep is longer than ${MAX_EP_LENGTH} characters`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(x)) throw new PostError(field, 'ep must not contain control characters');
-  return x;
+  const problem = endpointNameProblem(x);
+  if (problem !== undefined) throw new PostError(field, problem);
+  return x as string;
 }
 
 function optionalId(body: Record<string, unknown>, key: string): number | undefined {

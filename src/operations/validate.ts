@@ -5,7 +5,7 @@
  * Pure: no I/O. Every problem is an InputError naming the field.
  */
 import { z } from 'zod';
-import { parseEndpointName, PostError } from '../ingest/parsePost.js';
+import { endpointAddressProblem } from '../lwm2m/endpointName.js';
 import { resourceModel } from '../lwm2m/objectModel.js';
 import { formatPath, parsePath, pathLevel, PathError, type LwM2mPath, type PathLevel } from '../lwm2m/path.js';
 import { convertValue, parseResourceType, ValueError, type ResourceType } from '../lwm2m/value.js';
@@ -51,12 +51,9 @@ export const MAX_IDEMPOTENCY_KEY = 200;
  * @throws InputError naming the field at fault.
  */
 export function validateCreate(epParam: string, body: unknown, idempotencyKey: string | undefined, now: number): CreateOperationInput {
-  let ep: string;
-  try {
-    ep = parseEndpointName(epParam, 'ep');
-  } catch (err) {
-    throw new InputError('ep', (err as PostError).message);
-  }
+  const epProblem = endpointAddressProblem(epParam);
+  if (epProblem !== undefined) throw new InputError('ep', epProblem);
+  const ep = epParam;
   const parsed = bodySchema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
