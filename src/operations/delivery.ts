@@ -5,12 +5,19 @@ import type { AttemptResult } from '../leshan/responses.js';
 import type { Logger } from '../log/logger.js';
 import type { Operation } from './operation.js';
 import { settle } from './outcome.js';
+import { StoreUnavailableError } from './store/errors.js';
 
 /** The part of the store delivery uses. */
 export interface DeliveryStore {
   nextQueued(ep: string): Operation | undefined;
   get(id: string): Operation | undefined;
   markSending(id: string): Operation;
+  /** Resolves once every change so far is on disk; rejects when they could not be written (and were undone). */
+  flush(): Promise<void>;
+  /** False while the store cannot write (delivery pauses). */
+  readonly available: boolean;
+  /** Resolves when the store takes changes again. */
+  whenWritable(): Promise<void>;
   settle(id: string, patch: { status: Operation['status']; result?: Operation['result']; error?: string; countAttempt?: boolean }): Promise<Operation>;
   expire(id: string): Promise<Operation>;
 }
@@ -72,6 +79,8 @@ export class Delivery {
 
   deliverNext = async (ep: string): Promise<DeliveryOutput> => {
     const { store, now } = this.options;
+    // nothing goes out while the store cannot record it: paused like an unreachable Leshan
+    if (!store.available) return { result: 'unreachable', at: now() };
     const next = store.nextQueued(ep);
     if (!next) return { result: 'idle', at: now() };
     if (next.expiresAt !== undefined && Date.parse(next.expiresAt) <= now()) {
@@ -107,6 +116,11 @@ export class Delivery {
     // it may have been cancelled while waiting for a slot
     if (store.get(id)?.status !== 'QUEUED') return { result: 'delivered', at: now() };
     const op = store.markSending(id);
+    try {
+      await store.flush(); // SENDING is on disk before the request leaves: a crash then counts the attempt
+    } catch {
+      return { result: 'unreachable', at: now() }; // undone: still QUEUED, sent once the disk takes writes
+    }
     const { attempt, ms } = await client.send(op);
     this.outcomes.inc({ kind: attempt.kind });
     if (attempt.kind !== 'unreachable') this.latency.observe({ kind: attempt.kind }, ms / 1000);
@@ -122,12 +136,25 @@ export class Delivery {
   async apply(op: Operation, attempt: AttemptResult): Promise<DeliveryResult> {
     const { store, log } = this.options;
     const outcome = settle(op, attempt, this.options.maxAttempts);
-    const settled = await store.settle(op.id, {
+    const patch = {
       status: outcome.status,
       countAttempt: outcome.countAttempt,
       ...(outcome.result ? { result: outcome.result } : {}),
       ...(outcome.error ? { error: outcome.error } : {}),
-    });
+    };
+    let settled: Operation;
+    for (;;) {
+      try {
+        settled = await store.settle(op.id, patch);
+        break;
+      } catch (err) {
+        // the answer is known but the disk did not take it: record it once it does (a stop meanwhile
+        // leaves it SENDING on disk, requeued at the next start like a crash)
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        log.warn({ ep: op.ep, id: op.id }, 'outcome not recorded yet: the operation store cannot write');
+        await store.whenWritable();
+      }
+    }
     if (log.isLevelEnabled('debug')) log.debug({ ep: op.ep, id: op.id, kind: op.kind, path: op.path, status: settled.status }, 'attempt settled');
     if (settled.status === 'FAILED') log.warn({ ep: op.ep, id: op.id, error: settled.error }, 'operation failed');
     if (settled.status === 'CONFIRMED' && settled.result?.content !== undefined && (op.kind === 'read' || op.kind === 'observe')) {

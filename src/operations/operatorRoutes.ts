@@ -1,8 +1,7 @@
 import Router from '@koa/router';
-import type { Middleware } from 'koa';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
 import { OPERATION_STATUSES, type CreateOperationInput, type Operation, type OperationStatus } from './operation.js';
-import { StoreConflictError, StoreNotFoundError, type OperationStore } from './store.js';
+import { StoreClosedError, StoreConflictError, StoreNotFoundError, StoreUnavailableError, type OperationStore } from './store.js';
 import { InputError, validateCreate } from './validate.js';
 
 export const DEFAULT_PAGE = 100;
@@ -10,7 +9,6 @@ export const MAX_PAGE = 1000;
 
 export interface OperatorRoutesOptions {
   store: OperationStore;
-  auth: Middleware;
   /** An operation was queued for `ep` (the endpoint registry sends it at once if the device is awake). */
   queued(ep: string): void;
   now: () => number;
@@ -62,9 +60,20 @@ function single(query: Record<string, unknown>, key: string): string | undefined
  * The operator API for operations (design, Operator API): queue, list, filter, get, cancel.
  * Lists are `{"items":[...],"next":"<cursor>"}`, oldest first; `next` is absent on the last page.
  */
-export function operatorRoutes({ store, auth, queued, now }: OperatorRoutesOptions): Router {
+export function operatorRoutes({ store, queued, now }: OperatorRoutesOptions): Router {
   const router = new Router({ prefix: '/api' });
-  router.use(auth);
+  // a change the store could not write was undone: say so, and when to try again
+  router.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (err instanceof StoreUnavailableError || err instanceof StoreClosedError) {
+        ctx.set('Retry-After', '5');
+        throw new HttpError(503, err instanceof StoreClosedError ? 'shutting_down' : 'store_unavailable', err.message);
+      }
+      throw err;
+    }
+  });
 
   router.post('/endpoints/:ep/operations', async (ctx) => {
     let input;

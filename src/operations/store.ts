@@ -2,23 +2,41 @@
  * The durable operation store: lowdb over one JSON file (`dataDir/operations.json`), written through an
  * fsync'd atomic-replace adapter, with grouped writes and in-memory indexes. Nothing is acknowledged
  * before it is on disk, except `markSending` (see there).
+ *
+ * A change is on disk and acknowledged, or undone and refused: when a write fails (disk full, I/O
+ * error), every change not yet on disk is undone in memory (the memory is again what the file holds),
+ * their callers get StoreUnavailableError, and the store refuses changes until a retried write of that
+ * state succeeds (`retryWriteMs`).
  */
 import { FINAL_STATUSES, type Operation, type OperationStatus } from './operation.js';
 import type { Low } from 'lowdb';
-import { StoreClosedError, StoreConflictError, StoreNotFoundError } from './store/errors.js';
+import { StoreClosedError, StoreConflictError, StoreCorruptError, StoreNotFoundError, StoreUnavailableError } from './store/errors.js';
 import { GroupedWriter } from './store/groupedWriter.js';
 import { OperationIndex } from './store/indexes.js';
 import { loadStore } from './store/load.js';
 import { frozenJson, StoreCodec, type StoreData } from './store/storeFile.js';
 import type { CreateOperationInput, ListQuery, OperationStoreOptions, SettlePatch, StoreLog } from './store/types.js';
 
-export { StoreClosedError, StoreConflictError, StoreNotFoundError };
+export { StoreClosedError, StoreConflictError, StoreCorruptError, StoreNotFoundError, StoreUnavailableError };
 export type { CreateOperationInput, ListQuery, OperationStoreOptions, SettlePatch, StoreLog };
 
 const SETTLED: ReadonlySet<OperationStatus> = new Set(['QUEUED', 'CONFIRMED', 'FAILED', 'EXPIRED']);
 const ID = /^[1-9][0-9]{0,14}$/;
 const CURSOR = /^(0|[1-9][0-9]{0,14})$/;
 const noLog: StoreLog = { info() {}, warn() {}, error() {} };
+const DEFAULT_RETRY_WRITE_MS = 2000;
+
+/** What to put back if the changes since a point cannot be written: each changed id as it was then (null: it did not exist). */
+interface Undo {
+  nextId: number;
+  ops: Map<number, Operation | null>;
+}
+
+const errorReason = (e: unknown): string => {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const message = e instanceof Error ? e.message : String(e);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+};
 
 export class OperationStore {
   private readonly now: () => number;
@@ -28,25 +46,40 @@ export class OperationStore {
   private db: Low<StoreData> | undefined;
   private index = new OperationIndex([]);
   private closed = false;
+  /** Changes not in the write in flight (made since it started), and those in it. */
+  private pendingUndo: Undo = { nextId: 1, ops: new Map() };
+  private inFlightUndo: Undo | undefined;
+  private failure: { reason: string; since: string } | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private writableWaiters: (() => void)[] = [];
 
   constructor(private readonly options: OperationStoreOptions) {
     this.now = options.now ?? Date.now;
     this.log = options.log ?? noLog;
     this.writer = new GroupedWriter(
       () => this.db!.write(),
-      (err) => this.log.error({ err, file: options.file }, 'operation store write failed'),
+      (err) => this.writeFailed(err),
+      () => {
+        this.inFlightUndo = this.pendingUndo;
+        this.pendingUndo = { nextId: this.db!.data.nextId, ops: new Map() };
+      },
     );
   }
 
-  /** Loads the file, sets a corrupt one aside, and requeues (or fails) what a crash left in SENDING. */
+  /**
+   * Loads the file and requeues (or fails) what a crash left in SENDING.
+   * @throws StoreCorruptError when the file cannot be read as it is, unless `salvage` is set: then every
+   *   complete operation in it is kept and the file is copied aside first.
+   */
   async open(): Promise<void> {
     if (this.db) throw new Error('operation store already open');
     const { file, maxAttempts } = this.options;
-    const loaded = await loadStore({ file, codec: this.codec, maxAttempts, iso: () => this.iso(), log: this.log });
+    const loaded = await loadStore({ file, codec: this.codec, maxAttempts, iso: () => this.iso(), log: this.log, salvage: this.options.salvage === true });
     this.index = new OperationIndex(loaded.operations);
     const nextId = Math.max(loaded.db.data.nextId, this.index.lastId + 1, loaded.idFloor);
     loaded.db.data = { version: 1, nextId, operations: this.index.ops };
     this.db = loaded.db;
+    this.pendingUndo = { nextId, ops: new Map() };
     if (loaded.mustWrite) await this.writer.changed();
     this.log.info({ file, operations: this.index.size, nextId }, 'operation store open');
   }
@@ -78,8 +111,9 @@ export class OperationStore {
       ...(expiresAt !== undefined && { expiresAt }),
       ...(idempotencyKey !== undefined && { idempotencyKey }),
     });
+    this.pendingUndo.ops.set(Number(op.id), null);
     this.index.add(op);
-    await this.writer.changed();
+    await this.written();
     return { operation: op, replayed: false };
   }
 
@@ -122,9 +156,8 @@ export class OperationStore {
   }
 
   /**
-   * QUEUED -> SENDING, attempt counted. Scheduled for writing but not awaited: the delivery does not pay
-   * an fsync before each Leshan request. If the daemon dies before it is written, the file still says
-   * QUEUED with one attempt fewer, and the operation is simply sent again (at-least-once either way).
+   * QUEUED -> SENDING, attempt counted, in memory at once and scheduled for writing. Delivery waits for
+   * `flush()` before it sends, so that no request goes out on a change the disk did not take.
    */
   markSending(id: string): Operation {
     this.writable();
@@ -155,7 +188,7 @@ export class OperationStore {
     }
     const result = patch.result === undefined ? op.result : frozenJson(patch.result);
     const next = this.put(op, { status, attempts, result, error });
-    await this.writer.changed();
+    await this.written();
     return next;
   }
 
@@ -173,20 +206,47 @@ export class OperationStore {
   async prune(): Promise<number> {
     this.writable();
     const cutoff = this.now() - this.options.pruneAfterMs;
-    const removed = this.index.removeWhere((op) => FINAL_STATUSES.has(op.status) && Date.parse(op.updatedAt) < cutoff);
-    if (removed > 0) await this.writer.changed();
+    const removed = this.index.removeWhere((op) => {
+      if (!FINAL_STATUSES.has(op.status) || Date.parse(op.updatedAt) >= cutoff) return false;
+      this.remember(op);
+      return true;
+    });
+    if (removed > 0) await this.written();
     return removed;
   }
 
-  /** Resolves once every change made so far is on disk. */
-  flush(): Promise<void> {
-    return this.writer.flush();
+  /** Resolves once every change made so far is on disk; StoreUnavailableError when they were undone. */
+  async flush(): Promise<void> {
+    try {
+      await this.writer.flush();
+    } catch (e) {
+      throw new StoreUnavailableError(errorReason(e));
+    }
+  }
+
+  /** Whether the store takes changes (false after a failed write, until a retried one succeeds). */
+  get available(): boolean {
+    return this.failure === undefined && !this.closed;
+  }
+
+  /** For /health: whether writes succeed, and since when they do not. */
+  status(): { ok: boolean; operations: number; lastWriteMs: number; error?: string; failingSince?: string } {
+    const base = { ok: this.failure === undefined, operations: this.index.size, lastWriteMs: Math.round(this.lastWriteMs * 10) / 10 };
+    return this.failure ? { ...base, error: this.failure.reason, failingSince: this.failure.since } : base;
+  }
+
+  /** Resolves when the store takes changes again (at once when it does). */
+  whenWritable(): Promise<void> {
+    if (this.failure === undefined || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.writableWaiters.push(resolve));
   }
 
   /** Refuses further changes, then waits for the last write. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.db) await this.writer.flush();
+    clearTimeout(this.retryTimer);
+    for (const resolve of this.writableWaiters.splice(0)) resolve();
+    if (this.db && this.failure === undefined) await this.writer.flush();
   }
 
   /** File writes that reached the disk since open. */
@@ -208,12 +268,67 @@ export class OperationStore {
     const op = this.mustGet(id);
     if (op.status !== 'QUEUED') throw new StoreConflictError(id, op.status, action);
     const next = this.put(op, { status });
-    await this.writer.changed();
+    await this.written();
     return next;
+  }
+
+  /** Waits for the changes just made to be on disk; StoreUnavailableError when they could not be (and were undone). */
+  private async written(): Promise<void> {
+    try {
+      await this.writer.changed();
+    } catch (e) {
+      throw new StoreUnavailableError(errorReason(e));
+    }
+  }
+
+  /** Keeps `op` as it is now, to be put back should the change about to be made not reach the disk. */
+  private remember(op: Operation): void {
+    const id = Number(op.id);
+    if (!this.pendingUndo.ops.has(id)) this.pendingUndo.ops.set(id, op);
+  }
+
+  /**
+   * A write failed: undo every change not on disk (newest first), so that memory is again what the file
+   * holds, and refuse changes until a write succeeds again.
+   */
+  private writeFailed(err: unknown): void {
+    const reason = errorReason(err);
+    for (const undo of [this.pendingUndo, this.inFlightUndo]) {
+      if (!undo) continue;
+      for (const [id, prev] of undo.ops) {
+        if (prev === null) this.index.remove(id);
+        else this.index.restore(prev);
+      }
+      this.db!.data.nextId = undo.nextId;
+    }
+    const undone = this.pendingUndo.ops.size + (this.inFlightUndo?.ops.size ?? 0);
+    this.pendingUndo = { nextId: this.db!.data.nextId, ops: new Map() };
+    this.inFlightUndo = undefined;
+    if (!this.failure) {
+      this.failure = { reason, since: this.iso() };
+      this.log.error({ file: this.options.file, err: reason, undone }, 'operation store cannot write: changes undone, refusing new ones until the disk takes writes');
+    }
+    if (!this.closed) this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.writer.flush().then(
+        () => {
+          if (!this.failure) return;
+          this.log.info({ file: this.options.file, failingSince: this.failure.since }, 'operation store writes again');
+          this.failure = undefined;
+          for (const resolve of this.writableWaiters.splice(0)) resolve();
+        },
+        () => {}, // writeFailed has scheduled the next try
+      );
+    }, this.options.retryWriteMs ?? DEFAULT_RETRY_WRITE_MS);
   }
 
   /** Replaces `prev` by a frozen copy with `changes` (undefined removes a field) and a new updatedAt. */
   private put(prev: Operation, changes: Partial<Operation>, at = this.iso()): Operation {
+    this.remember(prev);
     const next: Record<string, unknown> = { ...prev, ...changes, updatedAt: at };
     for (const key of Object.keys(changes)) if (next[key] === undefined) delete next[key];
     const op = Object.freeze(next) as unknown as Operation;
@@ -229,6 +344,7 @@ export class OperationStore {
 
   private writable(): StoreData {
     if (!this.db || this.closed) throw new StoreClosedError();
+    if (this.failure) throw new StoreUnavailableError(this.failure.reason);
     return this.db.data;
   }
 

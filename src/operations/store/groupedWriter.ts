@@ -34,9 +34,15 @@ export class GroupedWriter {
   /** Duration of the last successful write, ms. */
   lastWriteMs = 0;
 
+  /**
+   * @param onError called when a write failed, before its callers (and those of the group waiting behind
+   *   it, whose changes were made on top of the failed ones) are rejected: the store undoes them there.
+   * @param onWriteStart called synchronously just before each write takes its snapshot.
+   */
   constructor(
     private readonly write: () => Promise<void>,
     private readonly onError: (e: unknown) => void,
+    private readonly onWriteStart: () => void = () => {},
   ) {}
 
   /** Records a change (already made in memory); resolves once it is on disk. */
@@ -75,6 +81,7 @@ export class GroupedWriter {
     const started = performance.now();
     let writing: Promise<void>;
     try {
+      this.onWriteStart();
       writing = this.write();
     } catch (e) {
       writing = Promise.reject(e);
@@ -90,6 +97,10 @@ export class GroupedWriter {
         (e: unknown) => {
           this.onError(e);
           current.reject(e);
+          // changes made while it ran were made on top of the failed ones: they fail with them
+          const next = this.pending;
+          this.pending = undefined;
+          next?.reject(e);
         },
       )
       .finally(() => {

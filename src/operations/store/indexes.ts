@@ -95,6 +95,32 @@ export class OperationIndex {
     if (next.status === 'QUEUED') this.enqueue(next.ep, id);
   }
 
+  /**
+   * Puts back an operation removed by prune (undoing a change that could not be written): inserted at
+   * its id's place. O(n): for that rare path only.
+   */
+  restore(op: Operation): void {
+    const id = Number(op.id);
+    if (this.byId.has(id)) return this.replace(op);
+    if (id > this.lastId) return this.add(op);
+    const at = upperBound(this.ids, id);
+    this.ids.splice(at, 0, id);
+    this.ops.splice(at, 0, op);
+    this.byId.set(id, op);
+    let mine = this.byEp.get(op.ep);
+    if (!mine) this.byEp.set(op.ep, (mine = []));
+    insertSorted(mine, id);
+    if (op.idempotencyKey !== undefined) this.idem.set(idemKey(op.ep, op.idempotencyKey), id);
+    this.counts[op.status]++;
+    if (op.status === 'QUEUED') this.enqueue(op.ep, id);
+  }
+
+  /** Removes one operation (undoing a create that could not be written). */
+  remove(id: number): void {
+    const op = this.byId.get(id);
+    if (op) this.removeWhere((o) => o === op);
+  }
+
   /** Removes every operation `drop` selects; returns how many. O(n): for the periodic prune only. */
   removeWhere(drop: (op: Operation) => boolean): number {
     let kept = 0;

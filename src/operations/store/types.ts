@@ -13,6 +13,10 @@ export interface OperationStoreOptions {
   /** `prune()` removes finished operations last updated longer ago than this. */
   pruneAfterMs: number;
   log?: StoreLog;
+  /** A corrupt file: keep every complete operation in it (copied aside first) instead of refusing to open. */
+  salvage?: boolean;
+  /** After a failed write, how often a write is tried again (default 2 s); changes are refused meanwhile. */
+  retryWriteMs?: number;
 }
 
 export type { CreateOperationInput } from '../operation.js';
