@@ -1,5 +1,7 @@
-import { ConfigError, loadConfig } from './config/load.js';
+import { ConfigError, loadConfig, parseArgs } from './config/load.js';
 import { Controller } from './controller.js';
+import { DataDirLockedError } from './dataDir/lock.js';
+import { StoreCorruptError } from './operations/store.js';
 import { createLogger } from './log/logger.js';
 import { createNotifier } from './systemd/sdNotify.js';
 
@@ -20,7 +22,7 @@ async function main(): Promise<void> {
 
   const log = createLogger(config.log.level);
   const notifier = createNotifier(process.env, log);
-  const controller = new Controller(config, log);
+  const controller = new Controller(config, log, { salvageStore: parseArgs(process.argv.slice(2)).salvageStore === true });
 
   let shuttingDown = false;
   const shutdown = async (reason: string, code = 0): Promise<void> => {
@@ -51,6 +53,14 @@ async function main(): Promise<void> {
   try {
     await controller.start();
   } catch (err) {
+    // states that need the operator (a corrupt store, another daemon on the dataDir): one clear line and
+    // the exit status systemd does not restart on, instead of a restart loop
+    if (err instanceof StoreCorruptError || err instanceof DataDirLockedError) {
+      log.fatal({ component: 'main' }, err.message);
+      process.stderr.write(`lwm2m-backend: ${err.message}\n`);
+      await shutdown('start failed', EXIT_CONFIG);
+      return;
+    }
     log.fatal({ component: 'main', err }, 'start failed');
     await shutdown('start failed', 1);
     return;

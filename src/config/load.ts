@@ -21,13 +21,21 @@ export interface LoadOptions {
   defaultsFile?: string;
 }
 
-/** `--config FILE` or `--config=FILE`; anything else is a problem. */
-export function parseArgs(argv: readonly string[]): { configFile?: string; problems: string[] } {
+const USAGE = 'usage: --config FILE [--salvage-store]';
+
+/**
+ * `--config FILE` or `--config=FILE`, and `--salvage-store` (start on a corrupt operation store, keeping
+ * every complete operation in it); anything else is a problem.
+ */
+export function parseArgs(argv: readonly string[]): { configFile?: string; salvageStore?: true; problems: string[] } {
   const problems: string[] = [];
   let configFile: string | undefined;
+  let salvageStore = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    if (arg === '--config') {
+    if (arg === '--salvage-store') {
+      salvageStore = true;
+    } else if (arg === '--config') {
       const next = argv[i + 1];
       if (next === undefined || next.startsWith('--')) problems.push('--config needs a file name');
       else configFile = next;
@@ -36,10 +44,10 @@ export function parseArgs(argv: readonly string[]): { configFile?: string; probl
       configFile = arg.slice('--config='.length);
       if (!configFile) problems.push('--config needs a file name');
     } else {
-      problems.push(`unknown argument "${arg}" (usage: --config FILE)`);
+      problems.push(`unknown argument "${arg}" (${USAGE})`);
     }
   }
-  return configFile === undefined ? { problems } : { configFile, problems };
+  return { ...(configFile !== undefined && { configFile }), ...(salvageStore && { salvageStore: true as const }), problems };
 }
 
 function readJson(file: string, what: string, problems: string[]): Json | undefined {
@@ -73,7 +81,9 @@ function describeIssue(issue: z.core.$ZodIssue, fromEnv: Map<string, string>): s
   return [`${key}: ${issue.message}${variable ? ` (from ${variable})` : ''}`];
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '::1', '[::1]']);
+const LOOPBACK_HOSTS = new Set(['localhost', '::1']);
+/** A host name as DNS has it (letters, digits, hyphens, dots). */
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || (isIP(host) === 4 && host.startsWith('127.'));
 }
@@ -81,6 +91,9 @@ export function isLoopbackHost(host: string): boolean {
 /** Checks that span several keys; the schema has already checked each key alone. */
 function crossCheck(config: Config): string[] {
   const problems: string[] = [];
+  const { host } = config.http;
+  if (/^\[.*\]$/.test(host) && isIP(host.slice(1, -1)) === 6) problems.push(`http.host: write the IPv6 address without brackets ("${host.slice(1, -1)}")`);
+  else if (isIP(host) === 0 && !HOSTNAME.test(host)) problems.push(`http.host: "${host}" is neither an IP address nor a host name`);
   if (!isLoopbackHost(config.http.host) && config.auth.token === '' && !config.auth.allowAnonymous) {
     problems.push(
       `auth.token: the operator API would be open to anyone on ${config.http.host}; ` +

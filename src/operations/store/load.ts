@@ -1,9 +1,10 @@
-import { copyFile, mkdir, readFile, rename } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import type { Operation } from '../operation.js';
 import { CorruptFileError, DurableFile } from './durableFile.js';
 import { checkOperation, type StoreCodec, type StoreData } from './storeFile.js';
+import { StoreCorruptError } from './errors.js';
 import type { StoreLog } from './types.js';
 
 export interface Loaded {
@@ -22,12 +23,17 @@ interface LoadOptions {
   maxAttempts: number;
   iso: () => string;
   log: StoreLog;
+  /** Keep every complete operation of a corrupt file instead of refusing it. */
+  salvage: boolean;
 }
 
 /**
- * Reads the store file through lowdb. A file that is not JSON (or not the store's shape) is renamed to
- * `<file>.corrupt-<timestamp>` and the store starts empty; invalid entries in a valid file are dropped
- * after the whole file is copied aside. Either way it is logged as an error, never silently discarded.
+ * Reads the store file through lowdb. A file that cannot be read as it is (not JSON, not the store's
+ * shape, empty, truncated, invalid entries) is refused with StoreCorruptError, whose message says how
+ * to recover: the daemon never starts on a silently emptied store. With `salvage`, the file is copied to
+ * `<file>.corrupt-<time>` and every complete, valid operation in it is kept (the file holds one operation
+ * per line, so a truncated or damaged file loses only the damaged lines); ids seen anywhere in it are
+ * never handed out again.
  * What a crash left in SENDING goes back to QUEUED (its attempt stays counted), or to FAILED once
  * maxAttempts is reached.
  */
@@ -35,21 +41,20 @@ export async function loadStore(o: LoadOptions): Promise<Loaded> {
   await mkdir(path.dirname(o.file), { recursive: true });
   const empty: StoreData = { version: 1, nextId: 1, operations: [] };
   const db = new Low<StoreData>(new DurableFile(o.file, o.codec), empty);
-  const stamp = () => o.iso().replace(/[:.]/g, '-');
   let idFloor = 1;
   let mustWrite = false;
+  let salvaged = false;
   try {
     await db.read();
     mustWrite = db.data === empty; // the adapter found no file
   } catch (e) {
     if (!(e instanceof CorruptFileError)) throw e;
+    const reason = (e.cause instanceof Error ? e.cause.message : String(e.cause)) || 'unreadable';
+    if (!o.salvage) throw new StoreCorruptError(o.file, reason);
     const text = await readFile(o.file, 'utf8');
-    for (const m of text.matchAll(/"(id|nextId)"\s*:\s*"?([0-9]{1,15})/g)) idFloor = Math.max(idFloor, Number(m[2]) + (m[1] === 'id' ? 1 : 0));
-    const aside = `${o.file}.corrupt-${stamp()}`;
-    await rename(o.file, aside);
-    o.log.error({ file: o.file, aside, err: e.message }, 'operation store file corrupt: set aside, starting empty');
-    db.data = empty;
-    mustWrite = true;
+    idFloor = idFloorOf(text);
+    db.data = { version: 1, nextId: idFloor, operations: salvageLines(text) as Operation[] };
+    salvaged = true;
   }
 
   const invalid: string[] = [];
@@ -63,13 +68,15 @@ export async function loadStore(o: LoadOptions): Promise<Loaded> {
       valid.push(op);
     }
   });
-  if (invalid.length > 0) {
-    const copy = `${o.file}.corrupt-${stamp()}`;
+  if (invalid.length > 0 && !o.salvage) {
+    throw new StoreCorruptError(o.file, `${invalid.length} invalid operation(s): ${invalid.slice(0, 3).join('; ')}`);
+  }
+  if (salvaged || invalid.length > 0) {
+    const copy = `${o.file}.corrupt-${o.iso().replace(/[:.]/g, '-')}`;
     await copyFile(o.file, copy);
-    o.log.error({ file: o.file, copy, dropped: invalid.length, reasons: invalid.slice(0, 10) }, 'operation store: invalid operations dropped (file copied aside)');
+    o.log.error({ file: o.file, copy, kept: valid.length, dropped: invalid.length }, 'operation store salvaged: every complete operation kept (the file was copied aside)');
     mustWrite = true;
   }
-
   let requeued = 0;
   let failed = 0;
   const at = o.iso();
@@ -92,4 +99,26 @@ export async function loadStore(o: LoadOptions): Promise<Loaded> {
     mustWrite = true;
   }
   return { db, operations, idFloor, mustWrite };
+}
+
+/** The lowest id never seen in `text`: ids (and nextId) found anywhere in a damaged file are not reused. */
+function idFloorOf(text: string): number {
+  let floor = 1;
+  for (const m of text.matchAll(/"(id|nextId)"\s*:\s*"?([0-9]{1,15})/g)) floor = Math.max(floor, Number(m[2]) + (m[1] === 'id' ? 1 : 0));
+  return floor;
+}
+
+/** Every line of a damaged store file that is a whole JSON object (the file holds one operation per line). */
+function salvageLines(text: string): unknown[] {
+  const out: unknown[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim().replace(/,$/, '');
+    if (!line.startsWith('{') || !line.endsWith('}')) continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      // a damaged line: its operation is lost, the others are kept
+    }
+  }
+  return out;
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Low } from 'lowdb';
 import { DurableFile } from '../../../src/operations/store/durableFile.js';
 import { StoreCodec, type StoreData } from '../../../src/operations/store/storeFile.js';
-import type { OperationStore } from '../../../src/operations/store.js';
+import { StoreCorruptError, type OperationStore } from '../../../src/operations/store.js';
 import { captureLog, onDisk, openStore, T0, tempDir, write } from './helpers.js';
 
 const iso = (t: number) => new Date(t).toISOString();
@@ -89,25 +89,43 @@ describe('OperationStore durability', () => {
     assert.deepEqual(disk.operations.map((o) => o.status), ['CONFIRMED', 'QUEUED', 'FAILED', 'QUEUED', 'QUEUED'], 'recovery is written');
   });
 
-  it('sets a corrupt file aside, logs an error, starts empty, and does not reuse ids it can still read', async () => {
+  it('refuses a corrupt (truncated, empty, not-JSON) file and leaves it untouched, saying how to recover', async () => {
     const torn = JSON.stringify({ version: 1, nextId: 42, operations: [stored(40, 'QUEUED', 0), stored(41, 'QUEUED', 0)] }).slice(0, -30);
+    for (const text of [torn, '', 'garbage\n', '{"version":1,"nextId":3,"operations":[\n{"id":"1"']) {
+      await writeFile(tmp.file, text);
+      const err = await openStore(tmp.file).then(
+        () => assert.fail(`opened a corrupt store: ${JSON.stringify(text)}`),
+        (e: unknown) => e as Error,
+      );
+      assert.ok(err instanceof StoreCorruptError, String(err));
+      assert.match(err.message, /--salvage-store/);
+      assert.deepEqual(await readdir(tmp.dir), ['operations.json'], 'nothing set aside or rewritten');
+      assert.equal(await readFile(tmp.file, 'utf8'), text, 'the file is as it was');
+    }
+  });
+
+  it('salvages every complete operation of a truncated file with --salvage-store, keeps a copy, and does not reuse ids it can still read', async () => {
+    const ops = [stored(38, 'CONFIRMED', 1), stored(39, 'QUEUED', 0), stored(40, 'QUEUED', 0), stored(41, 'QUEUED', 0)];
+    const whole = `{"version":1,"nextId":42,"operations":[\n${ops.map((o) => JSON.stringify(o)).join(',\n')}\n]}\n`;
+    const torn = whole.slice(0, whole.indexOf('"id":"41"') + 20); // the last operation is cut in half
     await writeFile(tmp.file, torn);
     const log = captureLog();
-    store = await openStore(tmp.file, { log, now: () => T0 });
-    assert.equal(store.size, 0);
+    store = await openStore(tmp.file, { log, now: () => T0, salvage: true });
+    assert.deepEqual(store.list({ limit: 10 }).items.map((o) => o.id), ['38', '39', '40'], 'every complete operation kept');
     const aside = `operations.json.corrupt-${iso(T0).replace(/[:.]/g, '-')}`;
     assert.deepEqual((await readdir(tmp.dir)).sort(), ['operations.json', aside]);
     assert.equal(await readFile(`${tmp.dir}/${aside}`, 'utf8'), torn, 'kept as it was');
     assert.ok(log.lines.some((l) => l.level === 'error' && JSON.stringify(l.obj).includes(aside)));
-    assert.deepEqual(await onDisk(tmp.file), { version: 1, nextId: 42, operations: [] }, 'a valid file again');
-    assert.equal((await store.create(write('d', 1))).operation.id, '42');
+    assert.deepEqual((await onDisk(tmp.file)).operations.map((o) => o.id), ['38', '39', '40'], 'a valid file again');
+    assert.equal((await store.create(write('d', 1))).operation.id, '42', 'id 41, seen in the damaged line, is not reused');
   });
 
-  it('keeps the valid operations of a file with invalid entries, after copying it aside', async () => {
+  it('refuses a file with invalid entries; with --salvage-store keeps the valid ones after copying it aside', async () => {
     const text = JSON.stringify({ version: 1, nextId: 4, operations: [stored(1, 'QUEUED', 0), { id: 'x' }, stored(3, 'BOGUS', 0), stored(1, 'FAILED', 1)] });
     await writeFile(tmp.file, text);
+    await assert.rejects(openStore(tmp.file), (e: unknown) => e instanceof StoreCorruptError && /3 invalid operation/.test(e.message));
     const log = captureLog();
-    store = await openStore(tmp.file, { log });
+    store = await openStore(tmp.file, { log, salvage: true });
     assert.deepEqual(store.list({ limit: 10 }).items.map((o) => [o.id, o.status]), [['1', 'QUEUED']]);
     const copies = (await readdir(tmp.dir)).filter((n) => n.includes('.corrupt-'));
     assert.equal(copies.length, 1);
