@@ -1,4 +1,5 @@
 import { mkdir, access, constants } from 'node:fs/promises';
+import { lockDataDir } from './dataDir/lock.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import type { Registry } from 'prom-client';
 import { resolveInfluxApi, toBlockList } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createApp } from './http/app.js';
-import { healthRoutes, type HealthChecks } from './http/healthRoutes.js';
+import { healthRoutes, withoutCredentials, type HealthChecks } from './http/healthRoutes.js';
 import { InfluxConnection } from './influx/connection.js';
 import { createInfluxEndpoint } from './influx/endpoint.js';
 import { Spool } from './influx/spool.js';
@@ -56,6 +57,7 @@ export class Controller {
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
+    private readonly flags: { salvageStore?: boolean } = {},
   ) {}
 
   /** The address HTTP listens on (after start). */
@@ -69,6 +71,9 @@ export class Controller {
     const dataDir = path.resolve(this.config.dataDir);
     await mkdir(dataDir, { recursive: true });
     await access(dataDir, constants.W_OK);
+    const lock = await lockDataDir(dataDir); // before anything reads or writes in it
+    this.parts.push({ name: 'dataDir lock', stop: () => lock.release() });
+    if (!lock.held) this.log.warn({ component: 'controller', dataDir }, 'no lock on the data directory on this platform: run one daemon per dataDir');
     this.log.info({ component: 'controller', dataDir }, 'data directory ready');
 
     const { writer, checks } = await this.startInflux(dataDir);
@@ -76,6 +81,7 @@ export class Controller {
     const { ingress } = this.config.leshan;
     if (ingress === 'both') ingest.dedupeSources(new CrossSourceDedupe());
     const { store, registry, delayed, client } = await this.startOperations(dataDir, ingest, ingress !== 'posts');
+    checks.store = () => store.status();
     const standing = new StandingObservations(this.config.operations.standingObservations, store, (ep) => registry.workQueued(ep), this.log.child({ component: 'operations' }));
     ingest.setActivity({
       dataReceived: (ep) => registry.dataReceived(ep),
@@ -94,11 +100,10 @@ export class Controller {
       log: this.log.child({ component: 'ingest' }),
       enabled: ingress !== 'events',
     });
-    const auth = bearerAuth(this.config.auth.token);
     const routers = [
       healthRoutes(checks, this.metrics),
-      operatorRoutes({ store, auth, queued: (ep) => registry.workQueued(ep), now: Date.now }),
-      endpointRoutes({ registry, auth, endpointsWithOperations: () => store.endpoints(), pendingCount: (ep) => store.queuedCount(ep) }),
+      operatorRoutes({ store, queued: (ep) => registry.workQueued(ep), now: Date.now }),
+      endpointRoutes({ registry, endpointsWithOperations: () => store.endpoints(), pendingCount: (ep) => store.queuedCount(ep) }),
     ];
     await this.startHttp(routers, leshan);
   }
@@ -135,7 +140,13 @@ export class Controller {
   ): Promise<{ store: OperationStore; registry: EndpointRegistry; client: LeshanClient; delayed: DelayedRequests | undefined }> {
     const log = this.log.child({ component: 'operations' });
     const { operations, leshan, endpoints } = this.config;
-    const store = new OperationStore({ file: path.join(dataDir, 'operations.json'), maxAttempts: operations.maxAttempts, pruneAfterMs: operations.pruneAfterMs, log });
+    const store = new OperationStore({
+      file: path.join(dataDir, 'operations.json'),
+      maxAttempts: operations.maxAttempts,
+      pruneAfterMs: operations.pruneAfterMs,
+      log,
+      salvage: this.flags.salvageStore === true,
+    });
     await store.open();
     this.parts.push({ name: 'operation store', stop: () => store.close() });
     const pruner = setInterval(() => void store.prune().catch((err: unknown) => log.error({ err }, 'prune failed')), PRUNE_INTERVAL_MS);
@@ -210,7 +221,7 @@ export class Controller {
         return {
           ok: status.state === 'up',
           ...status,
-          url: config.url,
+          url: withoutCredentials(config.url),
           api,
           buffered: writer.bufferedLines,
           spooled: writer.spooledLines,
@@ -224,7 +235,8 @@ export class Controller {
   /** Koa serves everything but the Leshan posts, which `fastPath` takes first. */
   private async startHttp(routers: Router[], fastPath: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<void> {
     const log = this.log.child({ component: 'http' });
-    const app = createApp({ log, bodyLimitBytes: this.config.http.bodyLimitBytes, routers });
+    // the operator API: authenticated before its body is read
+    const app = createApp({ log, bodyLimitBytes: this.config.http.bodyLimitBytes, routers, protect: { prefix: '/api', auth: bearerAuth(this.config.auth.token) } });
     const koa = app.callback();
     const server = createServer((req, res) => {
       if (!fastPath(req, res)) void koa(req, res);

@@ -1,11 +1,9 @@
 import Router from '@koa/router';
-import type { Middleware } from 'koa';
 import { badRequest, notFound } from '../http/errors.js';
 import type { EndpointRegistry, EndpointView } from './registry.js';
 
 export interface EndpointRoutesOptions {
   registry: EndpointRegistry;
-  auth: Middleware;
   /** Endpoints that have operations (known to the store even if not seen since the daemon started). */
   endpointsWithOperations(): string[];
   pendingCount(ep: string): number;
@@ -18,9 +16,8 @@ const MAX_PAGE = 1000;
  * `GET /api/endpoints` (paginated by name: `?limit=&cursor=`) and `GET /api/endpoints/{ep}`: state,
  * last registration event and pending (queued) operations.
  */
-export function endpointRoutes({ registry, auth, endpointsWithOperations, pendingCount }: EndpointRoutesOptions): Router {
+export function endpointRoutes({ registry, endpointsWithOperations, pendingCount }: EndpointRoutesOptions): Router {
   const router = new Router({ prefix: '/api' });
-  router.use(auth);
   const present = (ep: string): EndpointView & { pending: number } => ({
     ...(registry.view(ep) ?? { ep, state: 'offline', registered: false, queueMode: true }),
     pending: pendingCount(ep),

@@ -1,4 +1,4 @@
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import type Router from '@koa/router';
 import type { Logger } from '../log/logger.js';
@@ -8,13 +8,22 @@ export interface AppOptions {
   log: Logger;
   bodyLimitBytes: number;
   routers: Router[];
+  /** Requests under `prefix` must pass `auth` before anything else is done with them (their body is not even read). */
+  protect?: { prefix: string; auth: Middleware };
 }
 
-/** The Koa application: one error handler, a JSON body parser with a size limit, then the routers. */
-export function createApp({ log, bodyLimitBytes, routers }: AppOptions): Koa {
+/**
+ * The Koa application: one error handler, authentication of the protected paths, a JSON body parser
+ * with a size limit, then the routers.
+ */
+export function createApp({ log, bodyLimitBytes, routers, protect }: AppOptions): Koa {
   const app = new Koa();
   app.silent = true; // errorHandler logs what matters; Koa's default handler would print stacks to stderr
   app.use(errorHandler(log));
+  if (protect) {
+    const { prefix, auth } = protect;
+    app.use((ctx, next) => (ctx.path === prefix || ctx.path.startsWith(`${prefix}/`) ? auth(ctx, next) : next()));
+  }
   app.use(
     bodyParser({
       enableTypes: ['json'],

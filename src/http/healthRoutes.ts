@@ -9,6 +9,19 @@ export interface CheckResult {
 
 export type HealthChecks = Record<string, () => CheckResult>;
 
+/** A URL fit for an open endpoint such as /health: a user name or password in it is replaced by `***`. */
+export function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username === '' && u.password === '') return url;
+    u.username = '***';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
 /**
  * `GET /health`: 200 `{"status":"ok","checks":{...}}` when every check passes, else 503 with
  * `"status":"fail"` and `failing` naming the checks that did not. `GET /metrics`: Prometheus text.

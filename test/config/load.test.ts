@@ -156,4 +156,20 @@ describe('parseArgs', () => {
     assert.deepEqual(parseArgs(['--config=b.json']), { configFile: 'b.json', problems: [] });
     assert.deepEqual(parseArgs([]), { problems: [] });
   });
+
+  it('takes --salvage-store', () => {
+    assert.deepEqual(parseArgs(['--salvage-store', '--config', 'a.json']), { configFile: 'a.json', salvageStore: true, problems: [] });
+    assert.match(parseArgs(['--salvage']).problems[0] ?? '', /unknown argument "--salvage"/);
+  });
+});
+
+describe('http.host', () => {
+  it('refuses a bracketed IPv6 address (it cannot be bound) and names the fix; takes addresses and host names', () => {
+    const problems = problemsOf(() => loadConfig({ argv: [], env: { LWM2M_HTTP_HOST: '[::1]' } }));
+    assert.equal(problems[0], 'http.host: write the IPv6 address without brackets ("::1")');
+    assert.ok(problemsOf(() => loadConfig({ argv: [], env: { LWM2M_HTTP_HOST: 'not a host!' } }))[0]?.startsWith('http.host:'));
+    for (const host of ['::1', '127.0.0.1', 'localhost', 'gw-1.local']) {
+      assert.equal(loadConfig({ argv: [], env: { LWM2M_HTTP_HOST: host, LWM2M_AUTH_TOKEN: 't' } }).http.host, host);
+    }
+  });
 });

@@ -110,3 +110,12 @@ describe('the daemon without InfluxDB', () => {
     }
   });
 });
+
+describe('withoutCredentials', () => {
+  it('hides a user name and password in a URL shown by /health, and leaves other URLs alone', async () => {
+    const { withoutCredentials } = await import('../../src/http/healthRoutes.js');
+    assert.equal(withoutCredentials('http://admin:hunter2@10.0.0.5:8086/'), 'http://***@10.0.0.5:8086/');
+    assert.equal(withoutCredentials('http://127.0.0.1:8086'), 'http://127.0.0.1:8086');
+    assert.ok(!withoutCredentials('https://u:p%40ss@h/').includes('p%40ss'));
+  });
+});

@@ -137,6 +137,31 @@ describe('operator API', () => {
     assert.equal(post.status, 201, 'Leshan posts are guarded by the address allow-list, not the token');
   });
 
+  it('checks the token before reading the body: a huge or malformed body without a token is 401, not 413 or 400', async () => {
+    const huge = await fetch(`${d.url}/api/endpoints/dev-a/operations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"x":"${'a'.repeat(3 * 1024 * 1024)}"}` });
+    assert.equal(huge.status, 401);
+    const malformed = await fetch(`${d.url}/api/endpoints/dev-a/operations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind":' });
+    assert.equal(malformed.status, 401);
+    const tooBig = await operator(d, TOKEN).call('POST', '/api/endpoints/dev-a/operations', { kind: 'write', path: '/5/0/1', value: 'a'.repeat(2 * 1024 * 1024) });
+    assert.equal(tooBig.status, 413, 'with the token, the body limit applies as before');
+  });
+
+  it('refuses endpoint names Leshan cannot address, before storing anything', async () => {
+    const before = (await api.call('GET', '/api/operations?limit=1000')).body.items.length;
+    for (const ep of ['a/b', 'a;b', 'a%b', 'tab\there', 'back\\slash', 'x'.repeat(257)]) {
+      const r = await api.queue(ep, { kind: 'read', path: '/3/0/0' });
+      assert.equal(r.status, 400, `${JSON.stringify(ep)}: ${r.status}`);
+      assert.equal(r.body.error.details.field, 'ep', JSON.stringify(r.body));
+    }
+    // names that reach the route decoded: %2F is a slash, %3B a semicolon, %25 a percent sign
+    for (const raw of ['a%2Fb', 'a%3Bb', 'a%25b']) {
+      const r = await api.call('POST', `/api/endpoints/${raw}/operations`, { kind: 'read', path: '/3/0/0' });
+      assert.equal(r.status, 400, `${raw}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error.details.field, 'ep');
+    }
+    assert.equal((await api.call('GET', '/api/operations?limit=1000')).body.items.length, before, 'nothing stored');
+  });
+
   it('reports operations by status and endpoints by state in /metrics', async () => {
     const text = await (await fetch(`${d.url}/metrics`)).text();
     const queued = Number(/lwm2m_backend_operations\{status="QUEUED"\} (\d+)/.exec(text)?.[1]);
