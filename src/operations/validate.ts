@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { endpointAddressProblem } from '../lwm2m/endpointName.js';
 import { resourceModel } from '../lwm2m/objectModel.js';
 import { formatPath, parsePath, pathLevel, PathError, type LwM2mPath, type PathLevel } from '../lwm2m/path.js';
-import { convertValue, parseResourceType, ValueError, type ResourceType } from '../lwm2m/value.js';
+import { convertValue, parseResourceType, toLeshanValue, ValueError, type ResourceType } from '../lwm2m/value.js';
 import { OPERATION_KINDS, type CreateOperationInput, type OperationKind } from './operation.js';
 
 export class InputError extends Error {
@@ -78,8 +78,7 @@ export function validateCreate(epParam: string, body: unknown, idempotencyKey: s
     if (model && !model.operations.includes('W')) throw new InputError('path', `${formatPath(path)} (${model.name}) is not writable`);
     if (input.value === undefined) throw new InputError('value', 'a write needs a value');
     const type = writeType(input.type, model?.type, path);
-    checkValue(type, input.value, level, model?.multiple);
-    out.value = input.value;
+    out.value = checkValue(type, input.value, level, model?.multiple);
     out.type = type;
   } else {
     if (input.value !== undefined) throw new InputError('value', `${input.kind} takes no value`);
@@ -124,27 +123,34 @@ function writeType(given: string | undefined, modelType: ResourceType | undefine
   return type;
 }
 
-/** A multi-instance resource is written whole as `{"<ri>": value, ...}`; anything else takes one value. */
-function checkValue(type: ResourceType, value: unknown, level: PathLevel, multiple: boolean | undefined): void {
+/**
+ * A multi-instance resource is written whole as `{"<ri>": value, ...}`; anything else takes one value.
+ * Returns the value to store: as given, except that an object link keeps only its two ids (nothing
+ * else the client sent along is stored).
+ */
+function checkValue(type: ResourceType, value: unknown, level: PathLevel, multiple: boolean | undefined): unknown {
   const isMap = typeof value === 'object' && value !== null && !Array.isArray(value) && !(type === 'OBJLNK' && 'objectId' in value);
   if (isMap && level === 'resource' && multiple !== false) {
     const entries = Object.entries(value);
     if (entries.length === 0) throw new InputError('value', 'a multi-instance write needs at least one resource instance');
+    const out: Record<string, unknown> = {};
     for (const [ri, v] of entries) {
       if (!/^\d{1,5}$/.test(ri) || Number(ri) > 65535) throw new InputError(`value.${ri}`, `"${ri}" is not a resource instance id`);
-      convert(type, v, `value.${ri}`);
+      out[ri] = convert(type, v, `value.${ri}`);
     }
-    return;
+    return out;
   }
   if (isMap && level === 'resource') throw new InputError('value', 'this resource is single-instance: give one value');
-  convert(type, value, 'value');
+  return convert(type, value, 'value');
 }
 
-function convert(type: ResourceType, value: unknown, field: string): void {
+function convert(type: ResourceType, value: unknown, field: string): unknown {
+  let typed;
   try {
-    convertValue(type, value);
+    typed = convertValue(type, value);
   } catch (err) {
     if (err instanceof ValueError) throw new InputError(field, err.message);
     throw err;
   }
+  return typed.type === 'OBJLNK' && typeof value === 'object' ? toLeshanValue(typed) : value;
 }

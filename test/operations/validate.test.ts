@@ -68,4 +68,15 @@ describe('validateCreate', () => {
       idempotencyKey: 'key-1',
     });
   });
+
+  it('stores an object link as its two ids only, and refuses a deep value with a 4xx instead of failing on it', () => {
+    const junk = 'x'.repeat(900_000);
+    const link = ok({ kind: 'write', path: '/40000/0/1', type: 'OBJLNK', value: { objectId: 3303, objectInstanceId: 0, junk } });
+    assert.deepEqual(link.value, { objectId: 3303, objectInstanceId: 0 });
+    const multi = ok({ kind: 'write', path: '/40000/0/1', type: 'OBJLNK', value: { '0': { objectId: 1, objectInstanceId: 2, junk } } });
+    assert.deepEqual(multi.value, { '0': { objectId: 1, objectInstanceId: 2 } });
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = { objectId: deep };
+    fails({ kind: 'write', path: '/40000/0/1', type: 'OBJLNK', value: deep }, 'value', /./);
+  });
 });
