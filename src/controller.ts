@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type Router from '@koa/router';
-import type { Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import { resolveInfluxApi, toBlockList } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createApp } from './http/app.js';
@@ -20,7 +20,7 @@ import { CrossSourceDedupe } from './ingest/dedupe.js';
 import { EventIngress } from './ingest/eventIngress.js';
 import { Ingest } from './ingest/ingest.js';
 import { createLeshanHandler } from './ingest/leshanHandler.js';
-import { LeshanClient } from './leshan/client.js';
+import { LeshanClient, leshanDeadlineMs } from './leshan/client.js';
 import { LeshanEventStream } from './leshan/eventStream.js';
 import { parseRegistrations } from './leshan/events.js';
 import type { Logger } from './log/logger.js';
@@ -40,8 +40,10 @@ interface Part {
 
 /** How long in-flight HTTP requests get to finish at shutdown before their connections are cut. */
 const HTTP_DRAIN_MS = 3000;
-/** How long Leshan requests in flight get to finish at shutdown; unfinished ones are requeued at the next start. */
+/** How long Leshan requests in flight get to finish at shutdown; unfinished ones are then aborted. */
 const DELIVERY_DRAIN_MS = 3000;
+/** How long the outcomes of the aborted requests get to be recorded; what is left is requeued at the next start. */
+const ABORTED_DRAIN_MS = 1000;
 const PRUNE_INTERVAL_MS = 3600_000;
 
 /**
@@ -119,11 +121,16 @@ export class Controller {
       log,
       metrics: this.metrics,
     });
+    // refused events (malformed, invalid endpoint name) counted with the events EventIngress counts
+    const events = this.metrics.getSingleMetric('lwm2m_backend_leshan_events_total') as Counter<'type'> | undefined;
     const stream = new LeshanEventStream({
       url: this.config.leshan.url,
       onEvent: eventIngress.handle,
       onConnected: () => eventIngress.reconcile().catch((err: unknown) => log.warn({ err: String(err) }, 'could not reconcile with Leshan')),
+      onInvalid: () => events?.inc({ type: 'invalid' }),
       heartbeatTimeoutMs: this.config.leshan.heartbeatTimeoutMs,
+      connectTimeoutMs: leshanDeadlineMs(this.config.leshan.requestTimeoutS),
+      maxLineBytes: this.config.leshan.maxResponseBytes,
       log,
     });
     stream.start();
@@ -153,8 +160,15 @@ export class Controller {
     pruner.unref();
     this.parts.push({ name: 'pruner', stop: async () => clearInterval(pruner) });
 
-    const client = new LeshanClient({ url: leshan.url, requestTimeoutS: leshan.requestTimeoutS, connections: leshan.maxConcurrent, log: this.log.child({ component: 'leshan' }) });
-    this.parts.push({ name: 'leshan client', stop: () => client.close() });
+    const client = new LeshanClient({
+      url: leshan.url,
+      requestTimeoutS: leshan.requestTimeoutS,
+      connections: leshan.maxConcurrent,
+      maxResponseBytes: leshan.maxResponseBytes,
+      log: this.log.child({ component: 'leshan' }),
+    });
+    // after the delivery drain: whatever is still in flight (a hanging Leshan, a reconciliation) is cut
+    this.parts.push({ name: 'leshan client', stop: () => client.abort() });
     // requests Leshan queues itself are settled from its event stream, so only with the stream
     const delayed = withStream
       ? new DelayedRequests({
@@ -178,7 +192,13 @@ export class Controller {
     this.parts.push({
       name: 'delivery',
       stop: async () => {
-        if (!(await delivery.drain(DELIVERY_DRAIN_MS))) log.warn('Leshan requests still in flight at stop: requeued at the next start');
+        if (await delivery.drain(DELIVERY_DRAIN_MS)) return;
+        // a hanging Leshan must not hold the stop: abort, record what that means (QUEUED, or FAILED for an
+        // execute already sent) while the store is open, and leave the rest SENDING, requeued at the next start
+        log.warn(`Leshan requests still in flight after ${DELIVERY_DRAIN_MS} ms at stop: aborted`);
+        await client.abort();
+        if (!(await delivery.drain(ABORTED_DRAIN_MS))) log.warn('aborted Leshan requests not recorded: left SENDING, requeued at the next start');
+        delivery.close();
       },
     });
     const registry = new EndpointRegistry({
@@ -187,6 +207,9 @@ export class Controller {
       hasQueued: (ep) => store.queuedCount(ep) > 0,
       deliverNext: delivery.deliverNext,
       log: this.log.child({ component: 'endpoints' }),
+      maxKnown: endpoints.maxKnown,
+      forgetAfterMs: endpoints.forgetAfterMs,
+      metrics: this.metrics,
     });
     this.parts.push({ name: 'endpoint registry', stop: async () => registry.stop() });
     if (delayed) this.parts.push({ name: 'delayed requests', stop: async () => delayed.stop() });

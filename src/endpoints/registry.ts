@@ -1,3 +1,4 @@
+import { Counter, type Registry as Metrics } from 'prom-client';
 import { createActor, fromPromise, type Actor } from 'xstate';
 import type { Logger } from '../log/logger.js';
 import {
@@ -20,6 +21,16 @@ export interface RegistryOptions {
   log: Logger;
   /** The clock for the machines' timers and for event times (xstate's SimulatedClock in tests). */
   clock?: Clock;
+  /**
+   * Most endpoints remembered at once (default: no limit). A new one past it makes room by forgetting the
+   * longest-offline endpoint with nothing queued, else an awake one with nothing queued and nothing in
+   * flight; endpoints with queued operations are never forgotten.
+   */
+  maxKnown?: number;
+  /** An endpoint offline this long with nothing queued is forgotten (default: never). */
+  forgetAfterMs?: number;
+  /** Where the count of forgotten endpoints goes. */
+  metrics?: Metrics;
 }
 
 export interface EndpointView {
@@ -44,11 +55,21 @@ export interface Clock {
   now(): number;
 }
 
+/**
+ * Timers and a monotonic time: the wall clock at start plus the time elapsed since, so that a step of
+ * the system clock (NTP, an operator's `date -s`) neither keeps endpoints awake nor closes their windows.
+ */
 const systemClock: Clock = {
   setTimeout: (fn: (...args: unknown[]) => void, ms: number) => setTimeout(fn, ms),
   clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout),
-  now: () => Date.now(),
+  now: () => performance.timeOrigin + performance.now(),
 };
+
+/** How often endpoints offline for longer than forgetAfterMs are looked for (at most). */
+const SWEEP_MS = 60_000;
+
+/** A dormant endpoint and since when it has been dormant (ms, the registry's clock). */
+type Dormant = DormantEndpoint & { since: number };
 
 /**
  * One root XState actor per endpoint, in a Map (not spawned children of one parent: spawning is
@@ -61,13 +82,24 @@ const systemClock: Clock = {
  */
 export class EndpointRegistry {
   private readonly actors = new Map<string, EndpointActor>();
-  private readonly dormant = new Map<string, DormantEndpoint>();
+  /** In the order they went dormant: the oldest first. */
+  private readonly dormant = new Map<string, Dormant>();
   private readonly machine;
   private readonly clock: Clock;
+  private readonly forgotten: Counter<'reason'>;
+  private sweepTimer: unknown;
+  private lastOverLimitWarning = -Infinity;
   private stopped = false;
 
   constructor(private readonly options: RegistryOptions) {
     this.clock = options.clock ?? systemClock;
+    this.forgotten = new Counter({
+      name: 'lwm2m_backend_endpoints_forgotten_total',
+      help: 'Endpoints forgotten: offline longer than endpoints.forgetAfterMs (idle), or to stay within endpoints.maxKnown (limit)',
+      labelNames: ['reason'],
+      registers: options.metrics ? [options.metrics] : [],
+    });
+    if (options.forgetAfterMs !== undefined) this.scheduleSweep();
     this.machine = endpointMachine.provide({
       guards: { hasQueued: ({ context }) => options.hasQueued(context.ep) },
       actors: { deliverNext: fromPromise<DeliveryOutput, { ep: string }>(({ input }) => options.deliverNext(input.ep)) },
@@ -118,6 +150,10 @@ export class EndpointRegistry {
     if (actor) {
       const { context } = actor.getSnapshot();
       if (context.awakeUntil - at > this.options.awakeMs - DATA_WAKE_RESOLUTION_MS) return;
+    } else if (!this.dormant.has(ep) && !this.options.hasQueued(ep)) {
+      // values alone do not make an endpoint worth remembering: a name nobody registered and nothing
+      // waits for costs no memory, however many of them a device (or a fuzzer) makes up
+      return;
     }
     this.send(ep, { type: 'endpoint.data', at });
   }
@@ -164,6 +200,7 @@ export class EndpointRegistry {
   /** Stops every actor (a delivery in flight finishes on its own; its result is no longer acted on). */
   stop(): void {
     this.stopped = true;
+    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
     for (const actor of this.actors.values()) actor.stop();
     this.actors.clear();
   }
@@ -172,16 +209,66 @@ export class EndpointRegistry {
     if (this.stopped) return;
     let actor = this.actors.get(ep);
     if (!actor) {
-      actor = this.createActor(ep, this.dormant.get(ep));
-      this.dormant.delete(ep);
+      const remembered = this.dormant.get(ep);
+      if (remembered) this.dormant.delete(ep);
+      else this.makeRoom();
+      actor = this.createActor(ep, remembered);
       this.actors.set(ep, actor);
     }
     actor.send(event);
   }
 
-  private createActor(ep: string, remembered: DormantEndpoint | undefined): EndpointActor {
+  /** Past maxKnown, forgets one endpoint that nothing waits for: the longest offline, else an idle awake one. */
+  private makeRoom(): void {
+    const max = this.options.maxKnown;
+    if (max === undefined || this.size < max) return;
+    for (const ep of this.dormant.keys()) {
+      if (this.options.hasQueued(ep)) continue;
+      this.dormant.delete(ep);
+      this.forgotten.inc({ reason: 'limit' });
+      return;
+    }
+    for (const [ep, actor] of this.actors) {
+      const snapshot = actor.getSnapshot();
+      if (stateOf(snapshot.value) === 'sending' || this.options.hasQueued(ep)) continue;
+      this.actors.delete(ep);
+      actor.stop();
+      this.forgotten.inc({ reason: 'limit' });
+      return;
+    }
+    const now = this.now();
+    if (now - this.lastOverLimitWarning > SWEEP_MS) {
+      this.lastOverLimitWarning = now;
+      this.options.log.warn({ known: this.size, maxKnown: max }, 'more endpoints with queued operations than endpoints.maxKnown: keeping them all');
+    }
+  }
+
+  private scheduleSweep(): void {
+    const every = Math.min(SWEEP_MS, this.options.forgetAfterMs!);
+    this.sweepTimer = this.clock.setTimeout(() => {
+      if (this.stopped) return;
+      this.forgetIdle();
+      this.scheduleSweep();
+    }, every);
+    // the system clock's timer must not keep the process alive on its own
+    (this.sweepTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** Forgets the endpoints dormant for longer than forgetAfterMs with nothing queued. */
+  private forgetIdle(): void {
+    const cutoff = this.now() - this.options.forgetAfterMs!;
+    for (const [ep, dormant] of this.dormant) {
+      if (dormant.since > cutoff) break; // in the order they went dormant
+      if (this.options.hasQueued(ep)) continue;
+      this.dormant.delete(ep);
+      this.forgotten.inc({ reason: 'idle' });
+    }
+  }
+
+  private createActor(ep: string, remembered: Dormant | undefined): EndpointActor {
+    const { since: _since, ...fields } = remembered ?? { since: 0 };
     const actor = createActor(this.machine, {
-      input: { ep, awakeMs: this.options.awakeMs, retryMs: this.options.retryMs, ...remembered },
+      input: { ep, awakeMs: this.options.awakeMs, retryMs: this.options.retryMs, ...fields },
       clock: this.clock,
     });
     let hibernating = false;
@@ -194,7 +281,8 @@ export class EndpointRegistry {
           hibernating = false;
           if (this.stopped || this.actors.get(ep) !== actor || actor.getSnapshot().value !== 'offline') return;
           const { registered, queueMode, lastEvent } = actor.getSnapshot().context;
-          this.dormant.set(ep, lastEvent ? { registered, queueMode, lastEvent } : { registered, queueMode });
+          const since = this.now();
+          this.dormant.set(ep, lastEvent ? { registered, queueMode, lastEvent, since } : { registered, queueMode, since });
           this.actors.delete(ep);
           actor.stop();
         });

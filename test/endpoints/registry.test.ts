@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { SimulatedClock } from 'xstate';
 import { EndpointRegistry } from '../../src/endpoints/registry.js';
 import type { DeliveryOutput, DeliveryResult } from '../../src/endpoints/endpointMachine.js';
+import { Registry } from 'prom-client';
 import { testLogger } from '../support/config.js';
 
 const AWAKE = 93_000;
@@ -223,6 +224,8 @@ describe('endpoint actors', () => {
 
   it('lets a stream of values move the awake window at most once a second', async () => {
     const h = harness();
+    h.registry.registrationEvent('dev', 'registered');
+    h.clock.increment(5000);
     h.registry.dataReceived('dev');
     const first = h.registry.view('dev')!.awakeUntil;
     h.clock.increment(500);
@@ -280,5 +283,85 @@ describe('endpoint actors', () => {
     assert.equal(h.registry.view('dev')?.state, 'offline');
     assert.equal(h.registry.view('dev')?.registered, false);
     assert.deepEqual(h.registry.registeredEndpoints(), []);
+  });
+});
+
+describe('endpoint registry bounds', () => {
+  function bounded(queued: Record<string, number>, options: { maxKnown?: number; forgetAfterMs?: number }) {
+    const clock = new SimulatedClock();
+    clock.set(1_000_000);
+    const metrics = new Registry();
+    const registry = new EndpointRegistry({
+      awakeMs: AWAKE,
+      retryMs: RETRY,
+      log: testLogger(),
+      clock,
+      metrics,
+      ...options,
+      hasQueued: (ep) => (queued[ep] ?? 0) > 0,
+      deliverNext: async () => ({ result: 'asleep', at: clock.now() }),
+    });
+    const forgotten = async (reason: string) =>
+      (await metrics.getSingleMetric('lwm2m_backend_endpoints_forgotten_total')!.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+    return { clock, registry, forgotten };
+  }
+
+  it('remembers no endpoint for values alone: made-up names cost nothing', async () => {
+    const { registry } = bounded({ waiting: 1 }, {});
+    for (let i = 0; i < 1000; i++) registry.dataReceived(`random-${i}`);
+    assert.equal(registry.size, 0);
+    registry.dataReceived('waiting');
+    assert.equal(registry.size, 1, 'an endpoint something is queued for is woken by its values');
+  });
+
+  it('stays within maxKnown: the longest-offline endpoint with nothing queued goes first, one with queued work never', async () => {
+    const h = bounded({ 'keep-0': 1 }, { maxKnown: 3 });
+    for (const ep of ['keep-0', 'old-1', 'old-2']) {
+      h.registry.registrationEvent(ep, 'deregistered');
+      h.clock.increment(1000);
+      await flush();
+    }
+    assert.equal(h.registry.size, 3);
+    h.registry.registrationEvent('new-3', 'registered');
+    await flush();
+    assert.deepEqual(h.registry.list().map((v) => v.ep), ['keep-0', 'new-3', 'old-2'], 'old-1 (offline longest, nothing queued) forgotten; keep-0 kept');
+    assert.equal(await h.forgotten('limit'), 1);
+    for (let i = 0; i < 50; i++) h.registry.registrationEvent(`flood-${i}`, 'registered');
+    assert.equal(h.registry.size, 3, 'a flood of registrations stays within the bound (awake idle ones go too)');
+    assert.ok(h.registry.has('keep-0'));
+    assert.equal(await h.forgotten('limit'), 51);
+  });
+
+  it('forgets endpoints offline for forgetAfterMs with nothing queued', async () => {
+    const h = bounded({ queued: 1 }, { forgetAfterMs: 3_600_000 });
+    h.registry.registrationEvent('gone', 'deregistered');
+    h.registry.registrationEvent('queued', 'deregistered');
+    await flush();
+    h.clock.increment(1_800_000);
+    h.registry.registrationEvent('recent', 'deregistered');
+    await flush();
+    h.clock.increment(1_860_000);
+    assert.deepEqual(h.registry.list().map((v) => v.ep), ['queued', 'recent']);
+    assert.equal(await h.forgotten('idle'), 1);
+    h.registry.stop();
+  });
+});
+
+describe('endpoint registry on the system clock', () => {
+  it('is not kept awake by a backward step of the wall clock', async (t) => {
+    const registry = new EndpointRegistry({
+      awakeMs: 300,
+      retryMs: RETRY,
+      log: testLogger(),
+      hasQueued: () => false,
+      deliverNext: async () => ({ result: 'idle', at: 0 }),
+    });
+    t.after(() => registry.stop());
+    const realNow = Date.now.bind(Date);
+    registry.registrationEvent('dev', 'registered');
+    t.mock.method(Date, 'now', () => realNow() - 3_600_000); // NTP or an operator steps the clock back an hour
+    registry.registrationEvent('dev', 'updated');
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(registry.view('dev')?.state, 'offline', 'the window closed after awakeMs, not an hour later');
   });
 });
