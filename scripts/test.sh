@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-influxd.sh
 npm run --silent typecheck
 mapfile -t files < <(find test -name '*.test.ts' | sort)
-exec node --import tsx --test --test-reporter=spec --test-concurrency=2 "${files[@]}"
+exec node --expose-gc --import tsx --test --test-reporter=spec --test-concurrency=2 "${files[@]}"

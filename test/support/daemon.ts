@@ -33,6 +33,8 @@ export interface DaemonOptions {
   dataDir?: string;
   /** Run the compiled `dist/main.js` (after `npm run build`) instead of the sources through tsx. */
   compiled?: boolean;
+  /** Command-line arguments after `--config FILE`, e.g. `['--salvage-store']`. */
+  args?: string[];
 }
 
 export async function startDaemon(options: DaemonOptions = {}): Promise<DaemonProcess> {
@@ -52,7 +54,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<DaemonPr
     if (v !== undefined && !k.startsWith('LWM2M_') && k !== 'NOTIFY_SOCKET' && !k.startsWith('WATCHDOG_')) env[k] = v;
   }
   const entry = options.compiled ? [path.join(ROOT, 'dist/main.js')] : ['--import', 'tsx', MAIN];
-  const proc = spawn(process.execPath, [...entry, '--config', configFile], {
+  const proc = spawn(process.execPath, [...entry, '--config', configFile, ...(options.args ?? [])], {
     cwd: ROOT,
     env: { ...env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
