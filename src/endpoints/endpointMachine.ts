@@ -94,6 +94,12 @@ export const endpointMachine = setup({
       if (event.type !== 'endpoint.reconciled') return {};
       return { registered: event.registered, queueMode: event.queueMode, now: event.at };
     }),
+    /** A send starts: no wake-up seen during it yet. */
+    clearWoke: assign({ wokeWhileSending: false }),
+    /** A delivery step ended at `at`: the reference time for the delays. */
+    noteTime: assign((_, params: { at: number }) => ({ now: params.at })),
+    /** The device did not take the request at `at`: taken as asleep from then on. */
+    closeWindowAt: assign((_, params: { at: number }) => ({ now: params.at, awakeUntil: params.at })),
   },
   guards: {
     /** Whether the endpoint has an operation waiting (supplied at wiring time). */
@@ -101,6 +107,14 @@ export const endpointMachine = setup({
     /** A registered endpoint without queue mode: its window never closes. */
     alwaysReachable: ({ context }) => context.registered && !context.queueMode,
     awakeNow: ({ event }) => event.type === 'endpoint.reconciled' && event.registered && event.awake,
+    /** Leshan's SLEEPING applies only in queue mode. */
+    inQueueMode: ({ context }) => context.queueMode,
+    /** The device did not take it, and no wake-up came while it was sent: the answer is current. */
+    answeredAsleep: ({ context }, params: DeliveryOutput) => params.result === 'asleep' && !context.wokeWhileSending,
+    /** Leshan did not answer, and the device is still awake: try again after a pause. */
+    unreachableWhileAwake: ({ context }, params: DeliveryOutput) => params.result === 'unreachable' && isAwake(context, params.at),
+    /** The device is still awake when the step ended: look for the next operation. */
+    stillAwake: ({ context }, params: DeliveryOutput) => isAwake(context, params.at),
   },
   actors: {
     /** Sends the endpoint's oldest queued operation (supplied at wiring time). */
@@ -140,7 +154,7 @@ export const endpointMachine = setup({
         'endpoint.updated': { target: 'online', reenter: true, actions: ['recordRegistration', 'wake'] },
         'endpoint.data': { target: 'online', reenter: true, actions: 'wake' },
         'endpoint.awake': { target: 'online', reenter: true, actions: 'wake' },
-        'endpoint.sleeping': { guard: ({ context }) => context.queueMode, target: 'offline', actions: 'sleep' },
+        'endpoint.sleeping': { guard: 'inQueueMode', target: 'offline', actions: 'sleep' },
         'endpoint.deregistered': { target: 'offline', actions: ['recordRegistration', 'sleep'] },
         'endpoint.reconciled': [
           { guard: 'awakeNow', target: 'online', reenter: true, actions: ['reconcile', 'wake'] },
@@ -158,24 +172,16 @@ export const endpointMachine = setup({
       },
     },
     sending: {
-      entry: assign({ wokeWhileSending: false }),
+      entry: 'clearWoke',
       invoke: {
         src: 'deliverNext',
         input: ({ context }) => ({ ep: context.ep }),
+        // (a wake-up newer than the request beats the request's "asleep": the device is awake now)
         onDone: [
-          {
-            // a wake-up newer than the request beats the request's timeout: the device is awake now
-            guard: ({ context, event }) => event.output.result === 'asleep' && !context.wokeWhileSending,
-            target: 'offline',
-            actions: assign(({ event }) => ({ now: event.output.at, awakeUntil: event.output.at })),
-          },
-          {
-            guard: ({ context, event }) => event.output.result === 'unreachable' && isAwake(context, event.output.at),
-            target: 'online.backoff',
-            actions: assign(({ event }) => ({ now: event.output.at })),
-          },
-          { guard: ({ context, event }) => isAwake(context, event.output.at), target: 'online', actions: assign(({ event }) => ({ now: event.output.at })) },
-          { target: 'offline', actions: assign(({ event }) => ({ now: event.output.at })) },
+          { guard: { type: 'answeredAsleep', params: ({ event }) => event.output }, target: 'offline', actions: { type: 'closeWindowAt', params: ({ event }) => event.output } },
+          { guard: { type: 'unreachableWhileAwake', params: ({ event }) => event.output }, target: 'online.backoff', actions: { type: 'noteTime', params: ({ event }) => event.output } },
+          { guard: { type: 'stillAwake', params: ({ event }) => event.output }, target: 'online', actions: { type: 'noteTime', params: ({ event }) => event.output } },
+          { target: 'offline', actions: { type: 'noteTime', params: ({ event }) => event.output } },
         ],
         // a failing delivery step must not wedge the endpoint: pause, then look again
         onError: { target: 'online.backoff' },
@@ -186,7 +192,7 @@ export const endpointMachine = setup({
         'endpoint.updated': { actions: ['recordRegistration', 'wake', 'markWoke'] },
         'endpoint.data': { actions: ['wake', 'markWoke'] },
         'endpoint.awake': { actions: ['wake', 'markWoke'] },
-        'endpoint.sleeping': { guard: ({ context }) => context.queueMode, actions: 'sleep' },
+        'endpoint.sleeping': { guard: 'inQueueMode', actions: 'sleep' },
         'endpoint.deregistered': { actions: ['recordRegistration', 'sleep'] },
         'endpoint.reconciled': [
           { guard: 'awakeNow', actions: ['reconcile', 'wake', 'markWoke'] },
