@@ -1,5 +1,6 @@
 import Router from '@koa/router';
-import { badRequest, notFound } from '../http/errors.js';
+import { notFound } from '../http/errors.js';
+import { pageParams } from '../http/paging.js';
 import type { EndpointRegistry, EndpointView } from './registry.js';
 
 export interface EndpointRoutesOptions {
@@ -8,9 +9,6 @@ export interface EndpointRoutesOptions {
   endpointsWithOperations(): string[];
   pendingCount(ep: string): number;
 }
-
-const DEFAULT_PAGE = 100;
-const MAX_PAGE = 1000;
 
 /**
  * `GET /api/endpoints` (paginated by name: `?limit=&cursor=`) and `GET /api/endpoints/{ep}`: state,
@@ -24,12 +22,7 @@ export function endpointRoutes({ registry, endpointsWithOperations, pendingCount
   });
 
   router.get('/endpoints', (ctx) => {
-    const { limit: rawLimit, cursor } = ctx.query;
-    const limit = rawLimit === undefined ? DEFAULT_PAGE : Number(rawLimit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-      throw badRequest('invalid_query', `limit must be an integer 1-${MAX_PAGE}`, { field: 'limit' });
-    }
-    if (cursor !== undefined && typeof cursor !== 'string') throw badRequest('invalid_query', 'cursor given more than once', { field: 'cursor' });
+    const { limit, cursor } = pageParams(ctx.query);
     const names = [...new Set([...registry.list().map((v) => v.ep), ...endpointsWithOperations()])].sort();
     const start = cursor === undefined ? 0 : names.findIndex((n) => n > cursor);
     const page = start < 0 ? [] : names.slice(start, start + limit);

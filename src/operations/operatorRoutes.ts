@@ -1,11 +1,9 @@
 import Router from '@koa/router';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
+import { pageParams, singleParam } from '../http/paging.js';
 import { OPERATION_STATUSES, type CreateOperationInput, type Operation, type OperationStatus } from './operation.js';
 import { StoreClosedError, StoreConflictError, StoreNotFoundError, StoreUnavailableError, type OperationStore } from './store.js';
 import { InputError, validateCreate } from './validate.js';
-
-export const DEFAULT_PAGE = 100;
-export const MAX_PAGE = 1000;
 
 export interface OperatorRoutesOptions {
   store: OperationStore;
@@ -14,19 +12,11 @@ export interface OperatorRoutesOptions {
   now: () => number;
 }
 
-/** `limit` and `cursor` of a list query, checked. */
-export function pageOf(query: Record<string, unknown>): { limit: number; after?: string } {
-  const rawLimit = query.limit;
-  let limit = DEFAULT_PAGE;
-  if (rawLimit !== undefined) {
-    limit = Number(rawLimit);
-    if (typeof rawLimit !== 'string' || !/^\d+$/.test(rawLimit) || limit < 1 || limit > MAX_PAGE) {
-      throw badRequest('invalid_query', `limit must be an integer 1-${MAX_PAGE}`, { field: 'limit' });
-    }
-  }
-  const cursor = query.cursor;
+/** `limit` and `cursor` of a list of operations, checked (a cursor is an operation id, or 0). */
+function pageOf(query: Record<string, unknown>): { limit: number; after?: string } {
+  const { limit, cursor } = pageParams(query);
   if (cursor === undefined) return { limit };
-  if (typeof cursor !== 'string' || !/^\d{1,15}$/.test(cursor)) throw badRequest('invalid_query', 'cursor is not one this API gave out', { field: 'cursor' });
+  if (!/^\d{1,15}$/.test(cursor)) throw badRequest('invalid_query', 'cursor is not one this API gave out', { field: 'cursor' });
   return { limit, after: cursor };
 }
 
@@ -48,12 +38,6 @@ function statusOf(query: Record<string, unknown>): OperationStatus | undefined {
     throw badRequest('invalid_query', `status must be one of ${OPERATION_STATUSES.join(', ')}`, { field: 'status' });
   }
   return status as OperationStatus;
-}
-
-function single(query: Record<string, unknown>, key: string): string | undefined {
-  const v = query[key];
-  if (Array.isArray(v)) throw badRequest('invalid_query', `${key} given more than once`, { field: key });
-  return v as string | undefined;
 }
 
 /**
@@ -103,7 +87,7 @@ export function operatorRoutes({ store, queued, now }: OperatorRoutesOptions): R
   router.get('/operations', (ctx) => {
     const query = ctx.query as Record<string, unknown>;
     const status = statusOf(query);
-    const ep = single(query, 'ep');
+    const ep = singleParam(query, 'ep');
     ctx.body = store.list({ ...(ep !== undefined ? { ep } : {}), ...(status ? { status } : {}), ...pageOf(query) });
   });
 

@@ -11,6 +11,8 @@ const AWAKE = 93_000;
 const RETRY = 2_000;
 const T0 = 1_000_000;
 const flush = () => new Promise((r) => setImmediate(r));
+/** An event as the test sends it: `at` defaults to the clock's time. */
+type TestEvent = EndpointEvent extends infer E ? (E extends EndpointEvent ? Omit<E, 'at'> & { at?: number } : never) : never;
 
 /** The machine with a queue the test fills and deliveries the test answers. */
 function machine(options: { queued?: number; queueMode?: boolean; registered?: boolean } = {}) {
@@ -43,7 +45,7 @@ function machine(options: { queued?: number; queueMode?: boolean; registered?: b
     const v = actor.getSnapshot().value;
     return typeof v === 'string' ? v : `online.${(v as { online: string }).online}`;
   };
-  const send = (event: Omit<EndpointEvent, 'at'> & { at?: number }) => actor.send({ at: clock.now(), ...event } as EndpointEvent);
+  const send = (event: TestEvent) => actor.send({ at: clock.now(), ...event } as EndpointEvent);
   return {
     clock,
     actor,

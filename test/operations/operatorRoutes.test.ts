@@ -123,6 +123,18 @@ describe('operator API', () => {
     assert.ok(next.body.items[0].ep > page.body.items[0].ep);
   });
 
+  it('takes limit the same way on every list: digits 1-1000 only', async () => {
+    for (const route of ['/api/operations', '/api/endpoints', '/api/endpoints/dev-a/operations']) {
+      for (const limit of ['1e2', '0x10', '0', '1001', '-1', '2.5']) {
+        const r = await api.call('GET', `${route}?limit=${limit}`);
+        assert.equal(r.status, 400, `${route}?limit=${limit}`);
+        assert.equal(r.body.error.details.field, 'limit');
+      }
+      assert.equal((await api.call('GET', `${route}?limit=1&limit=2`)).status, 400, 'given twice');
+      assert.equal((await api.call('GET', `${route}?limit=1000`)).status, 200);
+    }
+  });
+
   it('needs the bearer token on /api, and only there', async () => {
     const none = await fetch(`${d.url}/api/operations`);
     assert.equal(none.status, 401);
