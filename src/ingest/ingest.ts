@@ -73,7 +73,7 @@ export class Ingest {
   /**
    * Records a node read from the device at `path` (the content of a confirmed read or observe, or a
    * notification from the event stream).
-   * @throws NodeError or PathError when the content cannot be stored.
+   * @throws FieldError or PathError when the content cannot be stored.
    */
   acceptNode(ep: string, path: string, node: unknown, source: IngestSource = 'post'): number {
     const values: ResourceValue[] = [];

@@ -4,7 +4,8 @@ import { Counter, type Registry } from 'prom-client';
 import { badRequest, errorBody, HttpError, toHttpError } from '../http/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Ingest } from './ingest.js';
-import { parseCompositePost, parseSinglePost, PostError, type ParsedPost } from './parsePost.js';
+import { FieldError } from '../lwm2m/fieldError.js';
+import { parseCompositePost, parseSinglePost, type ParsedPost } from './parsePost.js';
 
 const ROUTES: Record<string, { route: 'single' | 'composite'; parse: (body: unknown) => ParsedPost }> = {
   '/leshan_api/resource/single': { route: 'single', parse: parseSinglePost },
@@ -86,7 +87,7 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
     try {
       post = target.parse(raw);
     } catch (err) {
-      if (err instanceof PostError) throw badRequest('invalid_post', `${err.field}: ${err.message}`, { field: err.field });
+      if (err instanceof FieldError) throw badRequest('invalid_post', `${err.field}: ${err.message}`, { field: err.field });
       throw err;
     }
     const n = ingest.accept(post);

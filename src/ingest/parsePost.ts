@@ -4,7 +4,8 @@
  * error, nothing of that post is kept (the forked Leshan logs the 4xx, so a bug shows at once rather
  * than as silently missing series).
  */
-import { flattenNode, NodeError, type NodeContext, type ResourceValue } from '../lwm2m/node.js';
+import { FieldError } from '../lwm2m/fieldError.js';
+import { flattenNode, type ResourceValue } from '../lwm2m/node.js';
 import { endpointNameProblem } from '../lwm2m/endpointName.js';
 import { isValidId, parsePath, type PathError } from '../lwm2m/path.js';
 
@@ -13,43 +14,23 @@ export interface ParsedPost {
   values: ResourceValue[];
 }
 
-/** A malformed post; `field` names the offending member of the body. */
-export class PostError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'PostError';
-  }
-}
-
 function asBody(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new PostError('(body)', 'expected a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FieldError('(body)', 'expected a JSON object');
   return body as Record<string, unknown>;
 }
 
 /** The endpoint name (see lwm2m/endpointName.ts for what it may be). */
 export function parseEndpointName(x: unknown, field = 'ep'): string {
   const problem = endpointNameProblem(x);
-  if (problem !== undefined) throw new PostError(field, problem);
+  if (problem !== undefined) throw new FieldError(field, problem);
   return x as string;
 }
 
 function optionalId(body: Record<string, unknown>, key: string): number | undefined {
   const x = body[key];
   if (x === undefined) return undefined;
-  if (!isValidId(x)) throw new PostError(key, `${key} must be an integer 0-65535`);
+  if (!isValidId(x)) throw new FieldError(key, `${key} must be an integer 0-65535`);
   return x;
-}
-
-function flatten(node: unknown, ctx: NodeContext, field: string, out: ResourceValue[]): void {
-  try {
-    flattenNode(node, ctx, field, out);
-  } catch (err) {
-    if (err instanceof NodeError) throw new PostError(err.field, err.message);
-    throw err;
-  }
 }
 
 /**
@@ -60,12 +41,12 @@ export function parseSinglePost(raw: unknown): ParsedPost {
   const body = asBody(raw);
   const ep = parseEndpointName(body.ep);
   const objectId = body.obj_id;
-  if (objectId === undefined) throw new PostError('obj_id', 'missing obj_id');
-  if (!isValidId(objectId)) throw new PostError('obj_id', 'obj_id must be an integer 0-65535');
+  if (objectId === undefined) throw new FieldError('obj_id', 'missing obj_id');
+  if (!isValidId(objectId)) throw new FieldError('obj_id', 'obj_id must be an integer 0-65535');
   const instanceId = optionalId(body, 'inst_id');
-  if (body.val === undefined) throw new PostError('val', 'missing val');
+  if (body.val === undefined) throw new FieldError('val', 'missing val');
   const values: ResourceValue[] = [];
-  flatten(body.val, instanceId === undefined ? { objectId } : { objectId, instanceId }, 'val', values);
+  flattenNode(body.val, instanceId === undefined ? { objectId } : { objectId, instanceId }, 'val', values);
   return { ep, values };
 }
 
@@ -79,14 +60,14 @@ export function parseCompositePost(raw: unknown): ParsedPost {
   const body = asBody(raw);
   const ep = parseEndpointName(body.ep);
   const val = body.val;
-  if (val === undefined) throw new PostError('val', 'missing val');
+  if (val === undefined) throw new FieldError('val', 'missing val');
   if (typeof val !== 'object' || val === null || Array.isArray(val)) {
-    throw new PostError('val', 'val must be an object of path -> node');
+    throw new FieldError('val', 'val must be an object of path -> node');
   }
   const values: ResourceValue[] = [];
   const entries = val as Record<string, unknown>;
   if (NODE_KEYS.some((k) => k in entries)) {
-    flatten(val, {}, 'val', values);
+    flattenNode(val, {}, 'val', values);
     return { ep, values };
   }
   for (const key of Object.keys(entries)) {
@@ -95,9 +76,9 @@ export function parseCompositePost(raw: unknown): ParsedPost {
     try {
       path = parsePath(key);
     } catch (err) {
-      throw new PostError(field, `key ${JSON.stringify(key)} is not an LwM2M path: ${(err as PathError).message}`);
+      throw new FieldError(field, `key ${JSON.stringify(key)} is not an LwM2M path: ${(err as PathError).message}`);
     }
-    flatten(entries[key], path, field, values);
+    flattenNode(entries[key], path, field, values);
   }
   return { ep, values };
 }

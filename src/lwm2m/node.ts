@@ -9,6 +9,7 @@
  */
 import { resourceModel } from './objectModel.js';
 import { formatPath, isValidId, MAX_ID, PathError, pathLevel, type LwM2mPath } from './path.js';
+import { FieldError } from './fieldError.js';
 import {
   convertValue,
   describe,
@@ -27,17 +28,6 @@ export interface ResourceValue {
   /** present for values of multi-instance resources */
   resourceInstanceId?: number;
   value: TypedValue;
-}
-
-/** A posted node that is malformed; `field` locates the offending member, e.g. `val.instances[0].resources[2].value`. */
-export class NodeError extends Error {
-  override name = 'NodeError';
-  readonly field: string;
-
-  constructor(field: string, message: string) {
-    super(message);
-    this.field = field;
-  }
 }
 
 /** Ids already fixed by the surrounding path or body, e.g. `obj_id` of a single post or the `/3` key of a composite. */
@@ -68,8 +58,8 @@ type Json = Record<string, unknown>;
  * comes from `ctx`), instance its resources (instance id from the node, else `ctx`, else 0), obj each instance,
  * root each object. A resource outside an instance node gets instance `ctx.instanceId` or 0. An id in the node
  * that contradicts `ctx` is an error. On error, `out` keeps the values appended before it.
- * @param field the location of `node` in the posted body, used as the prefix of {@link NodeError.field}
- * @throws NodeError when the node is malformed, a value does not fit its type, or the type is unknown.
+ * @param field the location of `node` in the posted body, used as the prefix of {@link FieldError.field}
+ * @throws FieldError when the node is malformed, a value does not fit its type, or the type is unknown.
  */
 export function flattenNode(node: unknown, ctx: NodeContext, field: string, out: ResourceValue[]): void {
   const c: Cursor = { base: field, object: -1, instance: -1, resource: -1 };
@@ -269,7 +259,7 @@ function requireObjectId(objectId: number, c: Cursor, kind: Kind): number {
 
 function contextId(x: number | undefined, what: string, field: string): number {
   if (x === undefined) return -1;
-  if (!isValidId(x)) throw new NodeError(field, `${what} id ${describe(x)} of the path is not an integer 0-${MAX_ID}`);
+  if (!isValidId(x)) throw new FieldError(field, `${what} id ${describe(x)} of the path is not an integer 0-${MAX_ID}`);
   return x;
 }
 
@@ -300,13 +290,13 @@ function valuesField(key: string): string {
   return `.values[${JSON.stringify(key)}]`;
 }
 
-function fail(c: Cursor, tail: string, message: string): NodeError {
+function fail(c: Cursor, tail: string, message: string): FieldError {
   let field = c.base;
   if (c.object >= 0) field += `.objects[${c.object}]`;
   if (c.instance >= 0) field += `.instances[${c.instance}]`;
   if (c.resource >= 0) field += `.resources[${c.resource}]`;
   field += tail;
-  return new NodeError(field.startsWith('.') ? field.slice(1) : field, message);
+  return new FieldError(field.startsWith('.') ? field.slice(1) : field, message);
 }
 
 /**

@@ -3,7 +3,8 @@ import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
 import { pageParams, singleParam } from '../http/paging.js';
 import { OPERATION_STATUSES, type CreateOperationInput, type Operation, type OperationStatus } from './operation.js';
 import { StoreClosedError, StoreConflictError, StoreNotFoundError, StoreUnavailableError, type OperationStore } from './store.js';
-import { InputError, validateCreate } from './validate.js';
+import { FieldError } from '../lwm2m/fieldError.js';
+import { validateCreate } from './validate.js';
 
 export interface OperatorRoutesOptions {
   store: OperationStore;
@@ -64,7 +65,7 @@ export function operatorRoutes({ store, queued, now }: OperatorRoutesOptions): R
     try {
       input = validateCreate(ctx.params.ep!, ctx.request.body, ctx.get('idempotency-key') || undefined, now());
     } catch (err) {
-      if (err instanceof InputError) throw badRequest('invalid_operation', `${err.field}: ${err.message}`, { field: err.field });
+      if (err instanceof FieldError) throw badRequest('invalid_operation', `${err.field}: ${err.message}`, { field: err.field });
       throw err;
     }
     const { operation, replayed } = await store.create(input);

@@ -1,12 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCompositePost, parseSinglePost, PostError } from '../../src/ingest/parsePost.js';
+import { parseCompositePost, parseSinglePost } from '../../src/ingest/parsePost.js';
+import { FieldError } from '../../src/lwm2m/fieldError.js';
 
-function postError(fn: () => unknown): PostError {
+function postError(fn: () => unknown): FieldError {
   try {
     fn();
   } catch (err) {
-    assert.ok(err instanceof PostError, `expected PostError, got ${String(err)}`);
+    assert.ok(err instanceof FieldError, `expected FieldError, got ${String(err)}`);
     return err;
   }
   assert.fail('expected the post to be refused');

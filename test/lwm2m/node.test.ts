@@ -4,10 +4,10 @@ import {
   buildWriteNode,
   flattenNode,
   instanceWriteNode,
-  NodeError,
   type NodeContext,
   type ResourceValue,
 } from '../../src/lwm2m/node.js';
+import { FieldError } from '../../src/lwm2m/fieldError.js';
 import { parsePath, PathError, type LwM2mPath } from '../../src/lwm2m/path.js';
 import { convertValue, ValueError, type TypedValue } from '../../src/lwm2m/value.js';
 
@@ -31,7 +31,7 @@ function fails(node: unknown, ctx: NodeContext, field: string, message: RegExp |
   assert.throws(
     () => flattenNode(node, ctx, prefix, []),
     (e: unknown) => {
-      assert.ok(e instanceof NodeError, `expected a NodeError, got ${String(e)}`);
+      assert.ok(e instanceof FieldError, `expected a FieldError, got ${String(e)}`);
       assert.equal(e.field, field);
       if (typeof message === 'string') assert.equal(e.message, message);
       else assert.match(e.message, message);

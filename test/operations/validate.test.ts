@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { InputError, validateCreate } from '../../src/operations/validate.js';
+import { validateCreate } from '../../src/operations/validate.js';
+import { FieldError } from '../../src/lwm2m/fieldError.js';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
 const ok = (body: unknown, ep = 'dev', key?: string) => validateCreate(ep, body, key, NOW);
@@ -8,7 +9,7 @@ function fails(body: unknown, field: string, message: RegExp, ep = 'dev', key?: 
   try {
     validateCreate(ep, body, key, NOW);
   } catch (err) {
-    assert.ok(err instanceof InputError, String(err));
+    assert.ok(err instanceof FieldError, String(err));
     assert.equal(err.field, field, err.message);
     assert.match(err.message, message);
     return;
