@@ -4,6 +4,7 @@
  * §5.2 (sleeping clients: 400 in M15/1.x, a delayed 200 in master).
  */
 import type { OperationResult } from '../operations/operation.js';
+import { jsonNestingExceeds, MAX_LESHAN_JSON_DEPTH } from './jsonDepth.js';
 
 /** The outcome of one attempt to send an operation through Leshan. */
 export type AttemptResult =
@@ -107,6 +108,15 @@ function classifyJson(bodyText: string): AttemptResult {
     httpStatus: 200,
     message: `Leshan: unexpected answer (200, ${why}: ${clip(oneLine(bodyText)) || 'empty body'})`,
   });
+  // refused before parsing: storing or serialising such a value would recurse past the stack
+  if (jsonNestingExceeds(bodyText, MAX_LESHAN_JSON_DEPTH)) {
+    return {
+      kind: 'notDelivered',
+      reason: 'other',
+      httpStatus: 200,
+      message: `Leshan: unexpected answer (200, JSON nested deeper than ${MAX_LESHAN_JSON_DEPTH} levels; not kept)`,
+    };
+  }
   let body: unknown;
   try {
     body = JSON.parse(bodyText);

@@ -54,6 +54,8 @@ export class Delivery {
   private readonly inFlight = new Set<Promise<DeliveryOutput>>();
   private readonly outcomes: Counter<'kind'>;
   private readonly latency: Histogram<'kind'>;
+  /** Set by close(): outcomes arriving later are not recorded (the store is closing). */
+  private closed = false;
 
   constructor(private readonly options: DeliveryOptions) {
     this.limit = pLimit(options.maxConcurrent);
@@ -111,6 +113,14 @@ export class Delivery {
     return finished;
   }
 
+  /**
+   * At shutdown, after drain() and the Leshan client's abort: attempts still unsettled (the store cannot
+   * write) are left as they are: SENDING on disk, requeued at the next start as after a crash.
+   */
+  close(): void {
+    this.closed = true;
+  }
+
   private async attempt(ep: string, id: string): Promise<DeliveryOutput> {
     const { store, client, now } = this.options;
     // it may have been cancelled while waiting for a slot
@@ -122,6 +132,7 @@ export class Delivery {
       return { result: 'unreachable', at: now() }; // undone: still QUEUED, sent once the disk takes writes
     }
     const { attempt, ms } = await client.send(op);
+    if (this.closed) return { result: 'unreachable', at: now() };
     this.outcomes.inc({ kind: attempt.kind });
     if (attempt.kind !== 'unreachable') this.latency.observe({ kind: attempt.kind }, ms / 1000);
     if (attempt.kind === 'delayed' && this.options.delayed) {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { sendingOp } from '../support/operations.js';
 import { afterEach, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { LeshanClient, type LeshanClientLog, type LeshanClientOptions, type SendResult } from '../../src/leshan/client.js';
 import type { AttemptResult } from '../../src/leshan/responses.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -28,6 +29,14 @@ function client(d: LeshanDouble, opts: Partial<LeshanClientOptions> = {}): Lesha
   const c = new LeshanClient({ url: d.url, requestTimeoutS: 5, connections: 4, ...opts });
   clients.push(c);
   return c;
+}
+
+async function waitUntil(pred: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await delay(5);
+  }
 }
 
 /** The single request the double received since the last call, with the fields a client controls. */
@@ -251,7 +260,7 @@ describe('LeshanClient: outcomes', () => {
     assert.ok(s.ms >= 45 && s.ms < 1000, `answered after ${s.ms} ms (double: 5 s scaled to 50 ms)`);
   });
 
-  it("undici waits requestTimeoutS + margin: Leshan's 504 at 1 s arrives; a Leshan stuck past it is unreachable", { timeout: 10_000 }, async () => {
+  it("requestTimeoutS + margin is the deadline: Leshan's 504 at 1 s arrives; a Leshan stuck past it is a counted timeout", { timeout: 10_000 }, async () => {
     const d = await leshan({ timeScale: 1 });
     d.register({ endpoint: 'dev1', queueMode: false });
     d.answer('dev1', '/3/0/1', { kind: 'timeout' });
@@ -260,14 +269,18 @@ describe('LeshanClient: outcomes', () => {
     assert.equal(s.attempt.kind === 'notDelivered' && s.attempt.reason, 'timeout', JSON.stringify(s.attempt));
     assert.ok(s.ms >= 950 && s.ms < 1450, `504 after ${s.ms} ms`);
 
-    // Leshan itself would answer only after 4 s. undici checks its timeouts on a coarse (~0.5 s) tick.
+    // Leshan itself would answer only after 4 s: cut at the deadline (1.5 s), counted like Leshan's own timeout.
     const slow = await leshan({ timeScale: 4 });
     slow.register({ endpoint: 'dev1', queueMode: false });
     slow.answer('dev1', '/3/0/1', { kind: 'timeout' });
     const stuck = await client(slow, { requestTimeoutS: 1, timeoutMarginS: 0.5 }).send(op({ kind: 'read', path: '/3/0/1' }));
-    assert.equal(stuck.attempt.kind, 'unreachable', JSON.stringify(stuck.attempt));
-    assert.match((stuck.attempt as { message: string }).message, /^Leshan unreachable: .*UND_ERR_HEADERS_TIMEOUT/);
-    assert.ok(stuck.ms >= 1450 && stuck.ms < 3000, `gave up after ${stuck.ms} ms`);
+    assert.deepEqual(stuck.attempt, {
+      kind: 'notDelivered',
+      reason: 'timeout',
+      httpStatus: 0,
+      message: 'Leshan: no complete answer within 1.5 s (Leshan stuck past its own timeout)',
+    });
+    assert.ok(stuck.ms >= 1450 && stuck.ms < 1800, `gave up after ${stuck.ms} ms`);
   });
 
   it('a sleeping queue-mode client (M15) is "sleeping"; nothing reaches the device', async () => {
@@ -353,6 +366,126 @@ describe('LeshanClient: outcomes', () => {
     assert.equal(s.attempt.kind, 'unreachable');
     assert.equal(d.requests.length, 0);
     await c.close(); // idempotent
+  });
+});
+
+describe('LeshanClient: a hostile or broken Leshan (deadline, size cap, depth)', () => {
+  /** A registered dev1 on a double whose answers to /3/0/1 misbehave. */
+  async function faulty(fault: Parameters<LeshanDouble['fault']>[0]): Promise<LeshanDouble> {
+    const d = await leshan();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    d.fault(fault);
+    return d;
+  }
+
+  it('a dripping answer (a byte every 100 ms) ends at the deadline, headers and body together', { timeout: 5000 }, async () => {
+    const d = await faulty({ kind: 'drip', everyMs: 100 });
+    const c = client(d, { requestTimeoutS: 1, timeoutMarginS: 0.2 });
+    // undici's per-chunk bodyTimeout never fires on a drip: only an overall deadline ends it
+    const s = await c.send(op({ kind: 'read', path: '/3/0/1' }));
+    assert.deepEqual(s.attempt, {
+      kind: 'notDelivered',
+      reason: 'timeout',
+      httpStatus: 200,
+      message: 'Leshan: HTTP 200, no complete answer within 1.2 s (Leshan stuck past its own timeout)',
+    });
+    assert.ok(s.ms >= 1150 && s.ms < 1600, `ended after ${s.ms} ms`);
+    assert.equal(d.delivered('dev1').length, 1, 'the request reached the device; only the answer dripped');
+  });
+
+  it('a dripping answer to an execute fails it (unknown outcome): the device may have run it', { timeout: 5000 }, async () => {
+    const d = await faulty({ kind: 'drip', everyMs: 100 });
+    const s = await client(d, { requestTimeoutS: 1, timeoutMarginS: 0.2 }).send(op({ kind: 'execute', path: '/3/0/4' }));
+    assert.deepEqual(s.attempt, {
+      kind: 'notDelivered',
+      reason: 'unknownOutcome',
+      httpStatus: 200,
+      message: 'Leshan: HTTP 200, no complete answer within 1.2 s after the execute was sent: the device may have run it',
+    });
+  });
+
+  it('no headers at all: the same deadline', { timeout: 5000 }, async () => {
+    const d = await faulty({ kind: 'hang' });
+    const s = await client(d, { requestTimeoutS: 1, timeoutMarginS: 0.2 }).send(op({ kind: 'write', path: '/3/0/14', type: 'STRING', value: 'x' }));
+    assert.equal(s.attempt.kind === 'notDelivered' && s.attempt.reason, 'timeout', JSON.stringify(s.attempt));
+    assert.ok(s.ms >= 1150 && s.ms < 1600, `ended after ${s.ms} ms`);
+  });
+
+  it('a 64 MiB answer is cut at maxResponseBytes: an unexpected answer, nothing kept, the rest never read', { timeout: 20_000 }, async () => {
+    for (const chunked of [false, true]) {
+      const d = await faulty({ kind: 'huge', bytes: 64 * 1024 * 1024, chunked });
+      const c = client(d, { maxResponseBytes: 1024 * 1024 });
+      const s = await c.send(op({ kind: 'read', path: '/3/0/1' }));
+      assert.equal(s.attempt.kind, 'notDelivered', JSON.stringify(s.attempt).slice(0, 300));
+      assert.equal(s.attempt.kind === 'notDelivered' && s.attempt.reason, 'other');
+      assert.equal((s.attempt as { httpStatus: number }).httpStatus, 200);
+      // with Content-Length: refused from the header; chunked: after reading just past the cap
+      const expected = chunked ? /^Leshan: unexpected answer \(HTTP 200, answer larger than 1048576 bytes \(maxResponseBytes\); not kept\)$/ : /larger than 1048576 bytes/;
+      assert.match((s.attempt as { message: string }).message, expected);
+      assert.ok(s.ms < 3000, `took ${s.ms} ms`);
+      await delay(100);
+      const sent = d.faultBytesWritten();
+      assert.ok(sent < 16 * 1024 * 1024, `${chunked ? 'chunked' : 'with length'}: the double wrote ${sent} bytes before the client hung up`);
+    }
+  });
+
+  it('an answer just under the cap is read whole', async () => {
+    const d = await faulty({ kind: 'huge', bytes: 200_000 });
+    const s = await client(d, { maxResponseBytes: 200_000 }).send(op({ kind: 'read', path: '/3/0/1' }));
+    assert.equal(s.attempt.kind, 'confirmed');
+    assert.ok((s.attempt as { result: { content: { value: string } } }).result.content.value.length > 199_800);
+  });
+
+  it('content nested 100 000 levels deep is an unexpected answer, never kept (and nothing recurses)', async () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const d = await faulty({ kind: 'raw', body: `{"status":"CONTENT(205)","valid":true,"success":true,"failure":false,"content":${deep}}` });
+    const s = await client(d).send(op({ kind: 'read', path: '/3/0/1' }));
+    assert.deepEqual(s.attempt, {
+      kind: 'notDelivered',
+      reason: 'other',
+      httpStatus: 200,
+      message: 'Leshan: unexpected answer (200, JSON nested deeper than 64 levels; not kept)',
+    });
+  });
+
+  it('listClients has the same deadline, cap and depth limit', { timeout: 8000 }, async () => {
+    const list = (r: { path: string }): boolean => r.path === '';
+    const d = await leshan();
+    const c = client(d, { requestTimeoutS: 1, timeoutMarginS: 0.2, maxResponseBytes: 4096 });
+    d.fault({ kind: 'drip', everyMs: 500 }, { match: list, times: 1 });
+    d.register({ endpoint: 'dev1', queueMode: false });
+    const t0 = performance.now();
+    await assert.rejects(c.listClients(), /^Error: Leshan: GET \/api\/clients: HTTP 200, no complete answer within 1\.2 s$/);
+    assert.ok(performance.now() - t0 < 1600);
+    d.fault({ kind: 'huge', bytes: 100_000 }, { match: list, times: 1 });
+    await assert.rejects(c.listClients(), /answer larger than 4096 bytes/);
+    d.fault({ kind: 'raw', body: '['.repeat(65) + ']'.repeat(65) }, { match: list, times: 1 });
+    await assert.rejects(c.listClients(), /nested deeper than 64 levels/);
+    assert.equal((await c.listClients()).length, 1, 'and a normal answer again');
+  });
+
+  it('abort() ends the requests in flight at once: a write back to unreachable, a sent execute unknown; later sends unreachable', { timeout: 5000 }, async () => {
+    const d = await faulty({ kind: 'hang' });
+    const c = client(d, { requestTimeoutS: 30 });
+    const write = c.send(op({ kind: 'write', path: '/3/0/14', type: 'STRING', value: 'x' }));
+    const exec = c.send(op({ kind: 'execute', path: '/3/0/4' }));
+    const listed = c.listClients().then(
+      () => 'resolved',
+      (err: unknown) => String(err),
+    );
+    await waitUntil(() => d.requests.length === 3);
+    const t0 = performance.now();
+    await c.abort();
+    const [w, e] = await Promise.all([write, exec]);
+    assert.equal(await listed, 'Error: Leshan unreachable: request aborted: the daemon is stopping');
+    assert.ok(performance.now() - t0 < 200, `abort took ${performance.now() - t0} ms`);
+    assert.deepEqual(w.attempt, { kind: 'unreachable', message: 'Leshan unreachable: request aborted: the daemon is stopping' });
+    assert.equal(e.attempt.kind === 'notDelivered' && e.attempt.reason, 'unknownOutcome');
+    d.clearRequests();
+    const later = await c.send(op({ kind: 'execute', path: '/3/0/4' }));
+    assert.equal(later.attempt.kind, 'unreachable', 'nothing was sent: safe to repeat, even an execute');
+    assert.equal(d.requests.length, 0);
+    await c.abort(); // idempotent
   });
 });
 

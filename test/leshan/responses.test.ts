@@ -173,3 +173,23 @@ describe('classifyResponse: Leshan refusals (§1.3, §5.2)', () => {
     assert.equal((long as { message: string }).message, `Leshan: unexpected answer (502 line1 ${'x'.repeat(194)}…)`);
   });
 });
+
+describe('classifyResponse: content nested too deep (a hostile Leshan)', () => {
+  const answer = (content: string): string => `{"status":"CONTENT(205)","valid":true,"success":true,"failure":false,"content":${content}}`;
+  const nested = (n: number): string => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+
+  it('past 64 levels in all: "other" (counted, never kept), without recursion even at 1 000 000 levels', () => {
+    const refused = notDelivered('other', 200, 'Leshan: unexpected answer (200, JSON nested deeper than 64 levels; not kept)');
+    assert.deepEqual(classifyResponse(200, JSON_TYPE, answer(nested(64))), refused); // 65 with the response object
+    assert.deepEqual(classifyResponse(200, JSON_TYPE, answer('['.repeat(1_000_000) + ']'.repeat(1_000_000))), refused);
+    // an unclosed one is refused the same way (the depth is read off the text before parsing)
+    assert.deepEqual(classifyResponse(200, JSON_TYPE, answer('['.repeat(100))), refused);
+  });
+
+  it('63 levels of content is kept; brackets inside strings do not count', () => {
+    const kept = classifyResponse(200, JSON_TYPE, answer(nested(63)));
+    assert.equal(kept.kind, 'confirmed');
+    const text = classifyResponse(200, JSON_TYPE, answer(JSON.stringify({ id: 0, kind: 'singleResource', type: 'STRING', value: '[{\\"'.repeat(100) })));
+    assert.equal(text.kind, 'confirmed');
+  });
+});

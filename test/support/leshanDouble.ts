@@ -17,6 +17,10 @@
  * - L15 writes "no registered client…" in lower case on some routes and checks registration after routing;
  * - a queue-mode client's AWAKE event comes before its REGISTRATION/UPDATED event;
  * - composite answers are scripted under the comma-joined normalised paths ("/3/0/0,/3/0/1").
+ *
+ * Faults, only when a test asks (normal runs behave as Leshan does): `fault()` makes ClientServlet answers
+ * drip, hang, huge or raw (malformed, deeply nested); `streamFault()` makes new event streams send a line that
+ * never ends; `emitRaw()` writes arbitrary bytes to the open streams.
  */
 export { startLeshanDouble } from './leshanDouble/server.js';
 export { sseFrame } from './leshanDouble/events.js';
@@ -26,7 +30,10 @@ export type {
   DoubleClient,
   DoubleOp,
   DoubleUpdate,
+  FaultOptions,
   LeshanDouble,
   LeshanDoubleOptions,
+  LeshanFault,
   RecordedRequest,
+  StreamFault,
 } from './leshanDouble/types.js';

@@ -3,6 +3,7 @@
  * Streams are indexed by endpoint so an event costs O(listeners), not O(streams).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Faults } from './faults.js';
 
 interface Stream {
   res: ServerResponse;
@@ -30,12 +31,17 @@ export function acceptsEventStream(req: IncomingMessage): boolean {
 export class EventHub {
   private readonly unfiltered = new Set<Stream>();
   private readonly byEp = new Map<string, Set<Stream>>();
+  /** Streams a StreamFault took (tests only). */
+  private readonly faulty = new Set<ServerResponse>();
   private total = 0;
 
-  constructor(private readonly heartbeatMs: number) {}
+  constructor(
+    private readonly heartbeatMs: number,
+    private readonly faults?: Faults,
+  ) {}
 
   get size(): number {
-    return this.total;
+    return this.total + this.faulty.size;
   }
 
   /** True when an event for `ep` would reach at least one stream (lets callers skip building JSON). */
@@ -44,6 +50,11 @@ export class EventHub {
   }
 
   open(res: ServerResponse, ep: string | null): void {
+    if (this.faults?.openStream(res)) {
+      this.faulty.add(res);
+      res.on('close', () => this.faulty.delete(res));
+      return;
+    }
     // Jetty sets Connection: close and never chunks: the body runs until the connection closes.
     res.removeHeader('Transfer-Encoding');
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=UTF-8', Connection: 'close' });
@@ -90,7 +101,14 @@ export class EventHub {
     }
   }
 
+  /** Writes `text` as is to every (non-faulty) stream (tests of hostile framing). */
+  sendRaw(text: string): void {
+    for (const s of [...this.unfiltered, ...[...this.byEp.values()].flatMap((set) => [...set])]) s.res.write(text);
+  }
+
   closeAll(): void {
+    for (const res of this.faulty) res.destroy();
+    this.faulty.clear();
     for (const s of [...this.unfiltered, ...[...this.byEp.values()].flatMap((set) => [...set])]) {
       this.remove(s);
       s.res.destroy();

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { Devices } from './device.js';
 import { EventHub, acceptsEventStream } from './events.js';
+import { Faults } from './faults.js';
 import { bare, jettyError, json, type HttpAnswer } from './http.js';
 import { Registry, availableInstances } from './registry.js';
 import { clientServlet, type ServletContext } from './servlet.js';
@@ -41,7 +42,8 @@ function write(res: ServerResponse, rec: RecordedRequest | undefined, a: HttpAns
 
 export async function startLeshanDouble(opts: LeshanDoubleOptions = {}): Promise<LeshanDouble> {
   const mode = opts.mode ?? 'L15';
-  const hub = new EventHub(opts.heartbeatMs ?? 10_000);
+  const faults = new Faults();
+  const hub = new EventHub(opts.heartbeatMs ?? 10_000, faults);
   const devices = new Devices(opts.latencyMs ?? 0, hub);
   const registry = new Registry(hub, opts.awakeMs ?? 93_000, {
     onAwake: (s) => {
@@ -102,6 +104,12 @@ export async function startLeshanDouble(opts: LeshanDoubleOptions = {}): Promise
         method, pathInfo, uri: rawPath, rawQuery, params, contentType, body, record: rec,
         contentLength: cl === undefined ? -1 : Number(cl),
       });
+      const fault = faults.take({ method, url, path: pathInfo ?? '' });
+      if (fault) {
+        if (rec) rec.status = fault.kind === 'raw' ? fault.status ?? 200 : fault.kind === 'huge' ? 200 : fault.kind === 'drip' ? answer.status : undefined;
+        if (!res.destroyed && !res.writableEnded) faults.write(res, answer, fault);
+        return;
+      }
       return write(res, rec, answer);
     }
     if (path === EVENTS || path.startsWith(`${EVENTS}/`)) {
@@ -201,6 +209,11 @@ export async function startLeshanDouble(opts: LeshanDoubleOptions = {}): Promise
     setLatency: (ep, ms) => devices.setLatency(ep, ms),
     observations: (ep) => [...registry.mustGet(ep).observations],
     streamCount: () => hub.size,
+    emitRaw: (text) => hub.sendRaw(text),
+    streamFault: (f) => void (faults.stream = f),
+    fault: (f, options) => faults.add(f, options),
+    clearFaults: () => faults.clear(),
+    faultBytesWritten: () => faults.hugeBytes,
     async setDown(d) {
       if (closed || d === down) return;
       down = d;
@@ -212,6 +225,7 @@ export async function startLeshanDouble(opts: LeshanDoubleOptions = {}): Promise
       closed = true;
       registry.dispose();
       devices.dispose();
+      faults.dispose();
       if (!down) await stop();
     },
   };

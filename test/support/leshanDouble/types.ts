@@ -20,6 +20,35 @@ export type DeviceAnswer =
   /** 500 "Unexpected exception: …"; `unconnected` (UnconnectedPeerException) also marks a queue-mode client sleeping. */
   | { kind: 'sendFailure'; message?: string; unconnected?: boolean };
 
+/**
+ * A Leshan gone wrong, for tests of the client's limits. Only produced when a test asks for it
+ * (`LeshanDouble.fault`): the ClientServlet first runs as usual (the request reaches the device or not),
+ * then its answer is written like this instead.
+ */
+export type LeshanFault =
+  /** Leshan's status and headers, then its body one byte every `everyMs` (a 100-byte answer takes 100 × everyMs). */
+  | { kind: 'drip'; everyMs: number }
+  /** Never a response, not even the headers (until the client gives up or the double closes). */
+  | { kind: 'hang' }
+  /** 200 application/json of exactly `bytes` bytes: a read response whose content is one huge STRING node,
+   * produced while it is sent (64 KiB writes, with backpressure). With Content-Length unless `chunked`. */
+  | { kind: 'huge'; bytes: number; chunked?: boolean }
+  /** This answer instead of Leshan's (default 200 application/json): malformed, deep, anything. */
+  | { kind: 'raw'; status?: number; contentType?: string; body: string };
+
+/** Which ClientServlet requests a fault applies to. */
+export interface FaultOptions {
+  /** Default: every request to /api/clients…; `path` is the decoded path after /api/clients ("" for the list). */
+  match?: (req: { method: string; url: string; path: string }) => boolean;
+  /** How many requests it applies to (default: all, until clearFaults). */
+  times?: number;
+}
+
+/** What event streams opened after `streamFault` get instead of Leshan's events. */
+export type StreamFault =
+  /** After the headers, `chunkBytes` of 'x' every `everyMs`, never a line end (no heartbeat, no event, ever). */
+  { kind: 'endlessLine'; chunkBytes: number; everyMs: number };
+
 export interface DoubleClient {
   endpoint: string;
   queueMode: boolean;
@@ -134,8 +163,18 @@ export interface LeshanDouble {
   setLatency(ep: string, ms: number): void;
   /** Observed single paths of a client (a copy). */
   observations(ep: string): string[];
-  /** Number of open SSE streams. */
+  /** Number of open SSE streams (faulty ones included). */
   streamCount(): number;
+  /** Writes `text` as is to every open (non-faulty) event stream: hostile framing, partial lines, anything. */
+  emitRaw(text: string): void;
+  /** Event streams opened from now on misbehave like this (undefined: back to normal). Open ones are kept. */
+  streamFault(fault: StreamFault | undefined): void;
+  /** Leshan answers matching ClientServlet requests like this (see LeshanFault); first matching fault wins. */
+  fault(fault: LeshanFault, options?: FaultOptions): void;
+  /** Removes every fault of `fault()`; answers being dripped go on until their connection closes. */
+  clearFaults(): void;
+  /** Bytes written so far by `huge` faults (what actually left the double, for memory checks). */
+  faultBytesWritten(): number;
   /** Down: the listening socket is closed and every connection destroyed; up: listen again on the same port. */
   setDown(down: boolean): Promise<void>;
   close(): Promise<void>;
