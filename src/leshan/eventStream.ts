@@ -7,8 +7,16 @@
  * owner is told (`onConnected`) and reconciles with `GET /api/clients`.
  *
  * Reconnection: exponential backoff with full jitter (delay = random() × min(maxMs, minMs × 2^attempt)), reset
- * after a connection that delivered at least one body byte. A stream silent for `heartbeatTimeoutMs` (no event,
- * no heartbeat; the time to get the response headers counts too) is taken for dead, aborted and reconnected.
+ * only after a connection that proved healthy: it delivered at least one complete line (a heartbeat or an event
+ * line) and did not end by breaking the protocol. Bytes alone prove nothing (a server writing one endless line
+ * would otherwise be reconnected to at the shortest delay for ever). A stream without a complete line for
+ * `heartbeatTimeoutMs` (no event, no heartbeat) is taken for dead, aborted and reconnected; the connection and
+ * the response headers must come within `connectTimeoutMs`. The stream itself has no overall deadline.
+ *
+ * Bounds against a broken or hostile server: at most `maxLineBytes` without a line end, and an event's data
+ * at most as many characters; past either the stream is taken as broken and reconnected with growing backoff.
+ * Events with an endpoint name the daemon cannot store, or data nested too deep, are refused by
+ * parseLeshanEvent: counted (`parseErrors`, and `onInvalid`), logged with the name cut short, not used.
  *
  * Logging stays bounded during a long outage: one warn when a stream is lost, one warn for the first failed
  * attempt of an outage, debug for the following ones, one info when a stream is open again. Malformed events and
@@ -39,18 +47,25 @@ export interface LeshanEventStreamOptions {
   backoff?: { minMs: number; maxMs: number };
   /** Jitter source in [0, 1) (default Math.random). */
   random?: () => number;
+  /** Deadline for the connection and the response headers (default 15 000 ms, the REST requests' deadline). */
+  connectTimeoutMs?: number;
+  /** Most bytes without a line end, and most characters of one event's data (default 1 MiB: `leshan.maxResponseBytes`). */
+  maxLineBytes?: number;
+  /** Called for each known event refused (malformed data, invalid endpoint name, too deep), with the reason. */
+  onInvalid?(reason: string): void;
 }
 
 interface AttemptEnd {
   /** The server answered 200 with an event-stream body. */
   opened: boolean;
-  /** At least one body byte arrived (a heartbeat is enough). */
-  gotBytes: boolean;
+  /** It proved healthy: at least one complete line (a heartbeat is enough) and no protocol breach at the end. */
+  healthy: boolean;
   reason: string;
 }
 
-/** Bounds what a single unterminated SSE line or event may buffer (a broken server must not eat the heap). */
-const MAX_EVENT_CHARS = 16 * 1024 * 1024;
+const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+const LF = 0x0a;
+const CR = 0x0d;
 /** At most one warn per key in this window; debug in between. */
 const WARN_EVERY_MS = 60_000;
 
@@ -73,6 +88,8 @@ export class LeshanEventStream {
   private readonly minMs: number;
   private readonly maxMs: number;
   private readonly random: () => number;
+  private readonly connectTimeoutMs: number;
+  private readonly maxLineBytes: number;
   private readonly log: LeshanEventStreamLog | undefined;
 
   private running = false;
@@ -85,6 +102,7 @@ export class LeshanEventStream {
   private reconnectCount = 0;
   private eventCount = 0;
   private parseErrorCount = 0;
+  private invalidEndpointCount = 0;
   private callbackErrorCount = 0;
   private lastEvent: number | undefined;
   private gapTotalMs = 0;
@@ -104,6 +122,10 @@ export class LeshanEventStream {
       throw new Error(`backoff needs 0 < minMs <= maxMs, got ${this.minMs}/${this.maxMs}`);
     }
     this.random = options.random ?? Math.random;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
+    if (!(this.connectTimeoutMs > 0)) throw new Error(`connectTimeoutMs must be > 0, got ${this.connectTimeoutMs}`);
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    if (!Number.isSafeInteger(this.maxLineBytes) || this.maxLineBytes < 1) throw new Error(`maxLineBytes must be an integer >= 1, got ${this.maxLineBytes}`);
     this.log = options.log;
   }
 
@@ -126,9 +148,14 @@ export class LeshanEventStream {
     return this.eventCount;
   }
 
-  /** Known events whose data could not be parsed (ignored). */
+  /** Known events refused (malformed data, invalid endpoint name, nested too deep): ignored. */
   get parseErrors(): number {
     return this.parseErrorCount;
+  }
+
+  /** Of parseErrors, those refused for their endpoint name. */
+  get invalidEndpoints(): number {
+    return this.invalidEndpointCount;
   }
 
   /** onEvent / onConnected / onDisconnected calls that threw or rejected. */
@@ -188,16 +215,16 @@ export class LeshanEventStream {
           lostReason = end.reason;
         }
         if (!this.running) break;
-        if (end.gotBytes) attempt = 0;
+        if (end.healthy) attempt = 0;
         const cap = Math.min(this.maxMs, this.minMs * 2 ** Math.min(attempt, 52));
         attempt++;
         const r = Math.min(Math.max(this.random(), 0), 1);
         const retryInMs = Math.floor(r * cap);
         if (end.opened) {
-          this.log?.warn({ url: this.eventUrl, reason: end.reason, retryInMs }, 'Leshan event stream lost; reconnecting');
+          this.log?.warn({ url: this.eventUrl, reason: end.reason, retryInMs, backoffMs: cap }, 'Leshan event stream lost; reconnecting');
         } else {
           failures++;
-          const obj = { url: this.eventUrl, reason: end.reason, failures, retryInMs };
+          const obj = { url: this.eventUrl, reason: end.reason, failures, retryInMs, backoffMs: cap };
           if (failures === 1) {
             this.log?.warn(obj, 'cannot open Leshan event stream; retrying with backoff (further failures logged at debug)');
           } else {
@@ -232,13 +259,19 @@ export class LeshanEventStream {
   private async attempt(agent: Agent, failuresBefore: number, lostReason: string | undefined): Promise<AttemptEnd> {
     const ac = new AbortController();
     this.current = ac;
-    let silent = false;
-    const watchdog = setTimeout(() => {
-      silent = true;
-      ac.abort(new Error('silent'));
-    }, this.heartbeatTimeoutMs);
-    const end: AttemptEnd = { opened: false, gotBytes: false, reason: '' };
+    let timedOut: string | undefined;
+    const arm = (ms: number, why: string): NodeJS.Timeout =>
+      setTimeout(() => {
+        timedOut = why;
+        ac.abort(new Error(why));
+      }, ms);
+    // until the headers: the connect deadline (or the silence limit, when shorter)
+    const connectMs = Math.min(this.connectTimeoutMs, this.heartbeatTimeoutMs);
+    let watchdog = arm(connectMs, `no response headers within ${connectMs} ms`);
+    const end: AttemptEnd = { opened: false, healthy: false, reason: '' };
     let openedAt = 0;
+    let sawLine = false;
+    let overflow = false; // the server broke the bounds: never a healthy end
     try {
       const res = await request(this.eventUrl, {
         method: 'GET',
@@ -249,7 +282,8 @@ export class LeshanEventStream {
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      watchdog.refresh();
+      clearTimeout(watchdog);
+      watchdog = arm(this.heartbeatTimeoutMs, `no complete line (not even a heartbeat) for ${this.heartbeatTimeoutMs} ms`);
       // An abort destroys the body with an error; without a listener that error would be uncaught.
       res.body.on('error', () => undefined);
       const type = String(res.headers['content-type'] ?? '');
@@ -262,26 +296,40 @@ export class LeshanEventStream {
       openedAt = performance.now();
       this.opened(failuresBefore, lostReason);
 
-      let overflow = false;
       const parser = createParser({
         onEvent: (m) => this.dispatch(m),
         onError: (err) => {
           if (err.type === 'max-buffer-size-exceeded') overflow = true;
         },
-        maxBufferSize: MAX_EVENT_CHARS,
+        maxBufferSize: this.maxLineBytes,
       });
       const decoder = new TextDecoder('utf-8');
+      let sinceLineEnd = 0; // bytes received since the last CR or LF
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        watchdog.refresh();
-        end.gotBytes = true;
+        const lastEnd = Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR));
+        if (lastEnd >= 0) {
+          // a complete line: the stream is alive (bytes of an unterminated line are not)
+          watchdog.refresh();
+          sawLine = true;
+          sinceLineEnd = chunk.length - lastEnd - 1;
+        } else {
+          sinceLineEnd += chunk.length;
+        }
+        if (sinceLineEnd > this.maxLineBytes) {
+          overflow = true;
+          throw new Error(`more than ${this.maxLineBytes} bytes without a line end`);
+        }
         parser.feed(decoder.decode(chunk, { stream: true }));
-        if (overflow) throw new Error(`an SSE event exceeded ${MAX_EVENT_CHARS} characters`);
+        if (overflow) throw new Error(`an SSE event exceeded ${this.maxLineBytes} characters`);
       }
       end.reason = 'stream ended by the server';
+      end.healthy = sawLine;
     } catch (e) {
       if (!this.running) end.reason = 'stopped';
-      else if (silent) end.reason = `no data (not even a heartbeat) for ${this.heartbeatTimeoutMs} ms`;
+      else if (timedOut !== undefined) end.reason = timedOut;
       else end.reason = errorText(e);
+      // a stream that carried lines, lost without breaking the bounds (Leshan restarted, network cut)
+      end.healthy = sawLine && !overflow;
       if (!ac.signal.aborted) ac.abort();
     } finally {
       clearTimeout(watchdog);
@@ -321,7 +369,13 @@ export class LeshanEventStream {
     if (parsed === undefined) return;
     if ('error' in parsed) {
       this.parseErrorCount++;
-      this.warnThrottled(`parse:${name}`, { event: name, error: parsed.error, data: m.data.slice(0, 300) }, 'malformed Leshan event ignored');
+      if (parsed.badEndpoint !== undefined) {
+        this.invalidEndpointCount++;
+        this.warnThrottled(`name:${name}`, { event: name, error: parsed.error, ep: parsed.badEndpoint }, 'Leshan event with an invalid endpoint name ignored');
+      } else {
+        this.warnThrottled(`parse:${name}`, { event: name, error: parsed.error, data: m.data.slice(0, 300) }, 'malformed Leshan event ignored');
+      }
+      this.callback('onInvalid', () => this.options.onInvalid?.(parsed.badEndpoint !== undefined ? 'endpoint' : 'malformed'), name);
       return;
     }
     this.eventCount++;

@@ -3,7 +3,12 @@
  * Pure: no I/O, never throws. Accepts both the 2.x (Jackson) and the 1.x (Gson) shapes:
  * - 1.x NOTIFICATION has no `kind` (`{"ep","res","val"}`), handled as a single notification;
  * - 1.x registrations have ISO-8601 dates and no `queuemode` (queue mode is then a `Q` in the binding).
+ * What a hostile or broken Leshan could send is refused here, as an error: an endpoint name the daemon cannot
+ * store (lwm2m/endpointName.ts: control characters, backslash, over 256 characters), and data nested deeper
+ * than MAX_LESHAN_JSON_DEPTH (storing or serialising it would recurse past the stack).
  */
+import { endpointNameProblem } from '../lwm2m/endpointName.js';
+import { jsonNestingExceeds, MAX_LESHAN_JSON_DEPTH } from './jsonDepth.js';
 
 /** A registration as `GET /api/clients` and the REGISTRATION / UPDATED / DEREGISTRATION events give it (§6). */
 export interface Registration {
@@ -37,7 +42,25 @@ export type LeshanEvent =
   | { type: 'requestResponse'; ep: string; path?: string; requestId: string; response: unknown };
 
 export interface LeshanEventError {
+  /** The problem in words; it never quotes an endpoint name whole. */
   error: string;
+  /** When the endpoint name is what is wrong: its first characters, JSON-quoted (for a log line). */
+  badEndpoint?: string;
+}
+
+/** How much of a refused endpoint name is kept for the log. */
+const NAME_PREVIEW_CHARS = 64;
+
+/** The first characters of a refused name, JSON-quoted, with its length when cut. */
+function namePreview(name: string): string {
+  const head = JSON.stringify(name.slice(0, NAME_PREVIEW_CHARS));
+  return name.length > NAME_PREVIEW_CHARS ? `${head}… (${name.length} characters)` : head;
+}
+
+/** An error for an endpoint name the daemon cannot store, or undefined when the name is fine. */
+function badName(where: string, name: string): LeshanEventError | undefined {
+  const problem = endpointNameProblem(name);
+  return problem === undefined ? undefined : { error: `${where}: invalid endpoint name (${problem})`, badEndpoint: namePreview(name) };
 }
 
 type Json = Record<string, unknown>;
@@ -75,6 +98,8 @@ function describe(v: unknown): string {
 export function parseRegistration(json: unknown): Registration | LeshanEventError {
   if (!isObject(json)) return { error: `registration is ${describe(json)}, expected an object` };
   if (!nonEmptyString(json.endpoint)) return { error: `registration.endpoint is ${describe(json.endpoint)}, expected a string` };
+  const bad = badName('registration.endpoint', json.endpoint);
+  if (bad) return bad;
   if (!nonEmptyString(json.registrationId)) {
     return { error: `registration.registrationId is ${describe(json.registrationId)}, expected a string` };
   }
@@ -92,7 +117,8 @@ export function parseRegistration(json: unknown): Registration | LeshanEventErro
   return reg;
 }
 
-/** `GET /api/clients`: an array of §6 registrations. Malformed entries (and a non-array) are skipped. */
+/** `GET /api/clients`: an array of §6 registrations. Malformed entries (and a non-array) are skipped, as are
+ * entries whose endpoint name cannot be stored. */
 export function parseRegistrations(json: unknown): Registration[] {
   if (!Array.isArray(json)) return [];
   const out: Registration[] = [];
@@ -108,7 +134,8 @@ function isError(v: unknown): v is LeshanEventError {
 }
 
 function epOf(event: string, d: Json): string | LeshanEventError {
-  return nonEmptyString(d.ep) ? d.ep : { error: `${event}: ep is ${describe(d.ep)}, expected a string` };
+  if (!nonEmptyString(d.ep)) return { error: `${event}: ep is ${describe(d.ep)}, expected a string` };
+  return badName(`${event}: ep`, d.ep) ?? d.ep;
 }
 
 function pathValues(event: string, v: unknown): PathValues | LeshanEventError {
@@ -129,6 +156,7 @@ const KNOWN = new Set([
  */
 export function parseLeshanEvent(event: string, data: string): LeshanEvent | undefined | LeshanEventError {
   if (!KNOWN.has(event)) return undefined;
+  if (jsonNestingExceeds(data, MAX_LESHAN_JSON_DEPTH)) return { error: `${event}: data nested deeper than ${MAX_LESHAN_JSON_DEPTH} levels` };
   let json: unknown;
   try {
     json = JSON.parse(data);
@@ -141,12 +169,12 @@ export function parseLeshanEvent(event: string, data: string): LeshanEvent | und
     case 'REGISTRATION':
     case 'DEREGISTRATION': {
       const registration = parseRegistration(json);
-      if (isError(registration)) return { error: `${event}: ${registration.error}` };
+      if (isError(registration)) return { ...registration, error: `${event}: ${registration.error}` };
       return { type: event === 'REGISTRATION' ? 'registration' : 'deregistration', registration };
     }
     case 'UPDATED': {
       const registration = parseRegistration(json.registration);
-      if (isError(registration)) return { error: `${event}: ${registration.error}` };
+      if (isError(registration)) return { ...registration, error: `${event}: ${registration.error}` };
       if (!isObject(json.update)) return { error: `${event}: update is ${describe(json.update)}, expected an object` };
       return { type: 'updated', registration, update: json.update };
     }

@@ -272,7 +272,7 @@ describe('LeshanEventStream', () => {
     assert.ok(first?.closedAt !== undefined, 'the client closed the silent connection');
     const lived = first.closedAt - first.at;
     assert.ok(lived >= 250 && lived < 700, `silent connection closed after ${lived} ms`);
-    assert.match(h.disconnected[0] ?? '', /no data .* 300 ms/);
+    assert.match(h.disconnected[0] ?? '', /no complete line .* 300 ms/);
     assert.ok(h.connected >= 2 && h.stream.reconnects >= 1);
     // No byte ever arrived, so the backoff keeps growing: 20, then 40.
     assert.deepEqual(h.warns(/lost/).slice(0, 2).map((l) => l.obj.retryInMs), [20, 40]);
@@ -359,5 +359,86 @@ describe('LeshanEventStream', () => {
     assert.ok(performance.now() - t0 < 200, 'stop waited for the backoff');
     assert.deepEqual([h.connected, h.stream.connects], [0, 0]);
     assert.ok(h.stream.disconnectedMs() > 0);
+  });
+
+  it('a line that never ends is cut at maxLineBytes and reconnected with growing backoff (bytes alone never reset it)', T, async () => {
+    const chunk = Buffer.alloc(16 * 1024, 'x');
+    const raw = await rawServer(async (socket) => {
+      socket.write(SSE_HEAD);
+      while (!socket.destroyed) {
+        socket.write(chunk);
+        await delay(1);
+      }
+    });
+    const h = follow(raw.url, { maxLineBytes: 64 * 1024, backoff: { minMs: 20, maxMs: 1000 }, random: () => 1 });
+    await waitFor('five losses', () => h.warns(/lost/).length >= 5, 6000);
+    await h.stream.stop();
+    assert.deepEqual(h.warns(/lost/).slice(0, 5).map((l) => l.obj.retryInMs), [20, 40, 80, 160, 320]);
+    for (const reason of h.disconnected.slice(0, 5)) assert.equal(reason, 'more than 65536 bytes without a line end');
+    assert.equal(h.events.length, 0);
+  });
+
+  it('a never-ending line dripped slowly is silence: dead after heartbeatTimeoutMs, backoff not reset', T, async () => {
+    const raw = await rawServer(async (socket) => {
+      socket.write(SSE_HEAD);
+      while (!socket.destroyed) {
+        socket.write('x');
+        await delay(20);
+      }
+    });
+    const h = follow(raw.url, { heartbeatTimeoutMs: 300, backoff: { minMs: 20, maxMs: 1000 }, random: () => 1 });
+    await waitFor('two losses', () => h.warns(/lost/).length >= 2, 3000);
+    assert.match(h.disconnected[0] ?? '', /no complete line \(not even a heartbeat\) for 300 ms/);
+    const lived = (raw.conns[0]?.closedAt ?? Infinity) - (raw.conns[0]?.at ?? 0);
+    assert.ok(lived >= 250 && lived < 700, `dripping connection closed after ${lived} ms`);
+    assert.deepEqual(h.warns(/lost/).slice(0, 2).map((l) => l.obj.retryInMs), [20, 40]);
+  });
+
+  it('one event data past maxLineBytes (many short lines) breaks the stream too', T, async () => {
+    const raw = await rawServer(async (socket, i) => {
+      socket.write(SSE_HEAD);
+      if (i > 0) return void socket.write(sseFrame('AWAKE', '{"ep":"after"}'));
+      socket.write('event: NOTIFICATION\r\n');
+      while (!socket.destroyed) {
+        socket.write(`data: ${'y'.repeat(1000)}\r\n`);
+        await delay(0);
+      }
+    });
+    const h = follow(raw.url, { maxLineBytes: 32 * 1024 });
+    await waitFor('AWAKE on the next connection', () => h.events.length === 1, 4000);
+    assert.equal(h.disconnected[0], 'an SSE event exceeded 32768 characters');
+    assert.deepEqual(h.events, [{ type: 'awake', ep: 'after' }]);
+  });
+
+  it('headers that never come: the connection deadline, not the silence limit', T, async () => {
+    const raw = await rawServer(() => undefined); // takes the request, never answers
+    const h = follow(raw.url, { connectTimeoutMs: 200, heartbeatTimeoutMs: 5000 });
+    await waitFor('a failed attempt', () => h.warns(/cannot open/).length === 1, 2000);
+    assert.equal(h.warns(/cannot open/)[0]?.obj.reason, 'no response headers within 200 ms');
+    await waitFor('the socket closed', () => raw.conns[0]?.closedAt !== undefined);
+    const lived = (raw.conns[0]?.closedAt ?? Infinity) - (raw.conns[0]?.at ?? 0);
+    assert.ok(lived >= 150 && lived < 600, `closed after ${lived} ms`);
+  });
+
+  it('events with an endpoint name that cannot be stored are refused, counted and logged cut short; the stream goes on', T, async () => {
+    const d = await double({ heartbeatMs: 1000 });
+    const invalid: string[] = [];
+    const h = follow(d.url, { onInvalid: (why) => void invalid.push(why) });
+    await waitFor('connection', () => h.connected === 1 && d.streamCount() === 1);
+    const long = 'L'.repeat(300_000);
+    d.emit('AWAKE', { ep: 'dev\n1' });
+    d.emit('REGISTRATION', { endpoint: 'bell\u0007', registrationId: 'r1', queuemode: false });
+    d.emit('NOTIFICATION', { ep: long, kind: 'single', res: '/3/0/1', val: { id: 1, kind: 'singleResource', type: 'STRING', value: 'v' } });
+    d.emit('SLEEPING', '{"ep":"fine"');
+    d.emit('AWAKE', { ep: 'fine' });
+    await waitFor('the good event', () => h.events.length === 1);
+    assert.deepEqual(h.events, [{ type: 'awake', ep: 'fine' }]);
+    assert.deepEqual([h.stream.parseErrors, h.stream.invalidEndpoints], [4, 3]);
+    assert.deepEqual(invalid, ['endpoint', 'endpoint', 'endpoint', 'malformed']);
+    const named = h.warns(/invalid endpoint name/);
+    assert.deepEqual(named.map((l) => l.obj.event), ['AWAKE', 'REGISTRATION', 'NOTIFICATION']);
+    assert.deepEqual(named.map((l) => l.obj.ep), ['"dev\\n1"', '"bell\\u0007"', `"${'L'.repeat(64)}"… (300000 characters)`]);
+    for (const l of named) assert.ok(JSON.stringify(l.obj).length < 400, 'the log line stays short');
+    assert.deepEqual([h.stream.connects, h.stream.connected], [1, true]);
   });
 });

@@ -200,6 +200,61 @@ describe('parseLeshanEvent', () => {
   });
 });
 
+describe('parseLeshanEvent: what a hostile Leshan may send', () => {
+  const BAD_NAMES: Array<[string, string, RegExp]> = [
+    ['newline', 'dev\n1', /control characters \(U\+000A\)/],
+    ['BEL', 'dev\u00071', /control characters \(U\+0007\)/],
+    ['300 000 characters', 'x'.repeat(300_000), /longer than 256 characters/],
+    ['backslash', 'a\\b', /backslash/],
+    ['C1 control', 'a\u0085b', /U\+0085/],
+  ];
+
+  it('an endpoint name the daemon cannot store is refused in every event that carries one, and never quoted whole', () => {
+    for (const [what, ep, why] of BAD_NAMES) {
+      const cases: Array<[string, unknown]> = [
+        ['REGISTRATION', { ...REG_2X, endpoint: ep }],
+        ['DEREGISTRATION', { ...REG_2X, endpoint: ep }],
+        ['UPDATED', { registration: { ...REG_2X, endpoint: ep }, update: {} }],
+        ['AWAKE', { ep }],
+        ['SLEEPING', { ep }],
+        ['NOTIFICATION', { ep, kind: 'single', res: '/3/0/1', val: { id: 1, kind: 'singleResource', type: 'STRING', value: 'x' } }],
+        ['NOTIFICATION', { ep, kind: 'composite', val: {} }],
+        ['SEND', { ep, val: {} }],
+        ['REQUEST_RESPONSE', { ep, requestId: 'r', response: {} }],
+      ];
+      for (const [event, data] of cases) {
+        const r = parseLeshanEvent(event, JSON.stringify(data));
+        assert.ok(r !== undefined && 'error' in r, `${what} in ${event} was accepted`);
+        assert.match(r.error, new RegExp(`^${event}: .*invalid endpoint name`), `${what} in ${event}: ${r.error}`);
+        assert.match(r.error, why);
+        assert.ok(!r.error.includes(ep), 'the error text does not carry the name');
+        assert.ok(r.badEndpoint !== undefined && r.badEndpoint.length < 120, `${what}: preview ${r.badEndpoint?.slice(0, 200)}`);
+        assert.ok(!/[\u0000-\u001f]/.test(r.badEndpoint), 'the preview is JSON-quoted');
+      }
+    }
+    const long = parseLeshanEvent('AWAKE', JSON.stringify({ ep: 'x'.repeat(300_000) }));
+    assert.deepEqual(long, {
+      error: 'AWAKE: ep: invalid endpoint name (ep is longer than 256 characters)',
+      badEndpoint: `"${'x'.repeat(64)}"… (300000 characters)`,
+    });
+    // the longest and the oddest names still allowed
+    assert.deepEqual(ok('AWAKE', { ep: 'é'.repeat(256) }), { type: 'awake', ep: 'é'.repeat(256) });
+    assert.deepEqual(ok('AWAKE', { ep: 'a/b;c%d e' }), { type: 'awake', ep: 'a/b;c%d e' });
+  });
+
+  it('data nested deeper than 64 levels is refused before it is parsed', () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    assert.equal(err('NOTIFICATION', `{"ep":"x","kind":"single","res":"/3/0/1","val":${deep}}`), 'NOTIFICATION: data nested deeper than 64 levels');
+    assert.equal(err('REQUEST_RESPONSE', `{"ep":"x","requestId":"r","response":{"content":${deep}}}`), 'REQUEST_RESPONSE: data nested deeper than 64 levels');
+    assert.equal(parseLeshanEvent('COAPLOG', deep), undefined, 'unknown events are not even scanned');
+  });
+
+  it('GET /api/clients: entries with such names are skipped', () => {
+    const regs = parseRegistrations([{ ...REG_2X, endpoint: 'bad\u0007' }, REG_1X, { ...REG_2X, endpoint: 'y'.repeat(257) }]);
+    assert.deepEqual(regs.map((r) => r.endpoint), ['old1']);
+  });
+});
+
 describe('parseRegistrations (GET /api/clients)', () => {
   it('parses every well-formed entry and skips the malformed ones', () => {
     const regs = parseRegistrations([REG_2X, { endpoint: 'no-id' }, null, 'x', REG_1X, REG_2X_Q]);
