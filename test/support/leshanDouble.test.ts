@@ -577,3 +577,87 @@ describe('leshanDouble: setDown', () => {
     assert.equal((await call(d, 'GET', '/dev1/3/0/1')).status, 200);
   });
 });
+
+describe('leshanDouble: faults (only when a test asks)', () => {
+  /** Status, headers and body bytes of one raw request, with when the first and last bytes came. */
+  function rawGet(path: string, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number; text: string; firstMs: number; endMs: number }> {
+    const t0 = performance.now();
+    return new Promise((resolve, reject) => {
+      const req = http.request(`${d.url}/api/clients${path}`, { method, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        let firstMs = -1;
+        res.on('data', (c: Buffer) => {
+          if (firstMs < 0) firstMs = performance.now() - t0;
+          chunks.push(c);
+        });
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes: body.length, text: body.toString('utf8'), firstMs, endMs: performance.now() - t0 });
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('drip: Leshan\'s own status, headers and body, one byte at a time; the request still reached the device', { timeout: 5000 }, async () => {
+    await start();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    const normal = await call(d, 'POST', '/dev1/3/0/4');
+    d.fault({ kind: 'drip', everyMs: 5 });
+    const r = await rawGet('/dev1/3/0/4', 'POST');
+    assert.equal(r.status, 200);
+    assert.equal(r.text, normal.text, 'the same answer, only slower');
+    assert.equal(r.headers['content-length'], String(Buffer.byteLength(normal.text)));
+    assert.ok(r.endMs >= r.bytes * 5 * 0.8, `${r.bytes} bytes in ${r.endMs} ms`);
+    assert.equal(d.delivered('dev1').length, 2);
+  });
+
+  it('huge: exactly the bytes asked, valid JSON, with Content-Length or chunked', { timeout: 10_000 }, async () => {
+    await start();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    d.fault({ kind: 'huge', bytes: 300_000 }, { times: 1 });
+    d.fault({ kind: 'huge', bytes: 300_000, chunked: true }, { times: 1 });
+    const sized = await rawGet('/dev1/3/0/1');
+    assert.deepEqual([sized.status, sized.bytes, sized.headers['content-length']], [200, 300_000, '300000']);
+    const value = (JSON.parse(sized.text) as { content: { value: string } }).content.value;
+    assert.match(value, /^x+$/);
+    const chunked = await rawGet('/dev1/3/0/1');
+    assert.deepEqual([chunked.bytes, chunked.headers['content-length'], chunked.headers['transfer-encoding']], [300_000, undefined, 'chunked']);
+    assert.equal(d.faultBytesWritten(), 600_000);
+    assert.equal((await call(d, 'GET', '/dev1/3/0/1')).text.length < 200, true, 'times: 1 each, then Leshan again');
+  });
+
+  it('raw and hang apply to the matching requests only; clearFaults ends them', { timeout: 5000 }, async () => {
+    await start();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    d.fault({ kind: 'raw', status: 502, contentType: 'text/plain', body: 'bad gateway' }, { match: (r) => r.path === '/dev1/3/0/1' });
+    d.fault({ kind: 'hang' }, { match: (r) => r.method === 'DELETE' });
+    assert.deepEqual([(await call(d, 'GET', '/dev1/3/0/1')).status, (await call(d, 'GET', '/dev1/3/0/1')).text], [502, 'bad gateway']);
+    assert.equal((await call(d, 'GET', '/dev1/3/0/2')).status, 200);
+    const hung = await Promise.race([call(d, 'DELETE', '/dev1/3303/0'), sleep(300).then(() => 'no answer')]);
+    assert.equal(hung, 'no answer');
+    d.clearFaults();
+    assert.equal((await call(d, 'GET', '/dev1/3/0/1')).status, 200);
+  });
+
+  it('streamFault: new streams get a line that never ends; emitRaw writes to the normal ones as is', { timeout: 5000 }, async () => {
+    await start({ heartbeatMs: 1000 });
+    const normal = await sse();
+    d.streamFault({ kind: 'endlessLine', chunkBytes: 1000, everyMs: 5 });
+    const endless = await sse();
+    await sleep(100);
+    assert.equal(endless.res.statusCode, 200);
+    assert.equal(endless.res.headers['content-type'], 'text/event-stream; charset=UTF-8');
+    assert.ok(endless.raw.length >= 5000 && /^x+$/.test(endless.raw), `${endless.raw.length} bytes`);
+    assert.equal(d.streamCount(), 2);
+    d.emitRaw('event: AWAKE\r\ndata: {"ep":"r"}\r\n\r\n');
+    await normal.waitFor('AWAKE');
+    assert.ok(!endless.raw.includes('AWAKE'));
+    d.streamFault(undefined);
+    const again = await sse();
+    d.register({ endpoint: 'dev1', queueMode: false });
+    await again.waitFor('REGISTRATION');
+  });
+});
