@@ -13,6 +13,10 @@
  * Registration lifecycle (object 10240): measurement `registration`, tags ep and event
  * (registered/deregistered/updated), field registration_time (int, ms: what Leshan sent).
  * Tags are written in sorted key order, which is what InfluxDB would otherwise sort them into.
+ * String fields: InfluxDB takes any character inside a quoted field value once `"` and `\` are escaped
+ * (control characters, NUL, CR and LF included; see docs/influx-line-protocol.md). The one thing UTF-8
+ * cannot carry is a lone UTF-16 surrogate (JSON can hold one, `"\ud800"`): it is replaced with U+FFFD and
+ * counted (`repairedStringValues`).
  */
 import { escape } from '@influxdata/influxdb-client';
 import type { ResourceValue } from '../lwm2m/node.js';
@@ -35,6 +39,28 @@ const INT64_MAX = '9223372036854775807';
 const fitsInt64 = (digits: string): boolean =>
   digits.length < 19 || (digits.length === 19 && digits <= INT64_MAX) || (digits.startsWith('-') && digits.length <= 20);
 
+/** `String.prototype.isWellFormed`/`toWellFormed` (ES2024, in Node 20; the project's lib is ES2023). */
+type WellFormed = { isWellFormed(): boolean; toWellFormed(): string };
+const isWellFormed = (s: string): boolean => (s as unknown as WellFormed).isWellFormed();
+const wellFormed = (s: string): string => (isWellFormed(s) ? s : (s as unknown as WellFormed).toWellFormed());
+
+const QUOTE_OR_BACKSLASH = /["\\]/;
+const QUOTES_AND_BACKSLASHES = /["\\]/g;
+
+/**
+ * A string as a quoted line-protocol field value: `"` and `\` escaped, nothing else touched, lone
+ * surrogates as U+FFFD. Hot path: one native scan each when there is nothing to escape.
+ */
+export function quotedField(value: string): string {
+  const s = wellFormed(value);
+  return QUOTE_OR_BACKSLASH.test(s) ? `"${s.replace(QUOTES_AND_BACKSLASHES, '\\$&')}"` : `"${s}"`;
+}
+
+let repairedStrings = 0;
+
+/** STRING/CORELINK values written so far whose lone surrogates became U+FFFD (process-wide). */
+export const repairedStringValues = (): number => repairedStrings;
+
 /** The `field=value` part of the line for one value. */
 export function fieldOf(v: TypedValue): string {
   switch (v.type) {
@@ -53,40 +79,48 @@ export function fieldOf(v: TypedValue): string {
     case 'STRING':
     case 'CORELINK':
     case 'OPAQUE':
-      return `string=${escape.quoted(v.value)}`;
+      return `string=${quotedField(v.value)}`;
   }
 }
 
-/** `,object=...,` name tags per object and resource, escaped once and cached. */
+/**
+ * `,object=...` and `,resource=...` name tags, escaped once and cached for the objects and resources the
+ * models know: the caches are bounded by the models; an unknown id costs one map look-up and no memory.
+ */
 const objectTags = new Map<number, string>();
 const resourceTags = new Map<number, string>();
 
 function objectTag(objectId: number): string {
-  let tag = objectTags.get(objectId);
-  if (tag === undefined) {
-    const name = objectModel(objectId)?.name;
-    tag = name ? `,object=${escape.tag(name)}` : '';
-    objectTags.set(objectId, tag);
-  }
-  return tag;
+  const tag = objectTags.get(objectId);
+  if (tag !== undefined) return tag;
+  const name = objectModel(objectId)?.name;
+  if (!name) return '';
+  const made = `,object=${escape.tag(name)}`;
+  objectTags.set(objectId, made);
+  return made;
 }
 
 function resourceTag(objectId: number, resourceId: number): string {
   const key = objectId * 65536 + resourceId;
-  let tag = resourceTags.get(key);
-  if (tag === undefined) {
-    const name = resourceModel(objectId, resourceId)?.name;
-    tag = name ? `,resource=${escape.tag(name)}` : '';
-    resourceTags.set(key, tag);
-  }
-  return tag;
+  const tag = resourceTags.get(key);
+  if (tag !== undefined) return tag;
+  const name = resourceModel(objectId, resourceId)?.name;
+  if (!name) return '';
+  const made = `,resource=${escape.tag(name)}`;
+  resourceTags.set(key, made);
+  return made;
 }
+
+/** How many name tags are cached (for tests: bounded by the object models). */
+export const cachedNameTags = (): number => objectTags.size + resourceTags.size;
 
 /** The tag value of an endpoint name, escaped for line protocol. */
 export const endpointTag = (ep: string): string => escape.tag(ep);
 
 /** One data line. `epTag` is the escaped endpoint name, `timestamp` the time in ns as digits. */
 export function dataLine(epTag: string, v: ResourceValue, timestamp: string): string {
+  const value = v.value;
+  if ((value.type === 'STRING' || value.type === 'CORELINK') && !isWellFormed(value.value)) repairedStrings++;
   const ri = v.resourceInstanceId === undefined ? '' : `,ri=${v.resourceInstanceId}`;
   return (
     `${DATA_MEASUREMENT},ep=${epTag},inst=${v.instanceId},obj=${v.objectId}${objectTag(v.objectId)}` +

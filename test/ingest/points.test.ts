@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { dataLine, endpointTag, fieldOf, registrationEvent, registrationLine } from '../../src/ingest/points.js';
+import { cachedNameTags, dataLine, endpointTag, fieldOf, quotedField, registrationEvent, registrationLine, repairedStringValues } from '../../src/ingest/points.js';
 import { NanoClock } from '../../src/ingest/nanoClock.js';
 import type { ResourceValue } from '../../src/lwm2m/node.js';
 
@@ -20,6 +20,23 @@ describe('fieldOf', () => {
     assert.equal(fieldOf({ type: 'OBJLNK', value: { objectId: 3303, objectInstanceId: 1 } }), 'string="3303:1"');
     assert.equal(fieldOf({ type: 'CORELINK', value: '</3/0>' }), 'string="</3/0>"');
   });
+
+  it('escapes only " and \\ in a string, keeps control characters, NUL, CR and LF as they are', () => {
+    assert.equal(quotedField('a\u0000b\u0001\n\r\t\u007f\u0085'), '"a\u0000b\u0001\n\r\t\u007f\u0085"');
+    assert.equal(quotedField('ends in \\'), '"ends in \\\\"');
+    assert.equal(quotedField('"\\"'), '"\\"\\\\\\""');
+    assert.equal(quotedField(''), '""');
+  });
+
+  it('replaces a lone surrogate (UTF-8 cannot carry it) with U+FFFD, and dataLine counts it', () => {
+    assert.equal(fieldOf({ type: 'STRING', value: 'a\ud800b\udc00' }), 'string="a\ufffdb\ufffd"');
+    assert.equal(fieldOf({ type: 'STRING', value: '\ud83d\ude00' }), 'string="\ud83d\ude00"', 'a pair is kept');
+    const before = repairedStringValues();
+    dataLine('d', at(3, 0, { type: 'STRING', value: '\ud800' }), '1');
+    dataLine('d', at(3, 0, { type: 'STRING', value: 'fine' }), '2');
+    dataLine('d', at(3, 0, { type: 'CORELINK', value: '</3>\udfff' }), '3');
+    assert.equal(repairedStringValues() - before, 2);
+  });
 });
 
 describe('dataLine', () => {
@@ -35,6 +52,25 @@ describe('dataLine', () => {
       dataLine('d', at(40000, 7, { type: 'INTEGER', value: '5' }, 1), '1'),
       'lwm2m,ep=d,inst=0,obj=40000,res=7,ri=1,type=INTEGER int=5i 1',
     );
+  });
+});
+
+describe('name tag caches', () => {
+  it('cache names of known objects and resources only: unknown ids cost no memory', () => {
+    dataLine('d', at(3303, 5700, { type: 'FLOAT', value: 1 }), '1');
+    const known = cachedNameTags();
+    for (let o = 20000; o < 20100; o++) {
+      for (let r = 0; r < 50; r++) dataLine('d', at(o, r, { type: 'INTEGER', value: '1' }), '1');
+    }
+    for (let r = 9000; r < 9500; r++) dataLine('d', at(3303, r, { type: 'INTEGER', value: '1' }), '1');
+    assert.equal(cachedNameTags(), known, 'no entry for an unknown object or resource');
+    assert.equal(
+      dataLine('d', at(3303, 9001, { type: 'INTEGER', value: '1' }), '1'),
+      'lwm2m,ep=d,inst=0,obj=3303,object=Temperature,res=9001,type=INTEGER int=1i 1',
+      'a known object keeps its name tag for an unknown resource',
+    );
+    dataLine('d', at(3303, 5701, { type: 'STRING', value: 'Cel' }), '1');
+    assert.equal(cachedNameTags(), known + 1, 'a known resource is cached once');
   });
 });
 
