@@ -228,9 +228,14 @@ export class Controller {
     this.parts.push({ name: 'influx connection', stop: () => connection.stop() });
 
     const segmentBytes = Math.min(4 * 1024 * 1024, config.spoolMaxBytes / 8);
-    const spool = new Spool(path.join(dataDir, 'influx-spool'), config.spoolMaxBytes, segmentBytes);
+    const spool = new Spool({ dir: path.join(dataDir, 'influx-spool'), maxBytes: config.spoolMaxBytes, segmentBytes, log });
     await spool.open();
-    const writer = new InfluxWriter(endpoint, connection, spool, log, this.metrics, {
+    const writer = new InfluxWriter({
+      endpoint,
+      connection,
+      spool,
+      log,
+      registry: this.metrics,
       batchSize: config.batchSize,
       flushIntervalMs: config.flushIntervalMs,
       maxInFlight: config.maxInFlight,

@@ -1,62 +1,207 @@
-import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import * as zlib from 'node:zlib';
+import type { LogSink } from '../log/logger.js';
 
 interface Segment {
   seq: number;
   file: string;
+  /** Bytes of whole records (a torn or damaged tail is cut off or set aside at open). */
   bytes: number;
   lines: number;
+  /** A newline-separated `.lp` segment left by a version before the framed format: read, never appended to. */
+  legacy: boolean;
 }
 
-/** A batch read from the spool; `ack()` marks its lines as written so they are never replayed. */
+/** A batch read from the spool; `ack()` marks its lines (or only the first `count`) as written so they are never replayed. */
 export interface SpoolBatch {
   lines: string[];
-  ack(): Promise<void>;
+  ack(count?: number): Promise<void>;
 }
 
-const SUFFIX = '.lp';
-const countLines = (text: string): number => {
+/** What the spool had to give up, reported to `onDrop` and counted. */
+export interface SpoolDrop {
+  /** `spool_full`: the oldest segment was dropped at the cap; `spool_damaged`: a segment ended in unreadable bytes. */
+  reason: 'spool_full' | 'spool_damaged';
+  /** Lines dropped (0 when unknown: damaged bytes cannot be counted in lines). */
+  lines: number;
+  bytes: number;
+  file: string;
+}
+
+export interface SpoolOptions {
+  dir: string;
+  /** Size cap: past it the oldest segments are dropped (and counted). */
+  maxBytes: number;
+  /** Size of one segment file (a record larger than that gets a segment of its own). */
+  segmentBytes?: number;
+  log?: LogSink;
+  /** Told about every drop; the totals are also kept (`droppedLines`, `damaged`). */
+  onDrop?: (drop: SpoolDrop) => void;
+}
+
+const SUFFIX = '.spool';
+const LEGACY_SUFFIX = '.lp';
+const SEGMENT_NAME = /^(\d+)\.(spool|lp)$/;
+/** `# xxxxxxxx xxxxxxxx\n` */
+const HEADER = 20;
+const HASH = 0x23;
+const SPACE = 0x20;
+const NL = 0x0a;
+
+type Crc32 = (data: Uint8Array, value?: number) => number;
+/** node:zlib's crc32 (Node >= 20.15), or the same CRC-32 (IEEE) in JavaScript on older Node 20 releases. */
+const crc32: Crc32 = typeof (zlib as { crc32?: Crc32 }).crc32 === 'function' ? (zlib as { crc32: Crc32 }).crc32 : jsCrc32;
+
+let crcTable: Int32Array | undefined;
+function jsCrc32(data: Uint8Array, value = 0): number {
+  if (!crcTable) {
+    crcTable = new Int32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c;
+    }
+  }
+  let crc = ~value;
+  for (let i = 0; i < data.length; i++) crc = crcTable[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+  return ~crc >>> 0;
+}
+
+/**
+ * Lines as records, each `# <length> <crc>\n<line>\n`: a header line with the byte length and CRC-32 of
+ * the line's UTF-8 bytes (8 hex digits each), then the line and a newline. The length, not the newline,
+ * ends a record, so a line may hold any character; and a segment stays line protocol an operator can read
+ * or post to InfluxDB as it is (the headers are comments).
+ */
+export function encodeRecords(lines: readonly string[]): Buffer {
+  let size = 0;
+  for (const line of lines) size += HEADER + Buffer.byteLength(line) + 1;
+  const buf = Buffer.allocUnsafe(size);
+  let off = 0;
+  for (const line of lines) {
+    const len = buf.write(line, off + HEADER);
+    const crc = crc32(buf.subarray(off + HEADER, off + HEADER + len));
+    buf.write(`# ${hex8(len)} ${hex8(crc)}\n`, off, 'latin1');
+    buf[off + HEADER + len] = NL;
+    off += HEADER + len + 1;
+  }
+  return buf;
+}
+
+const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
+
+/** The 8 hex digits at `off`, or -1. */
+function readHex8(buf: Buffer, off: number): number {
   let n = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  for (let i = off; i < off + 8; i++) {
+    const c = buf[i]!;
+    const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+    if (d < 0) return -1;
+    n = n * 16 + d;
+  }
   return n;
-};
+}
+
+/** What `decodeRecords` found: the lines of the whole records, where they end, and why reading stopped before the end. */
+export interface Decoded {
+  lines: string[];
+  /** Bytes of whole, valid records from the start. */
+  validBytes: number;
+  /** `torn`: the last record is cut short (a crash or a failed write mid-append); `corrupt`: a record is not what was written. */
+  damage?: 'torn' | 'corrupt';
+}
+
+export function decodeRecords(buf: Buffer): Decoded {
+  const lines: string[] = [];
+  let off = 0;
+  while (off < buf.length) {
+    if (buf.length - off < HEADER) return { lines, validBytes: off, damage: buf[off] === HASH ? 'torn' : 'corrupt' };
+    const len = readHex8(buf, off + 2);
+    const crc = readHex8(buf, off + 11);
+    if (buf[off] !== HASH || buf[off + 1] !== SPACE || buf[off + 10] !== SPACE || buf[off + 19] !== NL || len < 0 || crc < 0) {
+      return { lines, validBytes: off, damage: 'corrupt' };
+    }
+    const end = off + HEADER + len;
+    if (end + 1 > buf.length) return { lines, validBytes: off, damage: 'torn' };
+    const payload = buf.subarray(off + HEADER, end);
+    if (buf[end] !== NL || crc32(payload) !== crc) return { lines, validBytes: off, damage: 'corrupt' };
+    lines.push(payload.toString('utf8'));
+    off = end + 1;
+  }
+  return { lines, validBytes: off };
+}
+
+/** An old-format segment: lines ending in a newline; a torn last line (no newline) does not count. */
+function decodeLegacy(buf: Buffer): string[] {
+  const end = buf.lastIndexOf(0x0a);
+  return end < 0 ? [] : buf.toString('utf8', 0, end).split('\n');
+}
 
 /**
  * A size-capped, ordered, on-disk queue of line-protocol lines: where points wait while InfluxDB is
- * unreachable, and across a restart. Files `<seq>.lp` of at most `segmentBytes` each; lines are appended
+ * unreachable, and across a restart. Files `<seq>.spool` of about `segmentBytes` each; records are appended
  * to the newest and read from the oldest, which is deleted once every line in it is acknowledged.
- * Each append is fsync'd before it resolves. A crash can leave a torn last line: lines without their
- * newline are ignored. Past `maxBytes`, whole oldest segments are dropped and their lines counted.
- * Replaying a segment twice (crash between a write and its ack) is harmless: every point carries its own
- * timestamp, so InfluxDB overwrites it with itself.
+ *
+ * Framing: one record per line, a `# <length> <CRC-32>` header line before it (see `encodeRecords`), so a
+ * value may hold newlines or any other character. Each append is fsync'd before it resolves.
+ * - An append that failed half-way (disk full, I/O error) leaves a torn record: it is cut back (ftruncate)
+ *   before the next append, or the next append goes to a new segment when that fails too.
+ * - At open, every segment is checked: a torn last record (a crash mid-append; never acknowledged to the
+ *   writer) is cut back; a record whose checksum is wrong (damage on disk, a file of random bytes) ends the
+ *   readable part: the records before it are kept, the rest is moved to `<file>.<time>.bad`, counted and logged.
+ * - `.lp` segments of the previous, newline-separated format are read as they always were, then deleted.
+ * Past `maxBytes`, whole oldest segments are dropped and their lines counted. Replaying a segment twice
+ * (crash between a write and its ack) is harmless: every point carries its own timestamp, so InfluxDB
+ * overwrites it with itself.
  */
 export class Spool {
+  readonly dir: string;
+  private readonly maxBytes: number;
+  private readonly segmentBytes: number;
+  private readonly log: LogSink | undefined;
+  private readonly onDrop: (drop: SpoolDrop) => void;
   private segments: Segment[] = [];
-  private tail: { segment: Segment; handle: FileHandle } | undefined;
+  /** The segment being appended to; `torn` while its file may hold bytes past `segment.bytes`. */
+  private tail: { segment: Segment; handle: FileHandle; torn: boolean } | undefined;
   private reading: { segment: Segment; lines: string[]; next: number; acked: number } | undefined;
   private nextSeq = 1;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Lines dropped at the cap, since this spool was made. */
+  droppedLines = 0;
+  /** Lines of segments that could not be read at all (damaged bytes cannot be counted in lines). */
+  damagedLines = 0;
+  /** Torn tails cut back, and damaged segments or tails set aside, since this spool was made. */
+  readonly damaged = { torn: 0, corrupt: 0 };
 
-  constructor(
-    private readonly dir: string,
-    private readonly maxBytes: number,
-    private readonly segmentBytes = 2 * 1024 * 1024,
-  ) {}
+  constructor(options: SpoolOptions) {
+    this.dir = options.dir;
+    this.maxBytes = options.maxBytes;
+    this.segmentBytes = options.segmentBytes ?? 2 * 1024 * 1024;
+    this.log = options.log;
+    this.onDrop = options.onDrop ?? (() => {});
+  }
 
-  /** Called with the number of lines dropped when the cap is reached (the writer counts them). */
-  onDrop: (lines: number) => void = () => {};
-
-  /** Finds the segments a previous run left. */
+  /** Finds the segments a previous run left, cutting back torn tails and setting damaged ones aside. */
   async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const names = (await readdir(this.dir)).filter((n) => n.endsWith(SUFFIX));
     const found: Segment[] = [];
-    for (const name of names) {
-      const seq = Number(name.slice(0, -SUFFIX.length));
-      if (!Number.isSafeInteger(seq)) continue;
+    for (const name of await readdir(this.dir)) {
+      const match = SEGMENT_NAME.exec(name);
+      if (!match) continue;
       const file = path.join(this.dir, name);
-      const text = await readFile(file, 'utf8');
-      found.push({ seq, file, bytes: (await stat(file)).size, lines: countLines(text) });
+      const buf = await readFile(file);
+      const legacy = match[2] === 'lp';
+      const segment: Segment = { seq: Number(match[1]), file, bytes: buf.length, lines: 0, legacy };
+      if (legacy) segment.lines = decodeLegacy(buf).length;
+      else {
+        const decoded = decodeRecords(buf);
+        segment.lines = decoded.lines.length;
+        segment.bytes = decoded.validBytes;
+        if (decoded.damage) await this.cutDamage(segment, buf, decoded);
+      }
+      if (segment.lines === 0 && segment.bytes === 0) await unlink(file).catch(() => undefined);
+      else found.push(segment);
     }
     found.sort((a, b) => a.seq - b.seq);
     this.segments = found;
@@ -80,17 +225,37 @@ export class Spool {
     return this.lines === 0;
   }
 
-  /** Appends lines in order; resolves once they are on disk. */
+  /** Appends lines in order; resolves once they are on disk. On failure none of them is in the spool. */
   append(lines: readonly string[]): Promise<void> {
     if (lines.length === 0) return Promise.resolve();
     return this.serial(async () => {
-      const text = `${lines.join('\n')}\n`;
-      const bytes = Buffer.byteLength(text);
-      if (!this.tail || this.tail.segment.bytes + bytes > this.segmentBytes) await this.rotate();
-      const tail = this.tail!;
-      await tail.handle.appendFile(text);
-      await tail.handle.datasync();
-      tail.segment.bytes += bytes;
+      const records = encodeRecords(lines);
+      if (!this.tail || (this.tail.segment.bytes > 0 && this.tail.segment.bytes + records.length > this.segmentBytes)) await this.rotate();
+      let tail = this.tail!;
+      if (tail.torn) {
+        try {
+          await tail.handle.truncate(tail.segment.bytes);
+          tail.torn = false;
+        } catch (err) {
+          this.log?.warn({ err: String(err), file: tail.segment.file }, 'could not cut back a torn spool record; starting a new segment');
+          await this.rotate();
+          tail = this.tail!;
+        }
+      }
+      tail.torn = true;
+      try {
+        await tail.handle.appendFile(records);
+        await tail.handle.datasync();
+      } catch (err) {
+        // cut back now if the disk lets us; otherwise before the next append (or at the next start)
+        await tail.handle.truncate(tail.segment.bytes).then(
+          () => (tail.torn = false),
+          () => undefined,
+        );
+        throw err;
+      }
+      tail.torn = false;
+      tail.segment.bytes += records.length;
       tail.segment.lines += lines.length;
       await this.enforceCap();
     });
@@ -99,29 +264,24 @@ export class Spool {
   /** The oldest unread lines, at most `max`; undefined when nothing is waiting. */
   read(max: number): Promise<SpoolBatch | undefined> {
     return this.serial(async () => {
-      if (!this.reading || this.reading.next >= this.reading.lines.length) {
+      while (!this.reading || this.reading.next >= this.reading.lines.length) {
         const head = this.segments[0];
         if (!head || (this.reading && this.reading.segment === head)) return undefined;
         if (this.tail?.segment === head) await this.closeTail();
-        const text = await readFile(head.file, 'utf8');
-        const end = text.lastIndexOf('\n');
-        const lines = end < 0 ? [] : text.slice(0, end).split('\n');
-        head.lines = lines.length; // a torn last line does not count
+        const lines = await this.load(head);
         this.reading = { segment: head, lines, next: 0, acked: 0 };
-        if (lines.length === 0) {
-          await this.finishHead();
-          return undefined;
-        }
+        if (lines.length === 0) await this.finishHead();
       }
       const reading = this.reading;
-      const batch = reading.lines.slice(reading.next, reading.next + max);
+      const start = reading.next;
+      const batch = reading.lines.slice(start, start + max);
       reading.next += batch.length;
       return {
         lines: batch,
-        ack: () =>
+        ack: (count = batch.length) =>
           this.serial(async () => {
             if (this.reading !== reading) return; // dropped by the cap meanwhile
-            reading.acked += batch.length;
+            reading.acked = Math.max(reading.acked, start + Math.min(count, batch.length));
             if (reading.acked >= reading.lines.length) await this.finishHead();
           }),
       };
@@ -143,25 +303,79 @@ export class Spool {
     return run;
   }
 
+  /** The lines of a segment about to be read. Only its known whole records are read; damage found now is set aside. */
+  private async load(segment: Segment): Promise<string[]> {
+    let buf: Buffer;
+    try {
+      buf = await readFile(segment.file);
+    } catch (err) {
+      const setAside = `${segment.file}.${Date.now()}.bad`;
+      await rename(segment.file, setAside).catch(() => undefined);
+      this.log?.error({ err: String(err), file: segment.file, setAside, lines: segment.lines }, 'could not read a spool segment; set it aside');
+      this.damaged.corrupt++;
+      this.damagedLines += segment.lines;
+      this.onDrop({ reason: 'spool_damaged', lines: segment.lines, bytes: segment.bytes, file: segment.file });
+      return [];
+    }
+    if (segment.legacy) {
+      const lines = decodeLegacy(buf);
+      segment.lines = lines.length;
+      return lines;
+    }
+    const decoded = decodeRecords(buf.subarray(0, segment.bytes));
+    if (decoded.damage) {
+      segment.bytes = decoded.validBytes;
+      await this.cutDamage(segment, buf, decoded);
+    }
+    segment.lines = decoded.lines.length;
+    return decoded.lines;
+  }
+
+  /** Cuts a segment back to its whole records; unreadable bytes other than a torn last record are kept in a `.bad` file. */
+  private async cutDamage(segment: Segment, buf: Buffer, decoded: Decoded): Promise<void> {
+    const rest = buf.subarray(decoded.validBytes);
+    const kind = decoded.damage === 'corrupt' ? 'corrupt' : 'torn';
+    this.damaged[kind]++;
+    let setAside: string | undefined;
+    if (kind === 'corrupt') {
+      setAside = `${segment.file}.${Date.now()}.bad`;
+      await writeFile(setAside, rest).catch(() => (setAside = undefined));
+    }
+    await truncate(segment.file, decoded.validBytes).catch(async () => {
+      // cannot cut it (read-only?): keep the good records in a new file and drop the old one
+      await writeFile(`${segment.file}.tmp`, buf.subarray(0, decoded.validBytes));
+      await rename(`${segment.file}.tmp`, segment.file);
+    });
+    const info = { file: segment.file, keptLines: decoded.lines.length, keptBytes: decoded.validBytes, cutBytes: rest.length, ...(setAside ? { setAside } : {}) };
+    if (kind === 'torn') this.log?.warn(info, 'spool segment ended in a torn record (a crash or failed write mid-append); cut it back');
+    else this.log?.error(info, 'spool segment damaged (bad checksum); kept the records before the damage, set the rest aside');
+    this.onDrop({ reason: 'spool_damaged', lines: 0, bytes: rest.length, file: segment.file });
+  }
+
   private async rotate(): Promise<void> {
     await this.closeTail();
     const seq = this.nextSeq++;
-    const segment: Segment = { seq, file: path.join(this.dir, `${String(seq).padStart(12, '0')}${SUFFIX}`), bytes: 0, lines: 0 };
+    const segment: Segment = { seq, file: path.join(this.dir, `${String(seq).padStart(12, '0')}${SUFFIX}`), bytes: 0, lines: 0, legacy: false };
     const handle = await open(segment.file, 'a');
     this.segments.push(segment);
-    this.tail = { segment, handle };
+    this.tail = { segment, handle, torn: false };
   }
 
   private async closeTail(): Promise<void> {
     const tail = this.tail;
     this.tail = undefined;
-    await tail?.handle.close();
+    if (!tail) return;
+    if (tail.torn) await tail.handle.truncate(tail.segment.bytes).catch(() => undefined);
+    await tail.handle.close();
   }
 
   private async finishHead(): Promise<void> {
     const head = this.segments.shift();
     this.reading = undefined;
-    if (head) await unlink(head.file).catch(() => undefined);
+    if (head) {
+      if (this.tail?.segment === head) await this.closeTail();
+      await unlink(head.file).catch(() => undefined);
+    }
   }
 
   private async enforceCap(): Promise<void> {
@@ -169,7 +383,9 @@ export class Spool {
       const head = this.segments[0]!;
       const dropped = this.reading?.segment === head ? head.lines - this.reading.acked : head.lines;
       await this.finishHead();
-      this.onDrop(dropped);
+      this.droppedLines += dropped;
+      this.log?.warn({ dropped, total: this.droppedLines }, 'spool full: dropped the oldest points');
+      this.onDrop({ reason: 'spool_full', lines: dropped, bytes: head.bytes, file: head.file });
     }
   }
 }

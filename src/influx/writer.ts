@@ -6,7 +6,7 @@ import type { Spool } from './spool.js';
 import { sendBatch, type SendOutcome } from './send.js';
 import { createWriterMetrics } from './writerMetrics.js';
 
-export interface WriterOptions {
+export interface WriterTuning {
   /** Lines per request. */
   batchSize: number;
   /** Longest a line waits in memory before its batch is sent. */
@@ -19,7 +19,7 @@ export interface WriterOptions {
   retryMaxMs: number;
 }
 
-export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
+export const DEFAULT_WRITER_TUNING: WriterTuning = {
   batchSize: 5000,
   flushIntervalMs: 1000,
   maxInFlight: 2,
@@ -27,6 +27,14 @@ export const DEFAULT_WRITER_OPTIONS: WriterOptions = {
   retryMinMs: 500,
   retryMaxMs: 30_000,
 };
+
+export interface InfluxWriterOptions extends Partial<WriterTuning> {
+  endpoint: InfluxEndpoint;
+  connection: InfluxConnection;
+  spool: Spool;
+  log: Logger;
+  registry: Registry;
+}
 
 /** How long `stop()` keeps trying to send before it spools what is left. */
 const STOP_SEND_MS = 2000;
@@ -54,32 +62,40 @@ export class InfluxWriter {
   private retryTimer: NodeJS.Timeout | undefined;
   private wakeReplay: (() => void) | undefined;
   private failures = 0;
-  /** Points dropped because the spool was full. */
-  droppedFromSpool = 0;
   private stopped = false;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly abort = new AbortController();
-  private readonly options: WriterOptions;
+  private readonly endpoint: InfluxEndpoint;
+  private readonly connection: InfluxConnection;
+  private readonly spool: Spool;
+  private readonly log: Logger;
+  private readonly options: WriterTuning;
   private readonly metrics: ReturnType<typeof createWriterMetrics>;
 
-  constructor(
-    private readonly endpoint: InfluxEndpoint,
-    private readonly connection: InfluxConnection,
-    private readonly spool: Spool,
-    private readonly log: Logger,
-    registry: Registry,
-    options: Partial<WriterOptions> = {},
-  ) {
-    this.options = { ...DEFAULT_WRITER_OPTIONS, ...options };
+  constructor(options: InfluxWriterOptions) {
+    const { endpoint, connection, spool, log, registry, ...tuning } = options;
+    this.endpoint = endpoint;
+    this.connection = connection;
+    this.spool = spool;
+    this.log = log;
+    this.options = { ...DEFAULT_WRITER_TUNING };
+    for (const [key, value] of Object.entries(tuning)) {
+      if (value !== undefined) (this.options as unknown as Record<string, number>)[key] = value;
+    }
     this.metrics = createWriterMetrics(registry, this);
-    spool.onDrop = (lines) => {
-      this.droppedFromSpool += lines;
-      this.metrics.dropped.inc({ reason: 'spool_full' }, lines);
-      log.warn({ dropped: lines, total: this.droppedFromSpool }, 'spool full: dropped the oldest points');
-    };
     connection.onChange((state) => {
       if (state === 'up') this.wakeReplay?.();
     });
+  }
+
+  /** Points dropped because the spool was full. */
+  get droppedFromSpool(): number {
+    return this.spool.droppedLines;
+  }
+
+  /** The spool's own counts, for the metrics. */
+  get spoolState(): Pick<Spool, 'droppedLines' | 'damagedLines' | 'damaged'> {
+    return this.spool;
   }
 
   /** Points accepted but not yet acknowledged by InfluxDB, in memory. */

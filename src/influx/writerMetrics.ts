@@ -1,15 +1,69 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { repairedStringValues } from '../ingest/points.js';
 
-/** What the gauges read from the writer when scraped. */
+/** What the metrics read from the writer when scraped. */
 export interface WriterState {
   readonly bufferedLines: number;
   readonly spooledLines: number;
   readonly spoolBytes: number;
+  /** The spool's running totals (they only grow). */
+  readonly spoolState: { readonly droppedLines: number; readonly damagedLines: number; readonly damaged: { readonly torn: number; readonly corrupt: number } };
+}
+
+/**
+ * A counter that follows a running total kept elsewhere: each scrape adds what the total grew by (so the
+ * counter's other labels, incremented directly, are left alone).
+ */
+function follow(counter: Counter<string>, labels: Record<string, string>, total: () => number): () => void {
+  let seen = 0;
+  return () => {
+    const now = total();
+    if (now > seen) counter.inc(labels, now - seen);
+    seen = now;
+  };
 }
 
 /** The InfluxDB writer's metrics: points written, write errors by kind, points dropped, batch time, buffer and spool. */
 export function createWriterMetrics(registry: Registry, writer: WriterState) {
   const prefix = 'lwm2m_backend_influx_';
+  const spool = (): WriterState['spoolState'] => writer.spoolState;
+  const followers: (() => void)[] = [];
+  const dropped = new Counter({
+    name: `${prefix}points_dropped_total`,
+    help:
+      'Points given up, by reason: invalid (400), too_large (413), spool_full (oldest dropped at the cap), spool_damaged ' +
+      '(a spool segment that could not be read), spool_error (could not be written to the spool)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      for (const f of followers) f();
+    },
+  });
+  followers.push(
+    follow(dropped, { reason: 'spool_full' }, () => spool().droppedLines),
+    follow(dropped, { reason: 'spool_damaged' }, () => spool().damagedLines),
+  );
+  const damage = new Counter({
+    name: `${prefix}spool_damaged_total`,
+    help: 'Spool segments found damaged: torn (a record cut short by a crash or failed write; cut back), corrupt (bad checksum; the rest set aside in a .bad file)',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      torn();
+      corrupt();
+    },
+  });
+  const torn = follow(damage, { kind: 'torn' }, () => spool().damaged.torn);
+  const corrupt = follow(damage, { kind: 'corrupt' }, () => spool().damaged.corrupt);
+  const repaired = new Counter({
+    name: `${prefix}string_values_repaired_total`,
+    help: 'STRING/CORELINK values holding a lone UTF-16 surrogate, which UTF-8 cannot carry: written with U+FFFD in its place',
+    registers: [registry],
+    collect() {
+      repairedFollower();
+    },
+  });
+  const repairedFollower = follow(repaired, {}, repairedStringValues);
   return {
     written: new Counter({ name: `${prefix}points_written_total`, help: 'Points acknowledged by InfluxDB', registers: [registry] }),
     errors: new Counter({
@@ -18,12 +72,7 @@ export function createWriterMetrics(registry: Registry, writer: WriterState) {
       labelNames: ['kind'],
       registers: [registry],
     }),
-    dropped: new Counter({
-      name: `${prefix}points_dropped_total`,
-      help: 'Points given up: rejected by InfluxDB as invalid, or dropped from a full spool',
-      labelNames: ['reason'],
-      registers: [registry],
-    }),
+    dropped,
     batchSeconds: new Histogram({
       name: `${prefix}batch_seconds`,
       help: 'Time to write one batch',

@@ -6,7 +6,7 @@ import type { InfluxConfig } from '../../src/config/schema.js';
 import { InfluxConnection } from '../../src/influx/connection.js';
 import { createInfluxEndpoint } from '../../src/influx/endpoint.js';
 import { Spool } from '../../src/influx/spool.js';
-import { InfluxWriter, type WriterOptions } from '../../src/influx/writer.js';
+import { InfluxWriter, type WriterTuning } from '../../src/influx/writer.js';
 import { testConfig, testLogger } from './config.js';
 
 /** An InfluxWriter wired to a real connection and spool in a temp dir, for tests and benchmarks. */
@@ -24,7 +24,7 @@ export interface WriterHarness {
 export async function startWriter(
   influx: Partial<InfluxConfig>,
   api: 'v1' | 'v2',
-  options: Partial<WriterOptions> = {},
+  options: Partial<WriterTuning> = {},
   spoolDir?: string,
   spoolMaxBytes = 100 * 1024 * 1024,
 ): Promise<WriterHarness> {
@@ -34,10 +34,10 @@ export async function startWriter(
   const log = testLogger();
   const connection = new InfluxConnection(endpoint, log);
   const registry = new Registry();
-  const spool = new Spool(dir, spoolMaxBytes, Math.min(2 * 1024 * 1024, spoolMaxBytes / 4));
+  const spool = new Spool({ dir, maxBytes: spoolMaxBytes, segmentBytes: Math.min(2 * 1024 * 1024, spoolMaxBytes / 4), log });
   await spool.open();
   await connection.probe();
-  const writer = new InfluxWriter(endpoint, connection, spool, log, registry, { retryMinMs: 50, retryMaxMs: 200, ...options });
+  const writer = new InfluxWriter({ endpoint, connection, spool, log, registry, retryMinMs: 50, retryMaxMs: 200, ...options });
   writer.start();
   return {
     writer,
