@@ -69,6 +69,28 @@ export class InfluxConnection {
     await this.probing;
   }
 
+  /**
+   * Whether InfluxDB answers `GET /ping` now (204 from 1.x and 2.x) within `timeoutMs`; never throws. The
+   * writer asks after a write failed without a readable answer: if InfluxDB answers, the batch is suspect,
+   * not the connection. Changes no state.
+   */
+  async answersPing(timeoutMs = 2000): Promise<boolean> {
+    try {
+      const res = await this.endpoint.pool.request({
+        method: 'GET',
+        path: '/ping',
+        headers: this.endpoint.headers,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await res.body.dump();
+      return res.statusCode >= 200 && res.statusCode < 300;
+    } catch {
+      return false;
+    }
+  }
+
   /** A write failed for a reason that means InfluxDB is unreachable. */
   reportFailure(error: string): void {
     this.setState('down', error);

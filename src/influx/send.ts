@@ -1,10 +1,19 @@
 import type { InfluxEndpoint } from './endpoint.js';
 
-/** What one write request came to. Only `ok` means InfluxDB has the points. */
-export type SendOutcome =
-  | { kind: 'ok' }
-  | { kind: 'invalid' | 'tooLarge'; message: string; retryAfterMs?: number }
-  | { kind: 'connection' | 'server' | 'rate_limited' | 'rejected' | 'aborted'; message: string; retryAfterMs?: number };
+/**
+ * What one write request came to. Only `ok` means InfluxDB has the points. `connection` is any failure
+ * without a readable answer: InfluxDB unreachable, the connection lost, or an answer undici cannot parse
+ * (InfluxDB 1.x echoes a refused line in its `X-Influxdb-Error` header, control bytes included); the
+ * writer tells them apart with /ping. `timeout`: no answer within `influx.timeoutMs`.
+ */
+export type SendOutcome = { kind: 'ok' } | SendFailure;
+export interface SendFailure {
+  kind: 'invalid' | 'tooLarge' | 'connection' | 'timeout' | 'server' | 'rate_limited' | 'rejected' | 'aborted';
+  message: string;
+  retryAfterMs?: number;
+}
+
+const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** `Retry-After` in seconds or as an HTTP date. */
 export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
@@ -28,12 +37,13 @@ export async function sendBatch(endpoint: InfluxEndpoint, lines: readonly string
       signal,
     });
   } catch (err) {
-    const message = err instanceof Error ? `${err.message}${(err as NodeJS.ErrnoException).code ? ` (${(err as NodeJS.ErrnoException).code})` : ''}` : String(err);
-    return { kind: signal.aborted ? 'aborted' : 'connection', message };
+    const code = (err as NodeJS.ErrnoException).code;
+    const message = err instanceof Error ? `${err.message}${code ? ` (${code})` : ''}` : String(err);
+    return { kind: signal.aborted ? 'aborted' : code !== undefined && TIMEOUTS.has(code) ? 'timeout' : 'connection', message };
   }
   const status = res.statusCode;
   if (status >= 200 && status < 300) {
-    await res.body.dump();
+    await res.body.dump().catch(() => undefined); // the status is InfluxDB's acknowledgement
     return { kind: 'ok' };
   }
   const text = (await res.body.text().catch(() => '')).slice(0, 1000);

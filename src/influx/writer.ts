@@ -1,9 +1,11 @@
+import path from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log/logger.js';
 import type { InfluxConnection } from './connection.js';
 import type { InfluxEndpoint } from './endpoint.js';
+import { RejectedLines } from './rejected.js';
 import type { Spool } from './spool.js';
-import { sendBatch, type SendOutcome } from './send.js';
+import { sendBatch, type SendFailure } from './send.js';
 import { createWriterMetrics } from './writerMetrics.js';
 
 export interface WriterTuning {
@@ -17,6 +19,10 @@ export interface WriterTuning {
   maxQueuedLines: number;
   retryMinMs: number;
   retryMaxMs: number;
+  /** Cap of `rejected.lp` in the spool dir, where refused lines are set aside (twice this at most on disk). */
+  rejectedMaxBytes: number;
+  /** How long /ping may take to count as an answer. */
+  pingTimeoutMs: number;
 }
 
 export const DEFAULT_WRITER_TUNING: WriterTuning = {
@@ -26,6 +32,8 @@ export const DEFAULT_WRITER_TUNING: WriterTuning = {
   maxQueuedLines: 100_000,
   retryMinMs: 500,
   retryMaxMs: 30_000,
+  rejectedMaxBytes: 8 * 1024 * 1024,
+  pingTimeoutMs: 2000,
 };
 
 export interface InfluxWriterOptions extends Partial<WriterTuning> {
@@ -36,6 +44,15 @@ export interface InfluxWriterOptions extends Partial<WriterTuning> {
   registry: Registry;
 }
 
+/** How a set of lines went: `done` of them, from the first, are written or set aside; `failure` stopped the rest. */
+interface Delivery {
+  done: number;
+  failure?: SendFailure;
+}
+
+/** At most one log line per this long about refused points (each is counted, and kept in rejected.lp). */
+const SET_ASIDE_LOG_MS = 10_000;
+
 /** How long `stop()` keeps trying to send before it spools what is left. */
 const STOP_SEND_MS = 2000;
 
@@ -43,12 +60,15 @@ const STOP_SEND_MS = 2000;
  * Batches line-protocol lines and writes them to InfluxDB. A line counts as written only when InfluxDB
  * acknowledged it (2xx). Two modes:
  * - direct: batches go from memory to InfluxDB, at most `maxInFlight` requests at once;
- * - spooling: after a write failed because InfluxDB is unreachable, slow or failing (connection error,
- *   5xx, 429, auth/database errors), that batch and every later one go to the on-disk spool, and one
- *   replay loop sends the spool in order, with exponential backoff and jitter (honouring Retry-After),
- *   until it is empty; then the writer is direct again.
- * A 413 splits the batch in two; a 400 splits it down to the single bad line, which is dropped, counted
- * and logged, so one invalid point never costs its neighbours.
+ * - spooling: after a write failed because InfluxDB is unreachable, slow or failing (connection error with
+ *   /ping not answering, timeout, 5xx, 429, auth/database errors), that batch and every later one go to the
+ *   on-disk spool, and one replay loop sends the spool in order, with exponential backoff and jitter
+ *   (honouring Retry-After), until it is empty; then the writer is direct again.
+ * A batch that is itself at fault is bisected, in both modes: a 413 or 400 splits it, and so does a failure
+ * without a readable answer while InfluxDB answers /ping (InfluxDB 1.x echoes a refused line in a header
+ * undici cannot parse when the line holds a control byte). A single line still refused that way is set
+ * aside (kept in `rejected.lp` in the spool dir, counted in points_dropped_total by reason, logged at most
+ * every 10 s), so one bad point never costs its neighbours nor holds back what comes after it.
  */
 export class InfluxWriter {
   private batch: string[] = [];
@@ -71,6 +91,9 @@ export class InfluxWriter {
   private readonly log: Logger;
   private readonly options: WriterTuning;
   private readonly metrics: ReturnType<typeof createWriterMetrics>;
+  private readonly rejected: RejectedLines;
+  private setAsideLoggedAt = -Infinity;
+  private setAsideUnlogged = 0;
 
   constructor(options: InfluxWriterOptions) {
     const { endpoint, connection, spool, log, registry, ...tuning } = options;
@@ -83,6 +106,7 @@ export class InfluxWriter {
       if (value !== undefined) (this.options as unknown as Record<string, number>)[key] = value;
     }
     this.metrics = createWriterMetrics(registry, this);
+    this.rejected = new RejectedLines(path.join(spool.dir, 'rejected.lp'), this.options.rejectedMaxBytes, log);
     connection.onChange((state) => {
       if (state === 'up') this.wakeReplay?.();
     });
@@ -183,11 +207,11 @@ export class InfluxWriter {
       const lines = this.queue.shift()!;
       this.queuedLines -= lines.length;
       this.inFlight++;
-      void this.deliver(lines).then((outcome) => {
+      void this.deliver(lines).then(({ done, failure }) => {
         this.inFlight--;
-        if (outcome.kind !== 'ok') {
-          void this.toSpool(lines);
-          this.enterSpooling(outcome.retryAfterMs);
+        if (failure) {
+          void this.toSpool(lines.slice(done));
+          this.enterSpooling(failure.retryAfterMs);
         }
         this.pump();
         this.notifyIdle();
@@ -195,36 +219,93 @@ export class InfluxWriter {
     }
   }
 
-  /** Sends lines, splitting on 413/400; resolves to ok, or to the retryable failure that stopped it. */
-  private async deliver(lines: string[]): Promise<SendOutcome> {
+  /**
+   * Sends lines in order, bisecting a batch that is itself at fault. Resolves to how many lines, from the
+   * first, are written or set aside, and to the failure that stopped the rest (InfluxDB unreachable,
+   * failing or busy: they are to be retried later).
+   */
+  private async deliver(lines: readonly string[], retried = false): Promise<Delivery> {
     const started = performance.now();
     const outcome = await sendBatch(this.endpoint, lines, this.abort.signal);
+    if (outcome.kind === 'ok') {
+      this.metrics.batchSeconds.observe((performance.now() - started) / 1000);
+      this.metrics.written.inc(lines.length);
+      this.failures = 0;
+      this.connection.reportSuccess();
+      return { done: lines.length };
+    }
     switch (outcome.kind) {
-      case 'ok':
-        this.metrics.batchSeconds.observe((performance.now() - started) / 1000);
-        this.metrics.written.inc(lines.length);
-        this.failures = 0;
-        this.connection.reportSuccess();
-        return outcome;
       case 'tooLarge':
       case 'invalid': {
-        this.metrics.errors.inc({ kind: outcome.kind === 'tooLarge' ? 'too_large' : 'invalid' });
-        if (lines.length === 1) {
-          this.metrics.dropped.inc({ reason: outcome.kind === 'tooLarge' ? 'too_large' : 'invalid' });
-          this.log.warn({ line: lines[0]!.slice(0, 300), error: outcome.message }, 'InfluxDB rejected a point; dropped');
-          return { kind: 'ok' };
-        }
-        const half = lines.length >> 1;
-        const first = await this.deliver(lines.slice(0, half));
-        if (first.kind !== 'ok') return first; // the caller spools the whole batch; rewriting is idempotent
-        return this.deliver(lines.slice(half));
+        const reason = outcome.kind === 'tooLarge' ? 'too_large' : 'invalid';
+        this.metrics.errors.inc({ kind: reason });
+        if (lines.length > 1) return this.split(lines);
+        await this.setAside(lines[0]!, reason, outcome.message);
+        return { done: 1 };
       }
+      case 'connection': {
+        // no readable answer: InfluxDB is unreachable, or it refused the batch in a way undici cannot read
+        if (!this.abort.signal.aborted && (await this.connection.answersPing(this.options.pingTimeoutMs))) {
+          this.metrics.errors.inc({ kind: 'unreadable_response' });
+          if (lines.length > 1) return this.split(lines);
+          if (!retried) return this.deliver(lines, true); // once more: the connection may just have dropped
+          // the line alone fails twice: set it aside only if the write path itself answers (an empty write)
+          if (await this.writesAnswer()) {
+            await this.setAside(lines[0]!, 'unreadable_response', outcome.message);
+            return { done: 1 };
+          }
+        }
+        break;
+      }
+      case 'timeout':
+        // slow is not refused: the batch is retried later as it is; InfluxDB is down only if it does not answer /ping
+        this.metrics.errors.inc({ kind: 'timeout' });
+        if (!this.abort.signal.aborted && !(await this.connection.answersPing(this.options.pingTimeoutMs))) {
+          this.connection.reportFailure(outcome.message);
+        }
+        return { done: 0, failure: outcome };
       default:
-        this.metrics.errors.inc({ kind: outcome.kind });
-        // 429 means InfluxDB is there but busy: not a connection problem
-        if (outcome.kind !== 'aborted' && outcome.kind !== 'rate_limited') this.connection.reportFailure(outcome.message);
-        return outcome;
+        break;
     }
+    this.metrics.errors.inc({ kind: outcome.kind });
+    // 429 means InfluxDB is there but busy: not a connection problem
+    if (outcome.kind !== 'aborted' && outcome.kind !== 'rate_limited') this.connection.reportFailure(outcome.message);
+    return { done: 0, failure: outcome };
+  }
+
+  /**
+   * Whether an empty write gets an answer the client can read (InfluxDB 1.x: 204): then a line whose
+   * write never does is at fault, not something between us and InfluxDB that breaks every write.
+   */
+  private async writesAnswer(): Promise<boolean> {
+    const probe = await sendBatch(this.endpoint, [], this.abort.signal);
+    return probe.kind !== 'connection' && probe.kind !== 'timeout' && probe.kind !== 'aborted';
+  }
+
+  /** Delivers both halves in order; stops at the first failure (the rest is retried later). */
+  private async split(lines: readonly string[]): Promise<Delivery> {
+    const half = lines.length >> 1;
+    const first = await this.deliver(lines.slice(0, half));
+    if (first.failure) return first;
+    const second = await this.deliver(lines.slice(half));
+    return { done: half + second.done, ...(second.failure ? { failure: second.failure } : {}) };
+  }
+
+  /** A line InfluxDB refused on its own: counted, kept in rejected.lp, logged (rate-limited); never retried. */
+  private async setAside(line: string, reason: string, error: string): Promise<void> {
+    this.metrics.dropped.inc({ reason });
+    await this.rejected.add(line, reason, error);
+    const now = performance.now();
+    if (now - this.setAsideLoggedAt < SET_ASIDE_LOG_MS) {
+      this.setAsideUnlogged++;
+      return;
+    }
+    this.log.warn(
+      { reason, error: error.slice(0, 300), line: line.slice(0, 300), ...(this.setAsideUnlogged > 0 ? { alsoSetAsideSinceLastLog: this.setAsideUnlogged } : {}) },
+      'InfluxDB refused a point; set it aside in rejected.lp, not retried',
+    );
+    this.setAsideLoggedAt = now;
+    this.setAsideUnlogged = 0;
   }
 
   private async toSpool(lines: string[]): Promise<void> {
@@ -277,13 +358,14 @@ export class InfluxWriter {
         delay = 50; // lines are still being appended; look again shortly
         continue;
       }
-      const outcome = await this.deliver(batch.lines);
-      if (outcome.kind === 'ok') {
+      const { done, failure } = await this.deliver(batch.lines);
+      if (!failure) {
         await batch.ack();
         delay = 0;
       } else {
+        if (done > 0) await batch.ack(done); // written or set aside: never sent again
         this.spool.rewind();
-        delay = outcome.retryAfterMs ?? this.backoff();
+        delay = failure.retryAfterMs ?? this.backoff();
       }
     }
   }

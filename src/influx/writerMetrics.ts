@@ -31,7 +31,8 @@ export function createWriterMetrics(registry: Registry, writer: WriterState) {
   const dropped = new Counter({
     name: `${prefix}points_dropped_total`,
     help:
-      'Points given up, by reason: invalid (400), too_large (413), spool_full (oldest dropped at the cap), spool_damaged ' +
+      'Points given up, by reason: invalid (400), too_large (413), unreadable_response (refused with an answer the client cannot read ' +
+      'while InfluxDB answers /ping) - those three kept in rejected.lp; spool_full (oldest dropped at the cap), spool_damaged ' +
       '(a spool segment that could not be read), spool_error (could not be written to the spool)',
     labelNames: ['reason'],
     registers: [registry],
@@ -68,7 +69,7 @@ export function createWriterMetrics(registry: Registry, writer: WriterState) {
     written: new Counter({ name: `${prefix}points_written_total`, help: 'Points acknowledged by InfluxDB', registers: [registry] }),
     errors: new Counter({
       name: `${prefix}write_errors_total`,
-      help: 'Failed write requests by kind (connection, server, rate_limited, rejected, too_large, invalid, aborted)',
+      help: 'Failed write requests by kind (connection, unreadable_response, timeout, server, rate_limited, rejected, too_large, invalid, aborted)',
       labelNames: ['kind'],
       registers: [registry],
     }),

@@ -1,16 +1,46 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { startInfluxd, type Influxd } from '../support/influxd.js';
 import { startInflux2Double, type Influx2Double } from '../support/influx2Double.js';
 import { startWriter } from '../support/writerHarness.js';
 import { parseRetryAfter } from '../../src/influx/send.js';
-import { until } from '../support/controllerHarness.js';
+import { dataLine, endpointTag } from '../../src/ingest/points.js';
+import type { ResourceValue } from '../../src/lwm2m/node.js';
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 const line = (i: number, measurement = 'm'): string => `${measurement} v=${i}i ${1_700_000_000_000_000_000n + BigInt(i)}`;
 
-async function count(influxd: Influxd, db: string, measurement: string): Promise<number> {
-  const r = await influxd.query(`SELECT count(v) FROM "${measurement}"`, db);
+async function count(influxd: Influxd, db: string, measurement: string, field = 'v'): Promise<number> {
+  const r = await influxd.query(`SELECT count("${field}") FROM "${measurement}"`, db);
   return Number(r.results[0]?.series?.[0]?.values[0]?.[1] ?? 0);
+}
+
+const T0 = 1_700_000_000_000_000_000n;
+const stringValue = (ep: string, res: number, value: string, ts: bigint): string =>
+  dataLine(endpointTag(ep), { objectId: 3, instanceId: 0, resourceId: res, value: { type: 'STRING', value } } satisfies ResourceValue, String(ts));
+/**
+ * A line InfluxDB refuses (the tag value ends in a backslash, which escapes the space after it), with a
+ * control byte: InfluxDB echoes the line in its X-Influxdb-Error header, which undici cannot read.
+ */
+const unreadable = (ts: bigint): string => `lwm2m,ep=bad\\ string="\u0001 ctrl" ${ts}`;
+
+/** The STRING values of measurement lwm2m for endpoint `ep`, by resource id. */
+async function strings(influxd: Influxd, db: string, ep: string): Promise<Map<number, string>> {
+  const r = await influxd.query(`SELECT "string", "res" FROM lwm2m WHERE ep = '${ep}'`, db);
+  const rows = (r.results[0]?.series?.[0]?.values ?? []) as [number, string, string][];
+  return new Map(rows.map(([, s, res]) => [Number(res), s]));
 }
 
 describe('InfluxWriter against a real influxd (1.x API)', () => {
@@ -84,6 +114,131 @@ describe('InfluxWriter against a real influxd (1.x API)', () => {
     await until(() => second.writer.spooledLines === 0);
     assert.equal(await count(influxd, 'w5', 'r'), 777);
     await second.close(true);
+  });
+
+  it('bisects a batch InfluxDB answers unreadably: exactly the 1000 good lines land, the bad one is set aside, InfluxDB stays up', async () => {
+    const h = await startWriter({ url: influxd.url, database: 'b1' }, 'v1', { batchSize: 2000 });
+    const states: string[] = [];
+    h.connection.onChange((s) => states.push(s));
+    const values = Array.from({ length: 1000 }, (_, i) => `v${i}${i % 7 === 0 ? '\u0001\u0000\n\r"\\' : ''}`);
+    for (let i = 0; i < 1000; i++) {
+      if (i === 613) h.writer.write(unreadable(T0 + 5000n));
+      h.writer.write(stringValue('good', i, values[i]!, T0 + BigInt(i)));
+    }
+    await h.writer.flush();
+    assert.equal(await count(influxd, 'b1', 'lwm2m', 'string'), 1000, 'every good line, once');
+    const back = await strings(influxd, 'b1', 'good');
+    for (let i = 0; i < 1000; i++) assert.equal(back.get(i), values[i]);
+    assert.equal(await h.metric('lwm2m_backend_influx_points_written_total'), 1000);
+    assert.equal(await h.metric('lwm2m_backend_influx_points_dropped_total', { reason: 'unreadable_response' }), 1);
+    assert.equal(h.writer.spooledLines, 0, 'nothing went to the spool');
+    assert.deepEqual(states, [], 'InfluxDB was never reported down');
+    assert.equal(h.connection.state, 'up');
+    const rejected = await readFile(path.join(h.spoolDir, 'rejected.lp'), 'utf8');
+    assert.ok(rejected.includes(unreadable(T0 + 5000n)), 'the bad line is kept aside for an operator');
+    // and writing goes on
+    h.writer.write(stringValue('after', 1, 'x', T0 + 9000n));
+    await h.writer.flush();
+    assert.equal((await strings(influxd, 'b1', 'after')).get(1), 'x');
+    await h.close(true);
+  });
+
+  it('a refused line with a control byte and an open quote swallows its neighbours in InfluxDB: they land all the same', async () => {
+    const h = await startWriter({ url: influxd.url, database: 'b2' }, 'v1', { batchSize: 100 });
+    h.writer.write(stringValue('n', 1, 'first', T0 + 1n));
+    h.writer.write(`lwm2m,ep=n string="\u0007 never closed ${T0 + 2n}`);
+    h.writer.write(stringValue('n', 3, 'bell \u0007 and\nnewline', T0 + 3n));
+    h.writer.write(stringValue('n', 4, 'last', T0 + 4n));
+    await h.writer.flush();
+    assert.deepEqual(
+      [...(await strings(influxd, 'b2', 'n'))].sort(([a], [b]) => a - b),
+      [[1, 'first'], [3, 'bell \u0007 and\nnewline'], [4, 'last']],
+    );
+    assert.equal(await h.metric('lwm2m_backend_influx_points_dropped_total'), 1);
+    assert.equal(h.writer.spooledLines, 0);
+    assert.equal(h.connection.state, 'up');
+    await h.close(true);
+  });
+
+  it('replays a spool holding a bad line: the line is set aside, every other one lands, and writing goes on', async () => {
+    await influxd.stop();
+    const first = await startWriter({ url: influxd.url, database: 'b3' }, 'v1', { batchSize: 50 });
+    for (let i = 0; i < 120; i++) {
+      if (i === 60) first.writer.write(unreadable(T0 + 7000n));
+      first.writer.write(stringValue('s', i, `s${i}`, T0 + BigInt(i)));
+    }
+    await first.close();
+    assert.equal(first.spool.lines, 121);
+    await influxd.start();
+    const second = await startWriter({ url: influxd.url, database: 'b3' }, 'v1', { batchSize: 50 }, first.spoolDir);
+    await until(() => second.writer.spooledLines === 0, 10_000, 'the spool replayed');
+    assert.equal(await count(influxd, 'b3', 'lwm2m', 'string'), 120);
+    assert.equal(await second.metric('lwm2m_backend_influx_points_dropped_total', { reason: 'unreadable_response' }), 1);
+    second.writer.write(stringValue('s', 500, 'later', T0 + 500n));
+    await second.writer.flush();
+    assert.equal((await strings(influxd, 'b3', 's')).get(500), 'later');
+    assert.equal(second.connection.state, 'up');
+    await second.close(true);
+  });
+
+  it('a STRING with newlines, CR, NUL and quotes survives the spool and the replay exactly', async () => {
+    await influxd.stop();
+    const values = ['line1\nline2\nline3', '\n\n', 'cr\r\nlf', 'nul\u0000', 'q"uo\\te\\', 'emoji \ud83d\ude00', '#not a comment\nm v=1i 1'];
+    const first = await startWriter({ url: influxd.url, database: 'b4' }, 'v1', { batchSize: 3 });
+    values.forEach((v, i) => first.writer.write(stringValue('nl', i, v, T0 + BigInt(i))));
+    await first.close();
+    assert.equal(first.spool.lines, values.length);
+    await influxd.start();
+    // replayed two lines at a time: a record cut at a newline in a value would show
+    const second = await startWriter({ url: influxd.url, database: 'b4' }, 'v1', { batchSize: 2 }, first.spoolDir);
+    await until(() => second.writer.spooledLines === 0, 10_000, 'the spool replayed');
+    const back = await strings(influxd, 'b4', 'nl');
+    assert.deepEqual([...back].sort(([a], [b]) => a - b), values.map((v, i) => [i, v]));
+    assert.equal(await count(influxd, 'b4', 'm'), 0, 'nothing in a value became a point of its own');
+    await second.close(true);
+  });
+
+  it('a spool segment of random bytes left by an older version does not stop writing', async () => {
+    await influxd.stop();
+    const first = await startWriter({ url: influxd.url, database: 'b5' }, 'v1', { batchSize: 10 });
+    for (let i = 0; i < 30; i++) first.writer.write(stringValue('r', i, `r${i}`, T0 + BigInt(i)));
+    await first.close();
+    // an old-format (newline-separated) segment that sorts first, full of random bytes
+    await writeFile(path.join(first.spoolDir, '000000000000.lp'), Buffer.concat([randomBytes(6000), Buffer.from('\n')]));
+    // and a framed segment of random bytes after the good one
+    await writeFile(path.join(first.spoolDir, '000000000099.spool'), randomBytes(5000));
+    await influxd.start();
+    const second = await startWriter({ url: influxd.url, database: 'b5' }, 'v1', {}, first.spoolDir);
+    await until(() => second.writer.spooledLines === 0, 20_000, 'the spool replayed');
+    assert.equal(await count(influxd, 'b5', 'lwm2m', 'string'), 30);
+    assert.equal(second.connection.state, 'up');
+    assert.equal(await second.metric('lwm2m_backend_influx_spool_damaged_total', { kind: 'corrupt' }), 1);
+    second.writer.write(stringValue('r', 99, 'after', T0 + 99n));
+    await second.writer.flush();
+    assert.equal((await strings(influxd, 'b5', 'r')).get(99), 'after');
+    await second.close(true);
+  });
+});
+
+describe('InfluxWriter behind something that breaks every write while /ping answers', () => {
+  it('sets nothing aside: the points are spooled and InfluxDB is reported down', async () => {
+    const server = createServer((req, res) => {
+      if (req.url?.startsWith('/ping')) res.writeHead(204).end();
+      else if (req.url?.startsWith('/query')) res.writeHead(200, { 'content-type': 'application/json' }).end('{"results":[{"statement_id":0}]}');
+      else req.socket.destroy(); // every write: the connection drops, no answer
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const h = await startWriter({ url, database: 'x' }, 'v1', { batchSize: 16, retryMinMs: 60_000, retryMaxMs: 60_000 });
+    assert.equal(h.connection.state, 'up');
+    for (let i = 0; i < 16; i++) h.writer.write(line(i));
+    await h.writer.flush();
+    assert.equal(await h.metric('lwm2m_backend_influx_points_dropped_total'), 0, 'no point set aside');
+    assert.equal(h.writer.spooledLines, 16, 'every point kept in the spool');
+    assert.equal(h.connection.state, 'down');
+    await h.close(true);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   });
 });
 
