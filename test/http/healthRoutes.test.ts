@@ -91,7 +91,7 @@ describe('the daemon without InfluxDB', () => {
     const port = await freePort();
     const deadPort = await freePort();
     const controller = new Controller(
-      testConfig({ http: { port }, dataDir, influx: { url: `http://127.0.0.1:${deadPort}`, connectIntervalMs: 100 } }),
+      testConfig({ http: { port }, dataDir, influx: { url: `http://admin:hunter2@127.0.0.1:${deadPort}`, connectIntervalMs: 100 } }),
       testLogger(),
     );
     try {
@@ -104,6 +104,9 @@ describe('the daemon without InfluxDB', () => {
       assert.equal(res.status, 503);
       assert.deepEqual(body.failing, ['influx']);
       assert.equal(body.checks.influx?.state, 'down');
+      assert.equal(body.checks.influx?.url, `http://***@127.0.0.1:${deadPort}/`, 'the open /health shows no credentials');
+      assert.ok(!JSON.stringify(body).includes('hunter2'));
+      assert.equal(body.checks.store?.status, 'ok');
     } finally {
       assert.equal(await controller.stop(), 0);
       await rm(dataDir, { recursive: true, force: true });
