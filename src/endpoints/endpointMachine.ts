@@ -8,8 +8,10 @@
  * update extends it even while sending, and the `after` delay is recomputed from it on every entry.
  */
 import { assign, fromPromise, setup } from 'xstate';
+import type { RegistrationEvent } from '../lwm2m/registrationObject.js';
 
-export type RegistrationEventType = 'registered' | 'updated' | 'deregistered';
+/** The registration lifecycle (object 10240's events). */
+export type RegistrationEventType = RegistrationEvent;
 
 export type EndpointEvent =
   /** `queueMode` when known (Leshan's event stream says; the forked Leshan's posts do not): false = always reachable. */

@@ -1,27 +1,18 @@
 import { Counter, type Registry as Metrics } from 'prom-client';
 import type { LeshanEvent, Registration } from '../leshan/events.js';
 import type { Logger } from '../log/logger.js';
-import type { ResourceValue } from '../lwm2m/node.js';
-import type { Ingest } from './ingest.js';
-import { REGISTRATION_OBJECT, type RegistrationEvent } from './points.js';
+import type { EndpointActivity, Ingest } from './ingest.js';
+import { registrationValue, type RegistrationEvent } from '../lwm2m/registrationObject.js';
 
-/** The endpoint registry as the event stream drives it. */
-export interface StreamEndpoints {
-  presence(ep: string, awake: boolean): void;
-  reconcile(ep: string, state: { registered: boolean; queueMode: boolean; awake: boolean }): void;
-  registeredEndpoints(): string[];
-}
-
-/** Requests Leshan queued itself (see DelayedRequests). */
+/** Requests Leshan queued itself (see DelayedRequests): settled by REQUEST_RESPONSE. */
 export interface StreamDelayed {
   response(requestId: string, response: unknown): Promise<boolean>;
-  awake(ep: string): void;
-  deregistered(ep: string): Promise<void>;
 }
 
 export interface EventIngressOptions {
   ingest: Ingest;
-  endpoints: StreamEndpoints;
+  /** Presence and reconciliation go the one path every sign of life takes (registrations go through `ingest`). */
+  activity: EndpointActivity;
   delayed: StreamDelayed;
   /** Leshan's registration list (`GET /api/clients`), for reconciling after a (re)connection. */
   listRegistrations(): Promise<Registration[]>;
@@ -29,7 +20,6 @@ export interface EventIngressOptions {
   metrics: Metrics;
 }
 
-const EVENT_IDS: Record<RegistrationEvent, number> = { registered: 0, deregistered: 1, updated: 2 };
 
 /**
  * Where Leshan's event stream goes: the same paths as the forked Leshan's posts. REGISTRATION, UPDATED
@@ -50,9 +40,14 @@ export class EventIngress {
     });
   }
 
+  /** An event the stream could not use (malformed, an endpoint name that cannot be stored): counted as invalid. */
+  refused = (): void => {
+    this.events.inc({ type: 'invalid' });
+  };
+
   handle = (event: LeshanEvent): void => {
     this.events.inc({ type: event.type });
-    const { ingest, endpoints, delayed, log } = this.options;
+    const { ingest, activity, delayed, log } = this.options;
     switch (event.type) {
       case 'registration':
         this.registration(event.registration, 'registered');
@@ -62,14 +57,12 @@ export class EventIngress {
         return;
       case 'deregistration':
         this.registration(event.registration, 'deregistered');
-        void delayed.deregistered(event.registration.endpoint);
         return;
       case 'awake':
-        endpoints.presence(event.ep, true);
-        delayed.awake(event.ep);
+        activity.presence(event.ep, true);
         return;
       case 'sleeping':
-        endpoints.presence(event.ep, false);
+        activity.presence(event.ep, false);
         return;
       case 'notification':
       case 'send':
@@ -95,29 +88,24 @@ export class EventIngress {
    * so that an update missed while disconnected still wakes its queue and a missed deregistration ends it.
    */
   async reconcile(): Promise<void> {
-    const { endpoints, log } = this.options;
+    const { activity, log } = this.options;
     const registrations = await this.options.listRegistrations();
     const listed = new Set<string>();
     for (const r of registrations) {
       listed.add(r.endpoint);
-      endpoints.reconcile(r.endpoint, { registered: true, queueMode: r.queueMode, awake: !(r.queueMode && r.sleeping === true) });
+      activity.reconcile(r.endpoint, { registered: true, queueMode: r.queueMode, awake: !(r.queueMode && r.sleeping === true) });
     }
     let gone = 0;
-    for (const ep of endpoints.registeredEndpoints()) {
+    for (const ep of activity.registeredEndpoints()) {
       if (listed.has(ep)) continue;
-      endpoints.reconcile(ep, { registered: false, queueMode: true, awake: false });
+      activity.reconcile(ep, { registered: false, queueMode: true, awake: false });
       gone++;
     }
     log.info({ registered: registrations.length, deregisteredMeanwhile: gone }, "reconciled with Leshan's registrations");
   }
 
   private registration(r: Registration, event: RegistrationEvent): void {
-    const value: ResourceValue = {
-      objectId: REGISTRATION_OBJECT,
-      instanceId: 0,
-      resourceId: EVENT_IDS[event],
-      value: { type: 'TIME', value: r.registrationDate ?? 0 },
-    };
+    const value = registrationValue(event, r.registrationDate ?? 0);
     const info = event === 'registered' ? { queueMode: r.queueMode, ...(r.objectLinks ? { objectLinks: r.objectLinks } : {}) } : undefined;
     this.options.ingest.accept({ ep: r.endpoint, values: [value] }, 'event', info);
   }

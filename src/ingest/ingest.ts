@@ -2,20 +2,38 @@ import { flattenNode, type ResourceValue } from '../lwm2m/node.js';
 import { parsePath } from '../lwm2m/path.js';
 import { NanoClock } from './nanoClock.js';
 import type { ParsedPost } from './parsePost.js';
-import { CrossSourceDedupe, type IngestSource } from './dedupe.js';
-import { dataLine, endpointTag, fieldOf, registrationEvent, registrationLine, type RegistrationEvent } from './points.js';
+import type { CrossSourceDedupe, IngestSource } from './dedupe.js';
+import { registrationEventOf, type RegistrationEvent } from '../lwm2m/registrationObject.js';
+import { dataLine, endpointTag, fieldOf, registrationLine } from './points.js';
 
 /** Where lines go: the InfluxDB writer. */
 export interface LineSink {
   write(line: string): void;
 }
 
-/** Who wants to know that an endpoint showed a sign of life (the endpoint registry). */
+/**
+ * Who wants to know that an endpoint showed a sign of life (operations/activityEffects.ts: the endpoint
+ * registry, standing observations, requests Leshan holds). Every source of activity goes through it.
+ */
 export interface EndpointActivity {
   /** Values arrived from the endpoint: it is awake. */
   dataReceived(ep: string): void;
   /** A registration lifecycle event (object 10240) arrived; `info` when the source knows more (the event stream). */
   registrationEvent(ep: string, event: RegistrationEvent, value: ResourceValue, info?: RegistrationInfo): void;
+  /** Leshan's AWAKE (true) or SLEEPING (false): exact, where the awake window is a guess. */
+  presence(ep: string, awake: boolean): void;
+  /** What Leshan's registration list says after the event stream (re)connected (events may have been missed). */
+  reconcile(ep: string, state: { registered: boolean; queueMode: boolean; awake: boolean }): void;
+  /** Endpoints taken to be registered (for reconciling with Leshan's list). */
+  registeredEndpoints(): string[];
+}
+
+export interface IngestOptions {
+  sink: LineSink;
+  activity?: EndpointActivity;
+  /** Both ingress paths on at once (`leshan.ingress: both`): a value arriving from both is written once. */
+  dedupe?: CrossSourceDedupe;
+  clock?: NanoClock;
 }
 
 /** What Leshan's event stream tells about a registration beyond the forked Leshan's posts. */
@@ -30,22 +48,16 @@ export interface RegistrationInfo {
  * string build and one array push; nothing waits for InfluxDB.
  */
 export class Ingest {
-  private activity: EndpointActivity | undefined;
-  private dedupe: CrossSourceDedupe | undefined;
+  private readonly sink: LineSink;
+  private readonly activity: EndpointActivity | undefined;
+  private readonly dedupe: CrossSourceDedupe | undefined;
+  private readonly clock: NanoClock;
 
-  constructor(
-    private readonly sink: LineSink,
-    private readonly clock = new NanoClock(),
-  ) {}
-
-  /** Connects the endpoint registry (set once at wiring time). */
-  setActivity(activity: EndpointActivity): void {
-    this.activity = activity;
-  }
-
-  /** Both ingress paths on at once: a value arriving from both is written once. */
-  dedupeSources(dedupe: CrossSourceDedupe): void {
-    this.dedupe = dedupe;
+  constructor(options: IngestOptions) {
+    this.sink = options.sink;
+    this.activity = options.activity;
+    this.dedupe = options.dedupe;
+    this.clock = options.clock ?? new NanoClock();
   }
 
   /** Queues the post's values for InfluxDB; returns how many values it held. */
@@ -54,7 +66,7 @@ export class Ingest {
     const dedupe = this.dedupe;
     let data = false;
     for (const v of post.values) {
-      const event = registrationEvent(v);
+      const event = registrationEventOf(v);
       if (event) {
         if (!dedupe?.isDuplicate(`${post.ep}\n${event}\n${fieldOf(v.value)}`, source)) {
           this.sink.write(registrationLine(epTag, event, v, this.clock.next()));

@@ -21,20 +21,11 @@
 import { escape } from '@influxdata/influxdb-client';
 import type { ResourceValue } from '../lwm2m/node.js';
 import { objectModel, resourceModel } from '../lwm2m/objectModel.js';
+import type { RegistrationEvent } from '../lwm2m/registrationObject.js';
 import type { TypedValue } from '../lwm2m/value.js';
 
 export const DATA_MEASUREMENT = 'lwm2m';
 export const REGISTRATION_MEASUREMENT = 'registration';
-export const REGISTRATION_OBJECT = 10240;
-
-export type RegistrationEvent = 'registered' | 'deregistered' | 'updated';
-const REGISTRATION_EVENTS: readonly RegistrationEvent[] = ['registered', 'deregistered', 'updated'];
-
-/** The registration event a value of object 10240 stands for (resource 0, 1 or 2), if any. */
-export function registrationEvent(v: ResourceValue): RegistrationEvent | undefined {
-  return v.objectId === REGISTRATION_OBJECT ? REGISTRATION_EVENTS[v.resourceId] : undefined;
-}
-
 const INT64_MAX = '9223372036854775807';
 const fitsInt64 = (digits: string): boolean =>
   digits.length < 19 || (digits.length === 19 && digits <= INT64_MAX) || (digits.startsWith('-') && digits.length <= 20);

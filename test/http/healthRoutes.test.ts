@@ -11,7 +11,7 @@ import { testConfig, testLogger } from '../support/config.js';
 interface Health {
   status: string;
   failing?: string[];
-  checks: Record<string, { status: string; state?: string; error?: string }>;
+  checks: Record<string, { status: string; state?: string; error?: string; url?: string }>;
 }
 
 async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {

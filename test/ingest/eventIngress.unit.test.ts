@@ -9,12 +9,18 @@ import { testLogger } from '../support/config.js';
 function harness(listed: Registration[], registeredHere: string[]) {
   const lines: string[] = [];
   const reconciled: [string, { registered: boolean; queueMode: boolean; awake: boolean }][] = [];
-  const ingest = new Ingest({ write: (l) => lines.push(l) });
+  const ingest = new Ingest({ sink: { write: (l) => lines.push(l) } });
   const metrics = new Registry();
   const ingress = new EventIngress({
     ingest,
-    endpoints: { presence() {}, reconcile: (ep, state) => reconciled.push([ep, state]), registeredEndpoints: () => registeredHere },
-    delayed: { response: async () => false, awake() {}, deregistered: async () => {} },
+    activity: {
+      dataReceived() {},
+      registrationEvent() {},
+      presence() {},
+      reconcile: (ep, state) => reconciled.push([ep, state]),
+      registeredEndpoints: () => registeredHere,
+    },
+    delayed: { response: async () => false },
     listRegistrations: async () => listed,
     log: testLogger(),
     metrics,

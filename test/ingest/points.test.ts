@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cachedNameTags, dataLine, endpointTag, fieldOf, quotedField, registrationEvent, registrationLine, repairedStringValues } from '../../src/ingest/points.js';
+import { cachedNameTags, dataLine, endpointTag, fieldOf, quotedField, registrationLine, repairedStringValues } from '../../src/ingest/points.js';
+import { registrationEventOf as registrationEvent } from '../../src/lwm2m/registrationObject.js';
 import { NanoClock } from '../../src/ingest/nanoClock.js';
 import type { ResourceValue } from '../../src/lwm2m/node.js';
 
