@@ -1,0 +1,191 @@
+/**
+ * End to end against the real Leshan: the daemon (a child process, `leshan.ingress: "events"`) follows the event
+ * stream of Leshan's own demo server and delivers operations through its REST API to real LwM2M clients (Leshan's
+ * client library, CoAP over UDP on loopback); values land in a real influxd. What is run and how it differs from
+ * the test double: docs/leshan-demo.md. Every wait is for an event (a client's line, a log line) or a polled
+ * condition, never a fixed sleep.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Operation } from '../../src/operations/operation.js';
+import { until } from '../support/controllerHarness.js';
+import { startDaemon, type DaemonProcess } from '../support/daemon.js';
+import { startInfluxd, type Influxd } from '../support/influxd.js';
+import {
+  ensureLeshan, startRealLeshanClient, startRealLeshanServer, type RealLeshanClient, type RealLeshanServer,
+} from '../support/realLeshan.js';
+
+const DB = 'lwm2m';
+
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+let influx: Influxd;
+let leshan: RealLeshanServer;
+let daemon: DaemonProcess;
+
+before(async () => {
+  ensureLeshan(); // Maven and javac only the first time on a machine: scripts/test.sh has already run it
+  const [i, l] = await Promise.all([startInfluxd(), startRealLeshanServer()]);
+  influx = i;
+  cleanups.push(() => influx.destroy());
+  leshan = l;
+  cleanups.push(() => leshan.stop());
+  daemon = await startDaemon({
+    config: {
+      leshan: { url: leshan.url, ingress: 'events', requestTimeoutS: 5 },
+      influx: { url: influx.url, database: DB, connectIntervalMs: 200, flushIntervalMs: 100 },
+    },
+  });
+  cleanups.push(() => daemon.cleanup());
+  await daemon.waitForLine((l) => l.message === "reconciled with Leshan's registrations", 20_000);
+}, { timeout: 120_000 });
+
+async function client(endpoint: string, extra: { lifetime?: number; communicationPeriod?: number } = {}): Promise<RealLeshanClient> {
+  // lifetime 300 s: a shorter one makes the client update every few seconds (its update period is the lifetime
+  // less CoAP's exchange lifetime, 247 s), which would keep every endpoint awake and blur the events under test
+  const c = await startRealLeshanClient(leshan, { endpoint, queueMode: true, lifetime: 300, ...extra });
+  cleanups.push(() => c.kill());
+  return c;
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(daemon.url + path, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** curl -X POST /api/endpoints/{ep}/operations -d body */
+async function queue(ep: string, body: unknown): Promise<Operation> {
+  const r = await api('POST', `/api/endpoints/${encodeURIComponent(ep)}/operations`, body);
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body as Operation;
+}
+
+/** The operation once it is in a final status. */
+async function settled(id: string, timeoutMs = 20_000): Promise<Operation> {
+  let op: Operation | undefined;
+  await until(async () => {
+    op = (await api('GET', `/api/operations/${id}`)).body as Operation;
+    return op.status === 'CONFIRMED' || op.status === 'FAILED' || op.status === 'CANCELLED' || op.status === 'EXPIRED';
+  }, timeoutMs, `operation ${id} settled (last seen: ${JSON.stringify(op)})`);
+  return op!;
+}
+
+async function rows(q: string): Promise<Record<string, string>[]> {
+  return influx.queryCsv(q, DB).catch(() => []); // the database exists only after the daemon's first write
+}
+
+async function rowsUntil(q: string, atLeast = 1, timeoutMs = 20_000): Promise<Record<string, string>[]> {
+  let found: Record<string, string>[] = [];
+  await until(async () => (found = await rows(q)).length >= atLeast, timeoutMs, `${atLeast} row(s) for ${q}`);
+  return found;
+}
+
+const registrationQuery = (ep: string, event: string): string =>
+  `SELECT "registration_time" FROM "registration" WHERE "ep" = '${ep}' AND "event" = '${event}'`;
+
+describe('the daemon against the real Leshan demo server (events ingress)', () => {
+  it('REGISTRATION, UPDATED and DEREGISTRATION are recorded in InfluxDB and drive GET /api/endpoints/{ep}', { timeout: 60_000 }, async () => {
+    const ep = 'e2e-reg';
+    const dev = await client(ep);
+    const listed = await leshan.waitForClient(ep);
+    assert.equal(listed.queuemode, true, 'Leshan lists it in queue mode');
+
+    const [registered] = await rowsUntil(registrationQuery(ep, 'registered'));
+    // Leshan's registrationDate, as this Leshan writes it (ISO-8601, whole seconds), in ms
+    assert.equal(Number(registered!.registration_time), Date.parse(String(listed.registrationDate)));
+    let view = (await api('GET', `/api/endpoints/${ep}`)).body;
+    assert.equal(view.registered, true);
+    assert.equal(view.queueMode, true);
+    assert.equal(view.state, 'online');
+    assert.equal(view.lastEvent.type, 'registered');
+
+    await dev.update();
+    await rowsUntil(registrationQuery(ep, 'updated'));
+    await until(async () => (await api('GET', `/api/endpoints/${ep}`)).body.lastEvent?.type === 'updated', 10_000, 'lastEvent updated');
+    view = (await api('GET', `/api/endpoints/${ep}`)).body;
+    assert.equal(view.registered, true);
+    assert.equal(view.state, 'online');
+
+    await dev.stop();
+    assert.ok(dev.events.some((e) => e.event === 'deregistered'), `the client deregistered: ${JSON.stringify(dev.events)}`);
+    await rowsUntil(registrationQuery(ep, 'deregistered'));
+    await until(async () => (await api('GET', `/api/endpoints/${ep}`)).body.lastEvent?.type === 'deregistered', 10_000, 'lastEvent deregistered');
+    view = (await api('GET', `/api/endpoints/${ep}`)).body;
+    assert.equal(view.registered, false);
+    assert.equal(view.state, 'offline');
+    assert.equal((await leshan.clients()).some((c) => c.endpoint === ep), false, 'gone from Leshan too');
+  });
+
+  it('operations queued while the client is registered: read and write CONFIRMED, a write the client refuses FAILED with its code', { timeout: 60_000 }, async () => {
+    const ep = 'e2e-ops';
+    await client(ep);
+    await until(async () => (await api('GET', `/api/endpoints/${ep}`)).body?.state === 'online', 10_000, `${ep} online`);
+
+    const read = await settled((await queue(ep, { kind: 'read', path: '/3/0/0' })).id);
+    assert.equal(read.status, 'CONFIRMED', JSON.stringify(read));
+    assert.equal(read.result?.code, 205);
+    assert.equal((read.result?.content as { value?: unknown }).value, 'Leshan Demo Device');
+    const [stored] = await rowsUntil(`SELECT "string" FROM "lwm2m" WHERE "ep" = '${ep}' AND "obj" = '3' AND "res" = '0'`);
+    assert.equal(stored!.string, 'Leshan Demo Device');
+
+    // 3/0/14 UTC Offset is writable on the client (like the demo client's device)
+    const write = await settled((await queue(ep, { kind: 'write', path: '/3/0/14', value: '+02:00' })).id);
+    assert.equal(write.status, 'CONFIRMED', JSON.stringify(write));
+    assert.equal(write.result?.code, 204);
+    const readBack = await settled((await queue(ep, { kind: 'read', path: '/3/0/14' })).id);
+    assert.equal((readBack.result?.content as { value?: unknown }).value, '+02:00');
+
+    // 3/0/13 Current Time is writable in the object model, but the client (like the demo client's device) refuses
+    // it with 4.04 Not Found: FAILED at once with Leshan's code
+    const refused = await settled((await queue(ep, { kind: 'write', path: '/3/0/13', value: 1_700_000_000_000 })).id);
+    assert.equal(refused.status, 'FAILED', JSON.stringify(refused));
+    assert.equal(refused.result?.code, 404);
+    assert.equal(refused.result?.status, 'NOT_FOUND(404)');
+    assert.equal(refused.attempts, 1, 'a device 4.xx is final at once');
+
+    // 3/0/0 Manufacturer is read-only: the daemon refuses the write itself (its object model), so nothing reaches
+    // Leshan; what the client would answer (4.05 Method Not Allowed) is checked on Leshan's REST API directly
+    const notWritable = await api('POST', `/api/endpoints/${ep}/operations`, { kind: 'write', path: '/3/0/0', value: 'someone else' });
+    assert.equal(notWritable.status, 400);
+    assert.equal(notWritable.body.error.details.field, 'path');
+    const direct = await fetch(`${leshan.url}/api/clients/${ep}/3/0/0?timeout=5`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 0, kind: 'singleResource', type: 'STRING', value: 'someone else' }),
+    });
+    assert.equal(direct.status, 200);
+    assert.deepEqual(await direct.json(), { status: 'METHOD_NOT_ALLOWED(405)', valid: true, success: false, failure: true });
+  });
+
+  it('observe of the temperature sensor (3303/0/5700): notifications land in InfluxDB as FLOAT', { timeout: 60_000 }, async () => {
+    const ep = 'e2e-obs';
+    await client(ep);
+    await until(async () => (await api('GET', `/api/endpoints/${ep}`)).body?.state === 'online', 10_000, `${ep} online`);
+
+    const observe = await settled((await queue(ep, { kind: 'observe', path: '/3303/0/5700' })).id);
+    assert.equal(observe.status, 'CONFIRMED', JSON.stringify(observe));
+    assert.equal(observe.result?.code, 205);
+    assert.equal(typeof (observe.result?.content as { value?: unknown }).value, 'number');
+
+    // the client's sensor changes every 2 s and notifies; the observe answer itself is a value too
+    const points = await rowsUntil(
+      `SELECT "float", "type", "object", "resource" FROM "lwm2m" WHERE "ep" = '${ep}' AND "obj" = '3303' AND "inst" = '0' AND "res" = '5700'`,
+      3,
+      20_000,
+    );
+    for (const p of points) {
+      assert.equal(p.type, 'FLOAT');
+      assert.equal(p.object, 'Temperature');
+      assert.equal(p.resource, 'Sensor Value');
+      assert.ok(Number.isFinite(Number(p.float)), `a number: ${JSON.stringify(p)}`);
+    }
+  });
+});
