@@ -17,9 +17,8 @@
 import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
 import type { LogSink } from '../log/logger.js';
-import type { Operation } from '../operations/operation.js';
 import { jsonNestingExceeds, MAX_LESHAN_JSON_DEPTH } from './jsonDepth.js';
-import { buildRequest } from './requests.js';
+import { buildRequest, type RequestSpec } from './requests.js';
 import { classifyResponse, type AttemptResult } from './responses.js';
 
 /** The part of a pino logger the client uses. */
@@ -95,7 +94,7 @@ export class LeshanClient {
   }
 
   /** Sends one operation and classifies Leshan's answer. Never throws. */
-  async send(op: Operation): Promise<SendResult> {
+  async send(op: RequestSpec): Promise<SendResult> {
     const t0 = performance.now();
     let attempt: AttemptResult;
     let req;
@@ -218,7 +217,7 @@ export class LeshanClient {
     }
   }
 
-  private done(op: Operation, method: string | undefined, attempt: AttemptResult, t0: number): SendResult {
+  private done(op: RequestSpec, method: string | undefined, attempt: AttemptResult, t0: number): SendResult {
     const ms = Math.round(performance.now() - t0);
     if (this.log) {
       const outcome = attempt.kind === 'notDelivered' ? attempt.reason : attempt.kind;

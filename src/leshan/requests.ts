@@ -6,7 +6,7 @@ import { buildWriteNode } from '../lwm2m/node.js';
 import { resourceModel } from '../lwm2m/objectModel.js';
 import { formatPath, parsePath, pathLevel, type LwM2mPath, type PathLevel } from '../lwm2m/path.js';
 import { convertValue, type ResourceType, type TypedValue } from '../lwm2m/value.js';
-import type { Operation } from '../operations/operation.js';
+import { KIND_LEVELS, type RequestKind } from '../lwm2m/requestKinds.js';
 
 /** One request to Leshan; `path` is relative to Leshan's base URL and already percent-encoded. */
 export interface LeshanRequest {
@@ -22,21 +22,25 @@ export class LeshanRequestError extends Error {
   override name = 'LeshanRequestError';
 }
 
-/** The path levels each kind may target, as Leshan's request constructors allow (§1.2, §3). */
-const LEVELS: Readonly<Record<Operation['kind'], readonly PathLevel[]>> = {
-  write: ['resource', 'resourceInstance'], // instance writes need another body (not an operation kind yet)
-  execute: ['resource'], // exactly nseg == 4
-  read: ['object', 'instance', 'resource', 'resourceInstance'],
-  observe: ['object', 'instance', 'resource', 'resourceInstance'],
-  'cancel-observe': ['object', 'instance', 'resource', 'resourceInstance'],
-  delete: ['instance'], // "Only object instances can be delete"
-};
+/** The request the client is asked to send (an operation from the store fits). */
+export interface RequestSpec {
+  /** For the log. */
+  id: string;
+  ep: string;
+  kind: RequestKind;
+  path: string;
+  /** write: the value (JSON) and its LwM2M type. */
+  value?: unknown;
+  type?: ResourceType;
+  /** execute: the argument string. */
+  args?: string;
+}
 
 /**
  * The request for `op`, with `?timeout=` in whole seconds (Leshan parses it with Long.parseLong).
  * @throws LeshanRequestError when Leshan would refuse the combination of kind, path, value or endpoint name.
  */
-export function buildRequest(op: Operation, timeoutS: number): LeshanRequest {
+export function buildRequest(op: RequestSpec, timeoutS: number): LeshanRequest {
   if (!Number.isSafeInteger(timeoutS) || timeoutS < 1) {
     throw new LeshanRequestError(`timeout must be a whole number of seconds >= 1, got ${String(timeoutS)}`);
   }
@@ -48,7 +52,7 @@ export function buildRequest(op: Operation, timeoutS: number): LeshanRequest {
     throw new LeshanRequestError(`${op.kind}: invalid path ${JSON.stringify(op.path)}: ${errorText(e)}`);
   }
   const level = pathLevel(path);
-  const allowed = LEVELS[op.kind];
+  const allowed = KIND_LEVELS[op.kind];
   if (allowed === undefined) throw new LeshanRequestError(`unknown operation kind ${JSON.stringify(op.kind)}`);
   const p = formatPath(path);
   if (!allowed.includes(level)) {
@@ -105,7 +109,7 @@ function encodeEndpoint(ep: unknown): string {
 }
 
 /** The node JSON for a write: a single value, or (at a resource path) an object keyed by resource-instance id. */
-function writeNode(op: Operation, path: LwM2mPath, p: string): unknown {
+function writeNode(op: RequestSpec, path: LwM2mPath, p: string): unknown {
   const type = op.type ?? (path.resourceId === undefined ? undefined : resourceModel(path.objectId, path.resourceId)?.type);
   if (type === undefined) throw new LeshanRequestError(`write ${p}: no type given and none in the object model`);
   if (op.value === undefined) throw new LeshanRequestError(`write ${p}: no value`);

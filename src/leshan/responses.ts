@@ -3,15 +3,26 @@
  * Leshan's side: /work/shared/reference/leshan-rest-api.md §1.3 (HTTP codes and texts), §4 (response JSON),
  * §5.2 (sleeping clients: 400 in M15/1.x, a delayed 200 in master).
  */
-import type { OperationResult } from '../operations/operation.js';
 import { jsonNestingExceeds, MAX_LESHAN_JSON_DEPTH } from './jsonDepth.js';
+
+/** What Leshan (or the device) answered to one request. */
+export interface DeviceResult {
+  /** Leshan's LwM2M status, e.g. "CHANGED(204)" or "NOT_FOUND(404)". */
+  status?: string;
+  /** The LwM2M response code, e.g. 204 or 404. */
+  code?: number;
+  /** read/observe: the content node Leshan returned. */
+  content?: unknown;
+  /** The device's diagnostic payload, when it sent one. */
+  errormessage?: string;
+}
 
 /** The outcome of one attempt to send an operation through Leshan. */
 export type AttemptResult =
   /** The device answered with a success code. */
-  | { kind: 'confirmed'; result: OperationResult }
+  | { kind: 'confirmed'; result: DeviceResult }
   /** The device answered with an error code (`code`, e.g. 404): retrying will not help. */
-  | { kind: 'deviceError'; result: OperationResult; code: number }
+  | { kind: 'deviceError'; result: DeviceResult; code: number }
   /** Leshan answered but the request did not reach the device, or its fate is unknown. */
   | {
       kind: 'notDelivered';
@@ -102,12 +113,6 @@ export function classifyResponse(
 
 /** A 200: a device response (§4), a delayed request (§5.2), or something this client does not understand. */
 function classifyJson(bodyText: string): AttemptResult {
-  const other = (why: string): AttemptResult => ({
-    kind: 'notDelivered',
-    reason: 'other',
-    httpStatus: 200,
-    message: `Leshan: unexpected answer (200, ${why}: ${clip(oneLine(bodyText)) || 'empty body'})`,
-  });
   // refused before parsing: storing or serialising such a value would recurse past the stack
   if (jsonNestingExceeds(bodyText, MAX_LESHAN_JSON_DEPTH)) {
     return {
@@ -121,21 +126,43 @@ function classifyJson(bodyText: string): AttemptResult {
   try {
     body = JSON.parse(bodyText);
   } catch {
-    return other('not JSON');
+    return unexpected200('not JSON', bodyText);
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return other('not a response object');
+  return classifyBody(body, bodyText);
+}
+
+/**
+ * A device response Leshan gave as parsed JSON (§4): the `response` of a REQUEST_RESPONSE event, whose
+ * data the event parser has already bounded in depth.
+ */
+export function classifyDeviceResponse(response: unknown): AttemptResult {
+  let text: string;
+  try {
+    text = JSON.stringify(response) ?? '';
+  } catch {
+    text = '(not serialisable)';
+  }
+  return classifyBody(response, text);
+}
+
+function classifyBody(body: unknown, bodyText: string): AttemptResult {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return unexpected200('not a response object', bodyText);
   const b = body as Record<string, unknown>;
   if (b.delayed === true) {
     if (typeof b.requestId === 'string' && b.requestId !== '') return { kind: 'delayed', requestId: b.requestId };
-    return other('delayed without a requestId');
+    return unexpected200('delayed without a requestId', bodyText);
   }
-  if (typeof b.status !== 'string' || typeof b.success !== 'boolean') return other('no status and success');
+  if (typeof b.status !== 'string' || typeof b.success !== 'boolean') return unexpected200('no status and success', bodyText);
   const code = statusCode(b.status);
-  if (code === undefined) return other(`unknown status ${JSON.stringify(b.status)}`);
-  const result: OperationResult = { status: b.status, code };
+  if (code === undefined) return unexpected200(`unknown status ${JSON.stringify(b.status)}`, bodyText);
+  const result: DeviceResult = { status: b.status, code };
   if (b.content !== undefined && b.content !== null) result.content = b.content;
   if (typeof b.errormessage === 'string' && b.errormessage !== '') result.errormessage = b.errormessage;
   return b.success ? { kind: 'confirmed', result } : { kind: 'deviceError', result, code };
+}
+
+function unexpected200(why: string, bodyText: string): AttemptResult {
+  return { kind: 'notDelivered', reason: 'other', httpStatus: 200, message: `Leshan: unexpected answer (200, ${why}: ${clip(oneLine(bodyText)) || 'empty body'})` };
 }
 
 function isHtml(contentType: string | undefined, body: string): boolean {

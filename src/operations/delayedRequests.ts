@@ -1,5 +1,5 @@
 import type { DeliveryResult } from '../endpoints/endpointMachine.js';
-import { classifyResponse, type AttemptResult } from '../leshan/responses.js';
+import { classifyDeviceResponse, type AttemptResult } from '../leshan/responses.js';
 import type { Logger } from '../log/logger.js';
 import type { Operation } from './operation.js';
 
@@ -53,7 +53,7 @@ export class DelayedRequests {
     const held = this.byRequest.get(requestId);
     if (!held) return false;
     this.forget(held);
-    await this.options.apply(held.op, classifyResponse(200, 'application/json', JSON.stringify(response)));
+    await this.options.apply(held.op, classifyDeviceResponse(response));
     this.options.settled(held.op.ep);
     return true;
   }

@@ -1,18 +1,13 @@
 /**
  * Endpoint operations: what an operator queues for a (sleeping) device. Pure types, no I/O.
  */
+import type { DeviceResult } from '../leshan/responses.js';
+import { REQUEST_KINDS, type RequestKind } from '../lwm2m/requestKinds.js';
 import type { ResourceType } from '../lwm2m/value.js';
 
-/** What the daemon asks Leshan to do on the device. */
-export type OperationKind =
-  | 'write' //          PUT    /api/clients/{ep}/o/i/r[/ri]   node JSON
-  | 'execute' //        POST   /api/clients/{ep}/o/i/r        raw argument string
-  | 'read' //           GET    /api/clients/{ep}/o[/i[/r[/ri]]]
-  | 'observe' //        POST   /api/clients/{ep}/o[/i[/r]]/observe
-  | 'cancel-observe' // DELETE /api/clients/{ep}/o[/i[/r]]/observe?active
-  | 'delete'; //        DELETE /api/clients/{ep}/o/i
-
-export const OPERATION_KINDS: readonly OperationKind[] = ['write', 'execute', 'read', 'observe', 'cancel-observe', 'delete'];
+/** What the daemon asks Leshan to do on the device: one LwM2M request (lwm2m/requestKinds.ts). */
+export type OperationKind = RequestKind;
+export const OPERATION_KINDS = REQUEST_KINDS;
 
 export type OperationStatus = 'QUEUED' | 'SENDING' | 'CONFIRMED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
 export const OPERATION_STATUSES: readonly OperationStatus[] = ['QUEUED', 'SENDING', 'CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED'];
@@ -21,16 +16,7 @@ export const OPERATION_STATUSES: readonly OperationStatus[] = ['QUEUED', 'SENDIN
 export const FINAL_STATUSES: ReadonlySet<OperationStatus> = new Set(['CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED']);
 
 /** What Leshan (or the device) answered to the last attempt, kept on the operation. */
-export interface OperationResult {
-  /** Leshan's LwM2M status, e.g. "CHANGED(204)" or "NOT_FOUND(404)". */
-  status?: string;
-  /** The LwM2M response code, e.g. 204 or 404. */
-  code?: number;
-  /** read/observe: the content node Leshan returned. */
-  content?: unknown;
-  /** The device's diagnostic payload, when it sent one. */
-  errormessage?: string;
-}
+export type OperationResult = DeviceResult;
 
 /** One operation as stored and as shown to operators (JSON). Times are ISO-8601 strings. */
 export interface Operation {

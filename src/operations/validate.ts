@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { FieldError } from '../lwm2m/fieldError.js';
+import { KIND_LEVELS } from '../lwm2m/requestKinds.js';
 import { endpointAddressProblem } from '../lwm2m/endpointName.js';
 import { resourceModel } from '../lwm2m/objectModel.js';
 import { formatPath, parsePath, pathLevel, PathError, type LwM2mPath, type PathLevel } from '../lwm2m/path.js';
@@ -21,16 +22,6 @@ const bodySchema = z.strictObject({
   expiresAt: z.iso.datetime({ offset: true }).optional(),
   ttlSeconds: z.int().positive().max(366 * 24 * 3600).optional(),
 });
-
-/** The path depths each kind takes. */
-const LEVELS: Record<OperationKind, readonly PathLevel[]> = {
-  write: ['resource', 'resourceInstance'],
-  execute: ['resource'],
-  read: ['object', 'instance', 'resource', 'resourceInstance'],
-  observe: ['object', 'instance', 'resource', 'resourceInstance'],
-  'cancel-observe': ['object', 'instance', 'resource', 'resourceInstance'],
-  delete: ['instance'],
-};
 
 /** Execute arguments as LwM2M defines them: `0='v1',1` (digits, optionally ='text' without quotes inside). */
 const EXECUTE_ARGS = /^(\d='[^']*'|\d)(,(\d='[^']*'|\d))*$/;
@@ -59,8 +50,8 @@ export function validateCreate(epParam: string, body: unknown, idempotencyKey: s
     throw new FieldError('path', (err as PathError).message);
   }
   const level = pathLevel(path);
-  if (!LEVELS[input.kind].includes(level)) {
-    throw new FieldError('path', `${input.kind} takes a ${LEVELS[input.kind].join(' or ')} path, not the ${level} path ${formatPath(path)}`);
+  if (!KIND_LEVELS[input.kind].includes(level)) {
+    throw new FieldError('path', `${input.kind} takes a ${KIND_LEVELS[input.kind].join(' or ')} path, not the ${level} path ${formatPath(path)}`);
   }
   const out: CreateOperationInput = { ep, kind: input.kind, path: formatPath(path) };
   const model = path.resourceId === undefined ? undefined : resourceModel(path.objectId, path.resourceId);
