@@ -244,12 +244,16 @@ export interface RealLeshanClient {
   command(line: string): void;
   /** `update`, resolved on the `updated` that follows. */
   update(timeoutMs?: number): Promise<void>;
-  /** `send -c FORMAT current-value PATH...`, resolved on its `sendOk` (rejects on `sendFailed`). */
+  /** `send -c FORMAT current-value PATH...`, resolved on its `sendOk` (rejects on `sendFailed` or `error`). */
   send(paths: string[], format?: 'SENML_JSON' | 'SENML_CBOR', timeoutMs?: number): Promise<ClientEvent>;
   /** Deregisters (`deregister` on stdin) and waits for the exit (SIGKILL after `graceMs`, default 10 s). */
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL: the device vanishes without deregistering. */
   kill(): Promise<void>;
+  /** SIGSTOP: the device stops answering (Leshan's requests time out) while it stays registered. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
 }
 
 export interface RealLeshanClientOptions {
@@ -358,7 +362,7 @@ export async function startRealLeshanClient(
     async send(paths, format = 'SENML_JSON', timeoutMs = 20_000) {
       const from = events.length;
       command(`send -c ${format} current-value ${paths.join(' ')}`);
-      const outcome = await waitFor(['sendOk', 'sendFailed'], { from, timeoutMs });
+      const outcome = await waitFor(['sendOk', 'sendFailed', 'error'], { from, timeoutMs });
       if (outcome.event !== 'sendOk') throw new Error(`send ${paths.join(' ')} failed: ${JSON.stringify(outcome)}`);
       return outcome;
     },
@@ -375,6 +379,12 @@ export async function startRealLeshanClient(
     },
     async kill() {
       await stopProcess(proc, 'SIGKILL', 0);
+    },
+    pause() {
+      if (proc.pid !== undefined && proc.exitCode === null) process.kill(proc.pid, 'SIGSTOP');
+    },
+    resume() {
+      if (proc.pid !== undefined && proc.exitCode === null) process.kill(proc.pid, 'SIGCONT');
     },
   };
 
