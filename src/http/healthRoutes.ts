@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Registry } from 'prom-client';
+import { errorText } from '../log/errorText.js';
 
 /** What one part of the daemon says about itself in /health. */
 export interface CheckResult {
@@ -36,7 +37,7 @@ export function healthRoutes(checks: HealthChecks, metrics: Registry): Router {
       try {
         result = check();
       } catch (err) {
-        result = { ok: false, error: err instanceof Error ? err.message : String(err) };
+        result = { ok: false, error: errorText(err) };
       }
       const { ok, ...details } = result;
       results[name] = { status: ok ? 'ok' : 'fail', ok, ...details };

@@ -1,5 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import type { InfluxEndpoint } from './endpoint.js';
+import { errorText } from '../log/errorText.js';
 
 export type InfluxState = 'connecting' | 'up' | 'down';
 
@@ -115,7 +116,7 @@ export class InfluxConnection {
       if (!wasUp) await this.ensureTarget();
       this.setState('up');
     } catch (err) {
-      this.setState('down', err instanceof Error ? err.message : String(err));
+      this.setState('down', errorText(err));
     }
   }
 

@@ -1,4 +1,5 @@
 import type { InfluxEndpoint } from './endpoint.js';
+import { errorText } from '../log/errorText.js';
 
 /**
  * What one write request came to. Only `ok` means InfluxDB has the points. `connection` is any failure
@@ -38,7 +39,7 @@ export async function sendBatch(endpoint: InfluxEndpoint, lines: readonly string
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const message = err instanceof Error ? `${err.message}${code ? ` (${code})` : ''}` : String(err);
+    const message = errorText(err);
     return { kind: signal.aborted ? 'aborted' : code !== undefined && TIMEOUTS.has(code) ? 'timeout' : 'connection', message };
   }
   const status = res.statusCode;

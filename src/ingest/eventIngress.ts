@@ -3,6 +3,7 @@ import type { LeshanEvent, Registration } from '../leshan/events.js';
 import type { Logger } from '../log/logger.js';
 import type { EndpointActivity, Ingest } from './ingest.js';
 import { registrationValue, type RegistrationEvent } from '../lwm2m/registrationObject.js';
+import { errorText } from '../log/errorText.js';
 
 /** Requests Leshan queued itself (see DelayedRequests): settled by REQUEST_RESPONSE. */
 export interface StreamDelayed {
@@ -71,7 +72,7 @@ export class EventIngress {
             ingest.acceptNode(event.ep, path, node, 'event');
           } catch (err) {
             this.events.inc({ type: 'invalid' });
-            log.warn({ ep: event.ep, path, err: err instanceof Error ? err.message : String(err) }, `${event.type} value not stored`);
+            log.warn({ ep: event.ep, path, err: errorText(err) }, `${event.type} value not stored`);
           }
         }
         return;

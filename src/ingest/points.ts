@@ -22,13 +22,10 @@ import { escape } from '@influxdata/influxdb-client';
 import type { ResourceValue } from '../lwm2m/node.js';
 import { objectModel, resourceModel } from '../lwm2m/objectModel.js';
 import type { RegistrationEvent } from '../lwm2m/registrationObject.js';
-import type { TypedValue } from '../lwm2m/value.js';
+import { fitsInt64, type TypedValue } from '../lwm2m/value.js';
 
 export const DATA_MEASUREMENT = 'lwm2m';
 export const REGISTRATION_MEASUREMENT = 'registration';
-const INT64_MAX = '9223372036854775807';
-const fitsInt64 = (digits: string): boolean =>
-  digits.length < 19 || (digits.length === 19 && digits <= INT64_MAX) || (digits.startsWith('-') && digits.length <= 20);
 
 /** `String.prototype.isWellFormed`/`toWellFormed` (ES2024, in Node 20; the project's lib is ES2023). */
 type WellFormed = { isWellFormed(): boolean; toWellFormed(): string };

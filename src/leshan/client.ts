@@ -20,6 +20,8 @@ import type { LogSink } from '../log/logger.js';
 import { jsonNestingExceeds, MAX_LESHAN_JSON_DEPTH } from './jsonDepth.js';
 import { buildRequest, type RequestSpec } from './requests.js';
 import { classifyResponse, type AttemptResult } from './responses.js';
+import { errorText } from '../log/errorText.js';
+import { leshanBase } from './baseUrl.js';
 
 /** The part of a pino logger the client uses. */
 export type LeshanClientLog = Pick<LogSink, 'debug' | 'warn'>;
@@ -67,8 +69,7 @@ export class LeshanClient {
 
   /** @throws Error on a malformed URL or out-of-range numbers (configuration errors). */
   constructor(options: LeshanClientOptions) {
-    const url = new URL(options.url);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`leshan url must be http(s): ${options.url}`);
+    const { origin, basePath } = leshanBase(options.url);
     if (!Number.isSafeInteger(options.requestTimeoutS) || options.requestTimeoutS < 1) {
       throw new Error(`requestTimeoutS must be a whole number of seconds >= 1, got ${options.requestTimeoutS}`);
     }
@@ -79,12 +80,12 @@ export class LeshanClient {
     if (!(marginS > 0)) throw new Error(`timeoutMarginS must be > 0, got ${marginS}`);
     const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new Error(`maxResponseBytes must be an integer >= 1, got ${maxBytes}`);
-    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.basePath = basePath;
     this.timeoutS = options.requestTimeoutS;
     this.maxBytes = maxBytes;
     this.log = options.log;
     this.deadlineMs = leshanDeadlineMs(options.requestTimeoutS, marginS);
-    this.pool = new Pool(url.origin, {
+    this.pool = new Pool(origin, {
       connections: options.connections,
       // the overall deadline (exchange) bounds both; these per-chunk timeouts would only fire later
       headersTimeout: this.deadlineMs + 1000,
@@ -258,12 +259,3 @@ function beforeSending(e: unknown): boolean {
   return code !== undefined && CONNECT_ERRORS.has(code);
 }
 
-function errorText(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  let message = e.message;
-  if (message === '' && e instanceof AggregateError) {
-    message = e.errors.map((x: unknown) => (x instanceof Error ? x.message : String(x))).join('; ');
-  }
-  const code = (e as NodeJS.ErrnoException).code;
-  return code && !message.includes(code) ? `${message} (${code})` : message || e.name;
-}

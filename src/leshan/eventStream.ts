@@ -27,6 +27,8 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { Agent, request } from 'undici';
 import type { LogSink } from '../log/logger.js';
 import { parseLeshanEvent, type LeshanEvent } from './events.js';
+import { errorText } from '../log/errorText.js';
+import { leshanBase } from './baseUrl.js';
 
 /** The part of a pino logger the stream uses. */
 export type LeshanEventStreamLog = Pick<LogSink, 'debug' | 'info' | 'warn'>;
@@ -69,15 +71,6 @@ const CR = 0x0d;
 /** At most one warn per key in this window; debug in between. */
 const WARN_EVERY_MS = 60_000;
 
-function errorText(e: unknown): string {
-  if (e instanceof Error) {
-    const code = (e as { code?: unknown }).code;
-    const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
-    return `${typeof code === 'string' ? `${code} ` : ''}${e.message || e.name}${cause}`;
-  }
-  return String(e);
-}
-
 function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
@@ -111,9 +104,8 @@ export class LeshanEventStream {
 
   /** @throws Error on a malformed URL or out-of-range numbers (configuration errors). */
   constructor(private readonly options: LeshanEventStreamOptions) {
-    const url = new URL(options.url);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`leshan url must be http(s): ${options.url}`);
-    this.eventUrl = `${url.origin}${url.pathname.replace(/\/+$/, '')}/api/event`;
+    const { origin, basePath } = leshanBase(options.url);
+    this.eventUrl = `${origin}${basePath}/api/event`;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 35_000;
     if (!(this.heartbeatTimeoutMs > 0)) throw new Error(`heartbeatTimeoutMs must be > 0, got ${this.heartbeatTimeoutMs}`);
     this.minMs = options.backoff?.minMs ?? 500;

@@ -9,6 +9,7 @@
  */
 import { endpointNameProblem } from '../lwm2m/endpointName.js';
 import { jsonNestingExceeds, MAX_LESHAN_JSON_DEPTH } from './jsonDepth.js';
+import { errorText } from '../log/errorText.js';
 
 /** A registration as `GET /api/clients` and the REGISTRATION / UPDATED / DEREGISTRATION events give it (§6). */
 export interface Registration {
@@ -161,7 +162,7 @@ export function parseLeshanEvent(event: string, data: string): LeshanEvent | und
   try {
     json = JSON.parse(data);
   } catch (e) {
-    return { error: `${event}: data is not JSON (${e instanceof Error ? e.message : String(e)})` };
+    return { error: `${event}: data is not JSON (${errorText(e)})` };
   }
   if (!isObject(json)) return { error: `${event}: data is ${describe(json)}, expected an object` };
 

@@ -7,6 +7,7 @@ import { resourceModel } from '../lwm2m/objectModel.js';
 import { formatPath, parsePath, pathLevel, type LwM2mPath, type PathLevel } from '../lwm2m/path.js';
 import { convertValue, type ResourceType, type TypedValue } from '../lwm2m/value.js';
 import { KIND_LEVELS, type RequestKind } from '../lwm2m/requestKinds.js';
+import { errorText } from '../log/errorText.js';
 
 /** One request to Leshan; `path` is relative to Leshan's base URL and already percent-encoded. */
 export interface LeshanRequest {
@@ -149,6 +150,3 @@ function asciiJson(x: unknown): string {
   return JSON.stringify(x).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}

@@ -170,6 +170,11 @@ function toIntegerString(type: 'INTEGER' | 'UNSIGNED_INTEGER', raw: unknown): st
 }
 
 /** Whether the digit string `digits` (no leading zeros) is greater than `max`, compared as numbers. */
+/** Whether a canonical decimal integer (as an INTEGER or UNSIGNED_INTEGER value holds it) fits a signed 64-bit integer. */
+export function fitsInt64(digits: string): boolean {
+  return digits.startsWith('-') ? !exceeds(digits.slice(1), INT64_MIN_ABS) : !exceeds(digits, INT64_MAX);
+}
+
 function exceeds(digits: string, max: string): boolean {
   if (digits.length !== max.length) return digits.length > max.length;
   return digits > max;

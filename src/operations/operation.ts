@@ -12,6 +12,11 @@ export const OPERATION_KINDS = REQUEST_KINDS;
 export type OperationStatus = 'QUEUED' | 'SENDING' | 'CONFIRMED' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
 export const OPERATION_STATUSES: readonly OperationStatus[] = ['QUEUED', 'SENDING', 'CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED'];
 
+/** An operation id: an increasing integer as a decimal string, no leading zero. */
+export const OPERATION_ID = /^[1-9][0-9]{0,14}$/;
+/** A list cursor: the id of the last operation of the previous page (0: from the start). */
+export const LIST_CURSOR = /^(0|[1-9][0-9]{0,14})$/;
+
 /** Statuses an operation never leaves. */
 export const FINAL_STATUSES: ReadonlySet<OperationStatus> = new Set(['CONFIRMED', 'FAILED', 'CANCELLED', 'EXPIRED']);
 

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
 import { pageParams, singleParam } from '../http/paging.js';
-import { OPERATION_STATUSES, type CreateOperationInput, type Operation, type OperationStatus } from './operation.js';
+import { LIST_CURSOR, OPERATION_STATUSES, type CreateOperationInput, type Operation, type OperationStatus } from './operation.js';
 import { StoreClosedError, StoreConflictError, StoreNotFoundError, StoreUnavailableError, type OperationStore } from './store.js';
 import { FieldError } from '../lwm2m/fieldError.js';
 import { validateCreate } from './validate.js';
@@ -17,7 +17,7 @@ export interface OperatorRoutesOptions {
 function pageOf(query: Record<string, unknown>): { limit: number; after?: string } {
   const { limit, cursor } = pageParams(query);
   if (cursor === undefined) return { limit };
-  if (!/^\d{1,15}$/.test(cursor)) throw badRequest('invalid_query', 'cursor is not one this API gave out', { field: 'cursor' });
+  if (!LIST_CURSOR.test(cursor)) throw badRequest('invalid_query', 'cursor is not one this API gave out', { field: 'cursor' });
   return { limit, after: cursor };
 }
 

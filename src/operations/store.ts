@@ -8,7 +8,7 @@
  * their callers get StoreUnavailableError, and the store refuses changes until a retried write of that
  * state succeeds (`retryWriteMs`).
  */
-import { FINAL_STATUSES, type Operation, type OperationStatus } from './operation.js';
+import { FINAL_STATUSES, LIST_CURSOR, OPERATION_ID, type Operation, type OperationStatus } from './operation.js';
 import type { Low } from 'lowdb';
 import { StoreClosedError, StoreConflictError, StoreCorruptError, StoreNotFoundError, StoreUnavailableError } from './store/errors.js';
 import { GroupedWriter } from './store/groupedWriter.js';
@@ -16,13 +16,12 @@ import { OperationIndex } from './store/indexes.js';
 import { loadStore } from './store/load.js';
 import { frozenJson, StoreCodec, type StoreData } from './store/storeFile.js';
 import type { CreateOperationInput, ListQuery, OperationStoreOptions, SettlePatch, StoreLog } from './store/types.js';
+import { errorText } from '../log/errorText.js';
 
 export { StoreClosedError, StoreConflictError, StoreCorruptError, StoreNotFoundError, StoreUnavailableError };
 export type { CreateOperationInput, ListQuery, OperationStoreOptions, SettlePatch, StoreLog };
 
 const SETTLED: ReadonlySet<OperationStatus> = new Set(['QUEUED', 'CONFIRMED', 'FAILED', 'EXPIRED']);
-const ID = /^[1-9][0-9]{0,14}$/;
-const CURSOR = /^(0|[1-9][0-9]{0,14})$/;
 const noLog: StoreLog = { info() {}, warn() {}, error() {} };
 const DEFAULT_RETRY_WRITE_MS = 2000;
 
@@ -31,12 +30,6 @@ interface Undo {
   nextId: number;
   ops: Map<number, Operation | null>;
 }
-
-const errorReason = (e: unknown): string => {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  const message = e instanceof Error ? e.message : String(e);
-  return code && !message.includes(code) ? `${code}: ${message}` : message;
-};
 
 export class OperationStore {
   private readonly now: () => number;
@@ -119,14 +112,14 @@ export class OperationStore {
 
   /** The operation, frozen: never mutate what the store returns. */
   get(id: string): Operation | undefined {
-    return ID.test(id) ? this.index.get(Number(id)) : undefined;
+    return OPERATION_ID.test(id) ? this.index.get(Number(id)) : undefined;
   }
 
   /** Ascending ids (newest last); `next` is the `after` of the following page, when there is one. */
   list(query: ListQuery): { items: Operation[]; next?: string } {
     const { ep, status, after, limit } = query;
     if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`bad limit ${limit}`);
-    if (after !== undefined && !CURSOR.test(after)) throw new RangeError(`bad cursor ${JSON.stringify(after)}`);
+    if (after !== undefined && !LIST_CURSOR.test(after)) throw new RangeError(`bad cursor ${JSON.stringify(after)}`);
     const keep = status === undefined ? () => true : (op: Operation) => op.status === status;
     const items = this.index.scan(ep, after === undefined ? 0 : Number(after), keep, limit + 1);
     if (items.length <= limit) return { items };
@@ -220,7 +213,7 @@ export class OperationStore {
     try {
       await this.writer.flush();
     } catch (e) {
-      throw new StoreUnavailableError(errorReason(e));
+      throw new StoreUnavailableError(errorText(e));
     }
   }
 
@@ -277,7 +270,7 @@ export class OperationStore {
     try {
       await this.writer.changed();
     } catch (e) {
-      throw new StoreUnavailableError(errorReason(e));
+      throw new StoreUnavailableError(errorText(e));
     }
   }
 
@@ -292,7 +285,7 @@ export class OperationStore {
    * holds, and refuse changes until a write succeeds again.
    */
   private writeFailed(err: unknown): void {
-    const reason = errorReason(err);
+    const reason = errorText(err);
     for (const undo of [this.pendingUndo, this.inFlightUndo]) {
       if (!undo) continue;
       for (const [id, prev] of undo.ops) {

@@ -131,6 +131,11 @@ describe('operator API', () => {
         assert.equal(r.body.error.details.field, 'limit');
       }
       assert.equal((await api.call('GET', `${route}?limit=1&limit=2`)).status, 400, 'given twice');
+      if (route !== '/api/endpoints') {
+        const zero = await api.call('GET', `${route}?cursor=007`);
+        assert.equal(zero.status, 400, 'a cursor the API never gave out (it answered 500 when the route and the store disagreed)');
+        assert.equal(zero.body.error.details.field, 'cursor');
+      }
       assert.equal((await api.call('GET', `${route}?limit=1000`)).status, 200);
     }
   });

@@ -1,6 +1,7 @@
 import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
+import { errorText } from '../../log/errorText.js';
 
 /** The file exists but its content cannot be parsed: the caller decides what to do with it. */
 export class CorruptFileError extends Error {
@@ -8,7 +9,7 @@ export class CorruptFileError extends Error {
     readonly file: string,
     cause: unknown,
   ) {
-    super(`${file} is corrupt: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`${file} is corrupt: ${errorText(cause)}`, { cause });
     this.name = 'CorruptFileError';
   }
 }

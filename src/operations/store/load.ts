@@ -6,6 +6,7 @@ import { CorruptFileError, DurableFile } from './durableFile.js';
 import { checkOperation, type StoreCodec, type StoreData } from './storeFile.js';
 import { StoreCorruptError } from './errors.js';
 import type { StoreLog } from './types.js';
+import { errorText } from '../../log/errorText.js';
 
 export interface Loaded {
   db: Low<StoreData>;
@@ -49,7 +50,7 @@ export async function loadStore(o: LoadOptions): Promise<Loaded> {
     mustWrite = db.data === empty; // the adapter found no file
   } catch (e) {
     if (!(e instanceof CorruptFileError)) throw e;
-    const reason = (e.cause instanceof Error ? e.cause.message : String(e.cause)) || 'unreadable';
+    const reason = errorText(e.cause) || 'unreadable';
     if (!o.salvage) throw new StoreCorruptError(o.file, reason);
     const text = await readFile(o.file, 'utf8');
     idFloor = idFloorOf(text);

@@ -1,4 +1,4 @@
-import { OPERATION_STATUSES, type Operation } from '../operation.js';
+import { OPERATION_ID, OPERATION_STATUSES, type Operation } from '../operation.js';
 import type { Codec } from './durableFile.js';
 
 /** The JSON document in `operations.json`, as lowdb holds it. `operations` is in ascending id order. */
@@ -121,14 +121,13 @@ function holds(block: Block, ops: readonly Operation[], start: number, end: numb
 }
 
 const STATUSES: ReadonlySet<string> = new Set(OPERATION_STATUSES);
-const ID = /^[1-9][0-9]{0,14}$/;
 const isString = (v: unknown): v is string => typeof v === 'string';
 
 /** The operation read from a file, frozen, or the reason it cannot be one. */
 export function checkOperation(raw: unknown): Operation | string {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'not an object';
   const op = raw as Record<string, unknown>;
-  if (!isString(op.id) || !ID.test(op.id)) return `bad id ${JSON.stringify(op.id)}`;
+  if (!isString(op.id) || !OPERATION_ID.test(op.id)) return `bad id ${JSON.stringify(op.id)}`;
   if (!isString(op.ep) || op.ep === '') return 'bad ep';
   if (!isString(op.kind) || !isString(op.path)) return 'bad kind or path';
   if (!isString(op.status) || !STATUSES.has(op.status)) return `bad status ${JSON.stringify(op.status)}`;
