@@ -136,6 +136,17 @@ describe('the daemon against the real Leshan demo server (events ingress)', () =
     const [stored] = await rowsUntil(`SELECT "string" FROM "lwm2m" WHERE "ep" = '${ep}' AND "obj" = '3' AND "res" = '0'`);
     assert.equal(stored!.string, 'Leshan Demo Device');
 
+    // the whole instance: this Leshan writes nodes without kind or type (TIME as an ISO-8601 string, a
+    // multi-instance resource as "values"); the daemon types them from its object model
+    const instance = await settled((await queue(ep, { kind: 'read', path: '/3/0' })).id);
+    assert.equal(instance.status, 'CONFIRMED', JSON.stringify(instance));
+    const before = Date.now();
+    const [time] = await rowsUntil(`SELECT "int", "type" FROM "lwm2m" WHERE "ep" = '${ep}' AND "obj" = '3' AND "res" = '13'`);
+    assert.equal(time!.type, 'TIME');
+    assert.ok(Math.abs(Number(time!.int) - before) < 120_000, `Current Time as ms since the epoch: ${JSON.stringify(time)}`);
+    const [errorCode] = await rowsUntil(`SELECT "int", "type" FROM "lwm2m" WHERE "ep" = '${ep}' AND "obj" = '3' AND "res" = '11' AND "ri" = '0'`);
+    assert.deepEqual([errorCode!.type, errorCode!.int], ['INTEGER', '0']);
+
     // 3/0/14 UTC Offset is writable on the client (like the demo client's device)
     const write = await settled((await queue(ep, { kind: 'write', path: '/3/0/14', value: '+02:00' })).id);
     assert.equal(write.status, 'CONFIRMED', JSON.stringify(write));
