@@ -122,7 +122,7 @@ export class LeshanClient {
     return this.done(op, req.method, attempt, t0);
   }
 
-  /** `GET /api/clients`: Leshan's registrations (§6 of the reference), as parsed JSON. */
+  /** `GET /api/clients`: Leshan's registrations (docs/leshan-rest-api.md §6), as parsed JSON. */
   async listClients(): Promise<unknown[]> {
     const answer = await this.exchange('GET', `${this.basePath}/api/clients`, {}, null);
     if (answer.kind === 'error' || answer.kind === 'aborted') throw new Error(`Leshan unreachable: ${this.cut(answer)}`);

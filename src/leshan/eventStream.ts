@@ -1,5 +1,5 @@
 /*
- * Follows Leshan's event stream (`GET {url}/api/event`, reference §5.3) for as long as it runs.
+ * Follows Leshan's event stream (`GET {url}/api/event`, docs/leshan-rest-api.md §5.3) for as long as it runs.
  *
  * Leshan's EventServlet is Jetty's EventSourceServlet: it needs `Accept: text/event-stream`, answers with
  * `Connection: close`, frames events as `event: NAME\r\ndata: <json>\r\n\r\n`, writes a `\r\n` heartbeat every

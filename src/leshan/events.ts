@@ -1,5 +1,5 @@
 /*
- * Leshan's EventServlet events (SSE, reference §5.3) and registration JSON (§6), parsed into typed values.
+ * Leshan's EventServlet events (SSE, docs/leshan-rest-api.md §5.3) and registration JSON (§6), parsed into typed values.
  * Pure: no I/O, never throws. Accepts both the 2.x (Jackson) and the 1.x (Gson) shapes:
  * - 1.x NOTIFICATION has no `kind` (`{"ep","res","val"}`), handled as a single notification;
  * - 1.x registrations have ISO-8601 dates and no `queuemode` (queue mode is then a `Q` in the binding).

@@ -1,6 +1,6 @@
 /*
  * The HTTP request Leshan's demo REST API (ClientServlet) expects for one operation. Pure: no I/O.
- * Routes, bodies and query parameters: /work/shared/reference/leshan-rest-api.md §1.2, §2.3, §3.
+ * Routes, bodies and query parameters: docs/leshan-rest-api.md §1.2, §2.3, §3.
  */
 import { buildWriteNode } from '../lwm2m/node.js';
 import { resourceModel } from '../lwm2m/objectModel.js';

@@ -1,6 +1,6 @@
 /*
  * What one answer of Leshan's REST API means for the operation that caused it. Pure: no I/O.
- * Leshan's side: /work/shared/reference/leshan-rest-api.md §1.3 (HTTP codes and texts), §4 (response JSON),
+ * Leshan's side: docs/leshan-rest-api.md §1.3 (HTTP codes and texts), §4 (response JSON),
  * §5.2 (sleeping clients: 400 in M15/1.x, a delayed 200 in master).
  */
 import { jsonNestingExceeds, MAX_LESHAN_JSON_DEPTH } from './jsonDepth.js';

@@ -41,6 +41,3 @@ export function endpointAddressProblem(name: unknown): string | undefined {
   if (bad) return `ep must not contain "${bad[0]}": Leshan's REST API cannot address such a name`;
   return undefined;
 }
-
-/** True when `name` can be stored as an endpoint name. */
-export const isEndpointName = (name: unknown): name is string => endpointNameProblem(name) === undefined;

@@ -320,45 +320,6 @@ export function buildWriteNode(path: LwM2mPath, value: TypedValue | ReadonlyMap<
   throw new PathError(`a write needs a resource or resource instance path, not the ${level} path ${formatPath(path)}`);
 }
 
-/**
- * The body Leshan expects for a write (or create) of a whole object instance: one `singleResource` per value
- * without a resource instance id, one `multiResource` per resource whose values carry one.
- * @throws PathError when an id is out of range or a value belongs to another instance or object.
- * @throws ValueError when a resource is given twice or its instances mix types.
- */
-export function instanceWriteNode(instanceId: number, resources: ResourceValue[]): unknown {
-  if (!isValidId(instanceId)) throw new PathError(`instance id ${describe(instanceId)} out of range 0-${MAX_ID}`);
-  const byResource = new Map<number, TypedValue | Map<number, TypedValue>>();
-  const objectId = resources[0]?.objectId;
-  for (const rv of resources) {
-    if (rv.instanceId !== instanceId || rv.objectId !== objectId) {
-      throw new PathError(`${formatPath(rv)} is not in instance /${objectId}/${instanceId}`);
-    }
-    if (!isValidId(rv.resourceId)) throw new PathError(`${formatPath(rv)}: resource id out of range 0-${MAX_ID}`);
-    const seen = byResource.get(rv.resourceId);
-    if (rv.resourceInstanceId === undefined) {
-      if (seen !== undefined) throw new ValueError(`${formatPath(rv)} is given more than once`);
-      byResource.set(rv.resourceId, rv.value);
-    } else if (seen === undefined) {
-      byResource.set(rv.resourceId, new Map([[rv.resourceInstanceId, rv.value]]));
-    } else if (!isMap(seen) || seen.has(rv.resourceInstanceId)) {
-      throw new ValueError(`${formatPath(rv)} is given more than once (or both as one value and as instances)`);
-    } else {
-      seen.set(rv.resourceInstanceId, rv.value);
-    }
-  }
-  const nodes: unknown[] = [];
-  for (const [id, v] of byResource) {
-    if (!isMap(v)) {
-      nodes.push({ id, kind: 'singleResource', type: v.type, value: toLeshanValue(v) });
-    } else {
-      const { type, values } = multiValues(v, `/${objectId}/${instanceId}/${id}`);
-      nodes.push({ id, kind: 'multiResource', type, values });
-    }
-  }
-  return { id: instanceId, kind: 'instance', resources: nodes };
-}
-
 function multiValues(map: ReadonlyMap<number, TypedValue>, where: string): { type: ResourceType; values: Json } {
   let type: ResourceType | undefined;
   const values: Json = {};

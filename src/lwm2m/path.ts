@@ -37,12 +37,6 @@ export function parsePath(text: string): LwM2mPath {
   return result;
 }
 
-/** Like {@link parsePath} but returns `undefined` instead of throwing. */
-export function tryParsePath(text: string): LwM2mPath | undefined {
-  const result = scan(text);
-  return typeof result === 'string' ? undefined : result;
-}
-
 /** `/5/0/1` for `{objectId: 5, instanceId: 0, resourceId: 1}`; stops at the first missing id. */
 export function formatPath(p: LwM2mPath): string {
   let s = `/${p.objectId}`;

@@ -71,8 +71,6 @@ export class ValueError extends Error {
 const INT64_MAX = '9223372036854775807';
 const INT64_MIN_ABS = '9223372036854775808';
 const UINT64_MAX = '18446744073709551615';
-/** The largest time a JS Date can hold; beyond it TIME values cannot be rendered as dates. */
-const MAX_DATE_MS = 8_640_000_000_000_000;
 
 /**
  * Converts a raw JSON value to a typed value of `type`, or throws a {@link ValueError}.
@@ -115,21 +113,6 @@ export function convertValue(type: ResourceType, raw: unknown): TypedValue {
 export function toLeshanValue(v: TypedValue): unknown {
   if (v.type === 'OBJLNK') return { objectId: v.value.objectId, objectInstanceId: v.value.objectInstanceId };
   return v.value;
-}
-
-/** A plain-text rendering: TIME as ISO-8601 UTC, OBJLNK as `3303:0`, the rest as their canonical text. */
-export function formatValue(v: TypedValue): string {
-  switch (v.type) {
-    case 'OBJLNK':
-      return `${v.value.objectId}:${v.value.objectInstanceId}`;
-    case 'TIME':
-      return v.value <= MAX_DATE_MS ? new Date(v.value).toISOString() : String(v.value);
-    case 'FLOAT':
-    case 'BOOLEAN':
-      return String(v.value);
-    default:
-      return v.value;
-  }
 }
 
 function toIntegerString(type: 'INTEGER' | 'UNSIGNED_INTEGER', raw: unknown): string {

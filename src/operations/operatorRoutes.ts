@@ -42,7 +42,7 @@ function statusOf(query: Record<string, unknown>): OperationStatus | undefined {
 }
 
 /**
- * The operator API for operations (design, Operator API): queue, list, filter, get, cancel.
+ * The operator API for operations (README: Endpoint operations): queue, list, filter, get, cancel.
  * Lists are `{"items":[...],"next":"<cursor>"}`, oldest first; `next` is absent on the last page.
  */
 export function operatorRoutes({ store, queued, now }: OperatorRoutesOptions): Router {

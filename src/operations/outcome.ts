@@ -1,6 +1,6 @@
 /**
- * What one delivery attempt means for the operation and for its endpoint's queue: the outcome table of
- * the design, as a pure function. The attempt has already been counted (markSending) when this runs.
+ * What one delivery attempt means for the operation and for its endpoint's queue: the outcome table
+ * (README: Endpoint operations), as a pure function. The attempt has already been counted (markSending) when this runs.
  *
  * | Leshan answered                         | operation becomes                         | endpoint queue |
  * |-----------------------------------------|-------------------------------------------|----------------|

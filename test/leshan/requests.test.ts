@@ -1,3 +1,4 @@
+// Section numbers (§) refer to docs/leshan-rest-api.md.
 import assert from 'node:assert/strict';
 import { sendingOp } from '../support/operations.js';
 import { describe, it } from 'node:test';

@@ -1,3 +1,4 @@
+// Section numbers (§) refer to docs/leshan-rest-api.md.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classifyResponse, statusCode, type AttemptResult } from '../../src/leshan/responses.js';

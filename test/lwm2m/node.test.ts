@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import {
   buildWriteNode,
   flattenNode,
-  instanceWriteNode,
   type NodeContext,
   type ResourceValue,
 } from '../../src/lwm2m/node.js';
@@ -424,7 +423,7 @@ describe('flattenNode: hostile nesting', () => {
   });
 });
 
-describe('buildWriteNode: the bodies of reference §2.3', () => {
+describe('buildWriteNode: the bodies of docs/leshan-rest-api.md §2.3', () => {
   const body = (path: string, value: TypedValue | ReadonlyMap<number, TypedValue>): string =>
     JSON.stringify(buildWriteNode(parsePath(path), value));
 
@@ -490,38 +489,3 @@ describe('buildWriteNode: the bodies of reference §2.3', () => {
   });
 });
 
-describe('instanceWriteNode', () => {
-  it('writes the §2.3 instance example', () => {
-    const node = instanceWriteNode(0, [rv('/1/0/1', int('60')), rv('/1/0/6', { type: 'BOOLEAN', value: false })]);
-    assert.equal(
-      JSON.stringify(node),
-      '{"id":0,"kind":"instance","resources":[{"id":1,"kind":"singleResource","type":"INTEGER","value":"60"},{"id":6,"kind":"singleResource","type":"BOOLEAN","value":false}]}',
-    );
-  });
-
-  it('groups resource instances into multiResource nodes, in first-seen order', () => {
-    const node = instanceWriteNode(2, [
-      rv('/16/2/0/1', str('bb')),
-      rv('/16/2/5', str('x')),
-      rv('/16/2/0/0', str('aa')),
-    ]);
-    assert.deepEqual(node, {
-      id: 2,
-      kind: 'instance',
-      resources: [
-        { id: 0, kind: 'multiResource', type: 'STRING', values: { '0': 'aa', '1': 'bb' } },
-        { id: 5, kind: 'singleResource', type: 'STRING', value: 'x' },
-      ],
-    });
-    assert.deepEqual(flatten(node, { objectId: 16 }), [rv('/16/2/0/0', str('aa')), rv('/16/2/0/1', str('bb')), rv('/16/2/5', str('x'))]);
-  });
-
-  it('refuses values of other instances, duplicates and mixed forms', () => {
-    assert.throws(() => instanceWriteNode(0, [rv('/1/1/1', int('1'))]), PathError);
-    assert.throws(() => instanceWriteNode(0, [rv('/1/0/1', int('1')), rv('/2/0/1', int('1'))]), PathError);
-    assert.throws(() => instanceWriteNode(0, [rv('/1/0/1', int('1')), rv('/1/0/1', int('2'))]), ValueError);
-    assert.throws(() => instanceWriteNode(0, [rv('/1/0/1', int('1')), rv('/1/0/1/0', int('2'))]), ValueError);
-    assert.throws(() => instanceWriteNode(0, [rv('/1/0/1/0', int('1')), rv('/1/0/1/0', int('2'))]), ValueError);
-    assert.throws(() => instanceWriteNode(70000, []), PathError);
-  });
-});

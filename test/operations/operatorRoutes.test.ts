@@ -20,7 +20,7 @@ describe('operator API', () => {
     await d?.stop();
   });
 
-  it('queues an operation, on disk before the 201, with the fields of the design', async () => {
+  it('queues an operation, on disk before the 201, with the fields the README documents', async () => {
     const r = await api.queue('dev-a', { kind: 'write', path: '/5/0/1', value: 'https://x/fw.bin' });
     assert.equal(r.status, 201);
     const op = r.body as Operation;

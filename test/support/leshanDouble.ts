@@ -1,6 +1,6 @@
 /**
  * Test double of Eclipse Leshan's demo-server REST API (ClientServlet, EventServlet), faithful to
- * /work/shared/reference/leshan-rest-api.md. Implementation in ./leshanDouble/.
+ * docs/leshan-rest-api.md (§8 lists what it must do). Implementation in ./leshanDouble/.
  *
  * ```ts
  * const leshan = await startLeshanDouble({ timeScale: 0.01 });      // L15 (flownexus' M15) by default

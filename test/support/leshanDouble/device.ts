@@ -1,3 +1,4 @@
+// Section numbers (§) refer to docs/leshan-rest-api.md.
 /**
  * The simulated devices: scripted answers per (endpoint, LwM2M path), latency, timeouts, presence side effects
  * (QueueModeLwM2mRequestSender, §5.1) and LM's one-slot queue for sleeping clients (QueueHandler, §5.2).

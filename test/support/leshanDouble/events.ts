@@ -1,3 +1,4 @@
+// Section numbers (§) refer to docs/leshan-rest-api.md.
 /**
  * EventServlet (§5.3): Jetty's EventSourceServlet framing on GET /api/event[?ep=X].
  * Streams are indexed by endpoint so an event costs O(listeners), not O(streams).

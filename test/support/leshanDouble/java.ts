@@ -1,3 +1,4 @@
+// Section numbers (§) refer to docs/leshan-rest-api.md.
 /**
  * The Java exceptions the ClientServlet reacts to, and the few library parsers whose errors decide the HTTP answer:
  * LwM2mPath(String), execute Arguments.parse, the write-attributes query parser.

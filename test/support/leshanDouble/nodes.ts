@@ -1,3 +1,4 @@
+// Section numbers (§) refer to docs/leshan-rest-api.md.
 /**
  * LwM2M node JSON as the demo server handles it: JacksonLwM2mNodeDeserializer for write bodies (§2.1, §2.2, §8.6)
  * and a default read content per path.

@@ -1,3 +1,4 @@
+// Section numbers (§) refer to docs/leshan-rest-api.md.
 /**
  * Registrations, their JSON (§6) and queue-mode presence (§5.1), with the events they raise (§5.3).
  * Listener order follows Leshan: PresenceStateListener is added when the server is built, before the demo's

@@ -1,3 +1,4 @@
+// Section numbers (§) refer to docs/leshan-rest-api.md.
 /**
  * LwM2M response JSON (JacksonResponseSerializer, §4): key order status, valid, success, failure,
  * content | objectLinks | location, errormessage; null fields omitted.

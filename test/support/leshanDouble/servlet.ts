@@ -1,3 +1,4 @@
+// Section numbers (§) refer to docs/leshan-rest-api.md.
 /**
  * ClientServlet (§1): routing on segment counts exactly as doGet/doPut/doPost/doDelete do, the registration check
  * where each version makes it, and the request validation that decides between 200, 400, 404, 500 and 504.

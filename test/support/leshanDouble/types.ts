@@ -1,6 +1,6 @@
 /**
  * Public types of the Leshan demo-server test double.
- * Reference: /work/shared/reference/leshan-rest-api.md (section numbers below point there).
+ * Facts: docs/leshan-rest-api.md (section numbers below point there).
  */
 
 /** What the simulated device does with the next request that reaches it. */

@@ -1,3 +1,4 @@
+// Section numbers (§) refer to docs/leshan-rest-api.md.
 /**
  * Write and create bodies (extractLwM2mNode + the WriteRequest / CreateRequest constructor checks, §1.2, §2, §8.6).
  */
