@@ -28,11 +28,13 @@ let daemon: DaemonProcess;
 
 before(async () => {
   ensureLeshan(); // Maven and javac only the first time on a machine: scripts/test.sh has already run it
-  const [i, l] = await Promise.all([startInfluxd(), startRealLeshanServer()]);
-  influx = i;
-  cleanups.push(() => influx.destroy());
-  leshan = l;
-  cleanups.push(() => leshan.stop());
+  const [i, l] = await Promise.allSettled([startInfluxd(), startRealLeshanServer()]);
+  if (i.status === 'fulfilled') cleanups.push(() => i.value.destroy());
+  if (l.status === 'fulfilled') cleanups.push(() => l.value.stop());
+  if (i.status === 'rejected') throw i.reason;
+  if (l.status === 'rejected') throw l.reason;
+  influx = i.value;
+  leshan = l.value;
   daemon = await startDaemon({
     config: {
       leshan: { url: leshan.url, ingress: 'events', requestTimeoutS: 5 },
