@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { FleetSimulator } from '../demo/simulator.js';
-import { startDaemon } from '../test/support/daemon.js';
-import { startInfluxd } from '../test/support/influxd.js';
-import { startLeshanDouble } from '../test/support/leshanDouble.js';
+import { startDaemon } from '../tools/daemon.js';
+import { startInfluxd } from '../tools/influxd.js';
+import { startLeshanDouble } from '../tools/leshanDouble.js';
 import { figure, fmt, heading } from './support/report.js';
 
 const DEVICES = Number(process.env.BENCH_FLEET_DEVICES ?? 1000);

@@ -9,9 +9,9 @@
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
-import { startInfluxd, type Influxd } from '../test/support/influxd.js';
-import { startDaemon } from '../test/support/daemon.js';
-import { freePort } from '../test/support/ports.js';
+import { startInfluxd, type Influxd } from '../tools/influxd.js';
+import { startDaemon } from '../tools/daemon.js';
+import { freePort } from '../tools/ports.js';
 import { dataLine, endpointTag } from '../src/ingest/points.js';
 import { NanoClock } from '../src/ingest/nanoClock.js';
 import { parseCompositePost } from '../src/ingest/parsePost.js';

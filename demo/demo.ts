@@ -3,10 +3,10 @@
  * narrated in plain lines. See demo/README.md for what it shows and the DEMO_* environment variables.
  */
 import { createServer } from 'node:net';
-import { startDaemon, type DaemonProcess, type LogLine } from '../test/support/daemon.js';
-import { influxdBinary, startInfluxd, type Influxd } from '../test/support/influxd.js';
-import { startLeshanDouble, type LeshanDouble } from '../test/support/leshanDouble.js';
-import { freePort } from '../test/support/ports.js';
+import { startDaemon, type DaemonProcess, type LogLine } from '../tools/daemon.js';
+import { influxdBinary, startInfluxd, type Influxd } from '../tools/influxd.js';
+import { startLeshanDouble, type LeshanDouble } from '../tools/leshanDouble.js';
+import { freePort } from '../tools/ports.js';
 import { FleetSimulator, OBJECT_LINKS, type FleetEvent } from './simulator.js';
 
 export const DATABASE = 'lwm2m_demo';

@@ -1,5 +1,5 @@
 /**
- * A fleet of simulated queue-mode LwM2M devices on top of the Leshan test double (test/support/leshanDouble).
+ * A fleet of simulated queue-mode LwM2M devices on top of the Leshan test double (tools/leshanDouble).
  *
  * Each device registers (object links /1/0, /3/0, /3303/0, /5/0) and reports a temperature, then cycles:
  * asleep for about `asleepMs`, then awake for about `awakeMs`: on waking it sends a registration update (Leshan
@@ -21,7 +21,7 @@
  * await leshan.close();
  * ```
  */
-import type { LeshanDouble, RecordedRequest } from '../test/support/leshanDouble.js';
+import type { LeshanDouble, RecordedRequest } from '../tools/leshanDouble.js';
 
 export interface FleetSimulatorOptions {
   /** Number of devices (default 24), named `demo-sensor-01` … */

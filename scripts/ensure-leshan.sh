@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes sure the real Eclipse Leshan pieces the end-to-end tests run (test/support/realLeshan.ts) are on this
+# Makes sure the real Eclipse Leshan pieces the end-to-end tests run (tools/realLeshan.ts) are on this
 # machine, resolved with Maven from Maven Central into a cache outside the repository (nothing is committed):
 #
 #   server/leshan-server-demo-2.0.0-M4-jar-with-dependencies.jar
@@ -8,7 +8,7 @@
 #       leshan-demo-client (2.0.0-M16 and later) are not published there (docs/leshan-demo.md).
 #   client/lib/*.jar + client/classes/LeshanTestClient.class
 #       Leshan's client library at the newest milestone on Maven Central (leshan-lwm2m-client and
-#       leshan-tl-cf-client-coap 2.0.0-M18), with a small launcher of ours (test/e2e/leshan-client/
+#       leshan-tl-cf-client-coap 2.0.0-M18), with a small launcher of ours (tools/leshan-client/
 #       LeshanTestClient.java) modelled on Leshan's demo client, as no Leshan demo client is published there.
 #
 # Installs Debian's JDK (javac compiles the launcher) and Maven when missing. Idempotent; once everything is
@@ -21,7 +21,7 @@ SERVER_VERSION=2.0.0-M4
 CLIENT_VERSION=2.0.0-M18
 SLF4J_VERSION=2.0.17
 DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
-CLIENT_SOURCE=test/e2e/leshan-client/LeshanTestClient.java
+CLIENT_SOURCE=tools/leshan-client/LeshanTestClient.java
 
 CACHE="${LESHAN_CACHE_DIR:-${HOME:-/root}/.cache/lwm2m-backend/leshan}"
 SERVER_JAR="$CACHE/server/leshan-server-demo-$SERVER_VERSION-jar-with-dependencies.jar"

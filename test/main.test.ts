@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startDaemon, type DaemonProcess } from './support/daemon.js';
+import { startDaemon, type DaemonProcess } from '../tools/daemon.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {

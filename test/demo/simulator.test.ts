@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createParser } from 'eventsource-parser';
 import { FleetSimulator, type FleetEvent } from '../../demo/simulator.js';
 import { parseLeshanEvent } from '../../src/leshan/events.js';
-import { startLeshanDouble, type LeshanDouble } from '../support/leshanDouble.js';
+import { startLeshanDouble, type LeshanDouble } from '../../tools/leshanDouble.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Operation } from '../../src/operations/operation.js';
 import { until } from '../support/controllerHarness.js';
-import { startDaemon, type DaemonProcess } from '../support/daemon.js';
-import { startInfluxd, type Influxd } from '../support/influxd.js';
+import { startDaemon, type DaemonProcess } from '../../tools/daemon.js';
+import { startInfluxd, type Influxd } from '../../tools/influxd.js';
 import {
   ensureLeshan, startRealLeshanClient, startRealLeshanServer, type RealLeshanClient, type RealLeshanServer,
-} from '../support/realLeshan.js';
+} from '../../tools/realLeshan.js';
 
 const DB = 'lwm2m';
 

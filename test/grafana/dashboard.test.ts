@@ -8,7 +8,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startInfluxd, type Influxd, type InfluxSeries } from '../support/influxd.js';
+import { startInfluxd, type Influxd, type InfluxSeries } from '../../tools/influxd.js';
 import { startController, until, type RunningController } from '../support/controllerHarness.js';
 
 // ---------------------------------------------------------------------------------------------------

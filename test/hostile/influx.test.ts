@@ -1,5 +1,5 @@
 /**
- * Hostile values for InfluxDB, against the real daemon process (test/support/daemon.ts) writing to a real
+ * Hostile values for InfluxDB, against the real daemon process (tools/daemon.ts) writing to a real
  * influxd 1.6: fuzzed endpoint names and values posted to /leshan_api/resource/single and /composite. No
  * post may get a 5xx, every value the daemon accepted must land in InfluxDB (counted exactly, strings read
  * back exactly), and /health must still say InfluxDB is ok. The daemon starts on a spool a previous
@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { startDaemon, type DaemonProcess } from '../support/daemon.js';
-import { startInfluxd, type Influxd } from '../support/influxd.js';
+import { startDaemon, type DaemonProcess } from '../../tools/daemon.js';
+import { startInfluxd, type Influxd } from '../../tools/influxd.js';
 
 const DB = 'hostile';
 

@@ -1,5 +1,5 @@
 /**
- * A hostile or broken Leshan against the real daemon process (test/support/daemon.ts), with the Leshan test
+ * A hostile or broken Leshan against the real daemon process (tools/daemon.ts), with the Leshan test
  * double's faults: answers that drip or never end, a 64 MiB answer, content nested 100 000 deep, event-stream
  * endpoint names that cannot be stored, fuzzed event-stream frames, a line that never ends.
  */
@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import fc from 'fast-check';
 import type { Operation } from '../../src/operations/operation.js';
-import { startDaemon, type DaemonProcess, type LogLine } from '../support/daemon.js';
-import { sseFrame, startLeshanDouble, type LeshanDouble } from '../support/leshanDouble.js';
+import { startDaemon, type DaemonProcess, type LogLine } from '../../tools/daemon.js';
+import { sseFrame, startLeshanDouble, type LeshanDouble } from '../../tools/leshanDouble.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {

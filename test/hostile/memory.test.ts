@@ -6,7 +6,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { startController } from '../support/controllerHarness.js';
-import { startDaemon, type DaemonProcess } from '../support/daemon.js';
+import { startDaemon, type DaemonProcess } from '../../tools/daemon.js';
 
 const MAX_KNOWN = 500;
 

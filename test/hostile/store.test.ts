@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startDaemon, type DaemonProcess } from '../support/daemon.js';
+import { startDaemon, type DaemonProcess } from '../../tools/daemon.js';
 import { mountSmallDisk, type SmallDisk } from '../support/smallDisk.js';
 
 const OFFLINE = { leshan: { url: 'http://127.0.0.1:9' }, influx: { url: 'http://127.0.0.1:9' } };

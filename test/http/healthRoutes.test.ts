@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Controller } from '../../src/controller.js';
-import { startInfluxd, type Influxd } from '../support/influxd.js';
-import { freePort } from '../support/ports.js';
+import { startInfluxd, type Influxd } from '../../tools/influxd.js';
+import { freePort } from '../../tools/ports.js';
 import { testConfig, testLogger } from '../support/config.js';
 
 interface Health {

@@ -5,7 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { request } from 'undici';
-import { startInfluxd, type Influxd } from '../support/influxd.js';
+import { startInfluxd, type Influxd } from '../../tools/influxd.js';
 import { dataLine, endpointTag } from '../../src/ingest/points.js';
 import type { ResourceValue } from '../../src/lwm2m/node.js';
 import { endpointNameProblem } from '../../src/lwm2m/endpointName.js';

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startInfluxd, type Influxd } from '../support/influxd.js';
+import { startInfluxd, type Influxd } from '../../tools/influxd.js';
 import { startInflux2Double, type Influx2Double } from '../support/influx2Double.js';
 import { startWriter } from '../support/writerHarness.js';
 import { parseRetryAfter } from '../../src/influx/send.js';

@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startInfluxd, type Influxd } from '../support/influxd.js';
-import { startLeshanDouble, type LeshanDouble } from '../support/leshanDouble.js';
+import { startInfluxd, type Influxd } from '../../tools/influxd.js';
+import { startLeshanDouble, type LeshanDouble } from '../../tools/leshanDouble.js';
 import { startController, until, type RunningController } from '../support/controllerHarness.js';
 import { operator } from '../support/fleet.js';
 import type { Operation } from '../../src/operations/operation.js';

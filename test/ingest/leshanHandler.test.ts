@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startInfluxd, type Influxd } from '../support/influxd.js';
+import { startInfluxd, type Influxd } from '../../tools/influxd.js';
 import { startController, until, type RunningController } from '../support/controllerHarness.js';
 
 const DB = 'ingest';

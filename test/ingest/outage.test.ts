@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startInfluxd, type Influxd } from '../support/influxd.js';
-import { startDaemon, type DaemonProcess } from '../support/daemon.js';
+import { startInfluxd, type Influxd } from '../../tools/influxd.js';
+import { startDaemon, type DaemonProcess } from '../../tools/daemon.js';
 import { until } from '../support/controllerHarness.js';
 import { postMany } from '../support/load.js';
 

@@ -8,7 +8,7 @@ import { LeshanClient, type LeshanClientLog, type LeshanClientOptions, type Send
 import type { AttemptResult } from '../../src/leshan/responses.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { Operation } from '../../src/operations/operation.js';
-import { startLeshanDouble, type LeshanDouble, type LeshanDoubleOptions, type RecordedRequest } from '../support/leshanDouble.js';
+import { startLeshanDouble, type LeshanDouble, type LeshanDoubleOptions, type RecordedRequest } from '../../tools/leshanDouble.js';
 
 const op = sendingOp;
 

@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
 import { LeshanEventStream, type LeshanEventStreamOptions } from '../../src/leshan/eventStream.js';
 import { parseRegistrations, type LeshanEvent } from '../../src/leshan/events.js';
-import { sseFrame, startLeshanDouble, type LeshanDouble, type LeshanDoubleOptions } from '../support/leshanDouble.js';
+import { sseFrame, startLeshanDouble, type LeshanDouble, type LeshanDoubleOptions } from '../../tools/leshanDouble.js';
 
 interface LogLine {
   level: 'debug' | 'info' | 'warn';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startLeshanDouble, type LeshanDouble } from '../support/leshanDouble.js';
-import { startDaemon, type DaemonProcess } from '../support/daemon.js';
+import { startLeshanDouble, type LeshanDouble } from '../../tools/leshanDouble.js';
+import { startDaemon, type DaemonProcess } from '../../tools/daemon.js';
 import type { Operation } from '../../src/operations/operation.js';
 
 const post = (url: string, pathname: string, body: unknown) =>

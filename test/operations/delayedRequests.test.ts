@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DelayedRequests } from '../../src/operations/delayedRequests.js';
 import type { AttemptResult } from '../../src/leshan/responses.js';
 import type { Operation } from '../../src/operations/operation.js';
-import { startLeshanDouble, type LeshanDouble } from '../support/leshanDouble.js';
+import { startLeshanDouble, type LeshanDouble } from '../../tools/leshanDouble.js';
 import { startController, until, type RunningController } from '../support/controllerHarness.js';
 import { operator } from '../support/fleet.js';
 import { testLogger } from '../support/config.js';

@@ -1,6 +1,6 @@
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLeshanDouble, type LeshanDouble } from '../support/leshanDouble.js';
+import { startLeshanDouble, type LeshanDouble } from '../../tools/leshanDouble.js';
 import { startController, until, type RunningController } from '../support/controllerHarness.js';
 import { operator, postRegistration, registerDevice, updateDevice } from '../support/fleet.js';
 import type { Operation } from '../../src/operations/operation.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config } from '../../src/config/schema.js';
 import { Controller } from '../../src/controller.js';
 import { testConfig, testLogger } from './config.js';
-import { freePort } from './ports.js';
+import { freePort } from '../../tools/ports.js';
 
 type Overrides = Parameters<typeof testConfig>[0];
 

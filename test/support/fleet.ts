@@ -1,4 +1,4 @@
-import type { LeshanDouble } from './leshanDouble.js';
+import type { LeshanDouble } from '../../tools/leshanDouble.js';
 import type { RunningController } from './controllerHarness.js';
 
 /** What the forked Leshan posts for a registration event (object 10240), to the daemon in `d`. */

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Versions scripts/ensure-leshan.sh resolves (keep both in step). */
 export const LESHAN_SERVER_VERSION = '2.0.0-M4';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLeshanDouble, type LeshanDouble, type LeshanDoubleOptions } from './leshanDouble.js';
+import { startLeshanDouble, type LeshanDouble, type LeshanDoubleOptions } from '../../tools/leshanDouble.js';
 
 interface Reply {
   status: number;
