@@ -110,7 +110,7 @@ async function wakeStorm(leshan: LeshanDouble, d: DaemonProcess, pool: Pool, idl
     const r = await json(pool, 'POST', '/leshan_api/resource/single', registration(eps[i]!, 2));
     if (r.status !== 201) throw new Error(`update answered ${r.status}`);
   });
-  let confirmed = 0;
+  let confirmed: number;
   for (;;) {
     const page = await json(pool, 'GET', `/api/operations?status=CONFIRMED&limit=1`);
     const metrics = await (await pool.request({ method: 'GET', path: '/metrics' })).body.text();

@@ -7,5 +7,6 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-influxd.sh
 bash scripts/ensure-leshan.sh
 npm run --silent typecheck
+npm run --silent lint
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 exec node --expose-gc --import tsx --test --test-reporter=spec --test-concurrency=2 "${files[@]}"

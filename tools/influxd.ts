@@ -111,7 +111,7 @@ export async function startInfluxd(): Promise<Influxd> {
     } catch (err) {
       proc.kill('SIGKILL');
       child = undefined;
-      throw new Error(`${(err as Error).message}\n${stderr}`);
+      throw new Error(`${(err as Error).message}\n${stderr}`, { cause: err });
     }
   };
 

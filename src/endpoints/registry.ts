@@ -5,7 +5,6 @@ import {
   endpointMachine,
   type DeliveryOutput,
   type DormantEndpoint,
-  type EndpointContext,
   type EndpointEvent,
   type EndpointState,
   type RegistrationEventType,

@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import * as zlib from 'node:zlib';
 import type { LogSink } from '../log/logger.js';
@@ -41,7 +41,6 @@ export interface SpoolOptions {
 }
 
 const SUFFIX = '.spool';
-const LEGACY_SUFFIX = '.lp';
 const SEGMENT_NAME = /^(\d+)\.(spool|lp)$/;
 /** `# xxxxxxxx xxxxxxxx\n` */
 const HEADER = 20;

@@ -1,5 +1,4 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { repairedStringValues } from '../ingest/points.js';
 
 /** What the metrics read from the writer when scraped. */
 export interface WriterState {
@@ -56,15 +55,6 @@ export function createWriterMetrics(registry: Registry, writer: WriterState) {
   });
   const torn = follow(damage, { kind: 'torn' }, () => spool().damaged.torn);
   const corrupt = follow(damage, { kind: 'corrupt' }, () => spool().damaged.corrupt);
-  const repaired = new Counter({
-    name: `${prefix}string_values_repaired_total`,
-    help: 'STRING/CORELINK values holding a lone UTF-16 surrogate, which UTF-8 cannot carry: written with U+FFFD in its place',
-    registers: [registry],
-    collect() {
-      repairedFollower();
-    },
-  });
-  const repairedFollower = follow(repaired, {}, repairedStringValues);
   return {
     written: new Counter({ name: `${prefix}points_written_total`, help: 'Points acknowledged by InfluxDB', registers: [registry] }),
     errors: new Counter({

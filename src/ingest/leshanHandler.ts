@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import type { Ingest } from './ingest.js';
 import { FieldError } from '../lwm2m/fieldError.js';
 import { parseCompositePost, parseSinglePost, type ParsedPost } from './parsePost.js';
+import { repairedStringValues } from './points.js';
 
 const ROUTES: Record<string, { route: 'single' | 'composite'; parse: (body: unknown) => ParsedPost }> = {
   '/leshan_api/resource/single': { route: 'single', parse: parseSinglePost },
@@ -46,6 +47,17 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
     help: 'Values accepted from Leshan by route',
     labelNames: ['route'],
     registers: [registry],
+  });
+  let repairedSeen = 0;
+  new Counter({
+    name: 'lwm2m_backend_ingest_string_values_repaired_total',
+    help: 'STRING/CORELINK values holding a lone UTF-16 surrogate, which UTF-8 cannot carry: written with U+FFFD in its place',
+    registers: [registry],
+    collect() {
+      const total = repairedStringValues();
+      if (total > repairedSeen) this.inc(total - repairedSeen);
+      repairedSeen = total;
+    },
   });
   // children bound once: the hot path does no label hashing
   const accepted = { single: posts.labels('single', '201'), composite: posts.labels('composite', '201') };

@@ -4,7 +4,7 @@
  */
 import { buildWriteNode } from '../lwm2m/node.js';
 import { resourceModel } from '../lwm2m/objectModel.js';
-import { formatPath, parsePath, pathLevel, type LwM2mPath, type PathLevel } from '../lwm2m/path.js';
+import { formatPath, parsePath, pathLevel, type LwM2mPath } from '../lwm2m/path.js';
 import { convertValue, type ResourceType, type TypedValue } from '../lwm2m/value.js';
 import { KIND_LEVELS, type RequestKind } from '../lwm2m/requestKinds.js';
 import { errorText } from '../log/errorText.js';
@@ -136,7 +136,7 @@ function convertMap(type: ResourceType, values: Record<string, unknown>): Map<nu
     try {
       map.set(Number(k), convertValue(type, raw));
     } catch (e) {
-      throw new Error(`resource instance ${k}: ${errorText(e)}`);
+      throw new Error(`resource instance ${k}: ${errorText(e)}`, { cause: e });
     }
   }
   return map;

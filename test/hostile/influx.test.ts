@@ -118,7 +118,7 @@ describe('hostile values against the real daemon and a real influxd', () => {
     assert.ok(accepted > 200, `enough values were accepted to mean something (${accepted}; statuses ${JSON.stringify([...statuses])})`);
 
     // every accepted value is one point (each has its own timestamp)
-    let landed = 0;
+    let landed: number;
     const deadline = Date.now() + 15_000;
     for (;;) {
       const r = await influxd.query('SELECT count(*) FROM lwm2m', DB);

@@ -1,6 +1,6 @@
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { OPERATION_STATUSES, type Operation, type OperationStatus } from '../../src/operations/operation.js';
+import { OPERATION_STATUSES, type OperationStatus } from '../../src/operations/operation.js';
 import { OperationStore, StoreClosedError, StoreConflictError, StoreNotFoundError, type StoreLog } from '../../src/operations/store.js';
 import { createLogger } from '../../src/log/logger.js';
 import { manualClock, onDisk, openStore, T0, tempDir, write } from './store/helpers.js';

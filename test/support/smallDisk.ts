@@ -20,7 +20,7 @@ export async function mountSmallDisk(sizeKiB = 1024): Promise<SmallDisk> {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKiB}k`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
-    throw new Error(`cannot mount a tmpfs for the disk-full test (needs root): ${(err as Error).message}`);
+    throw new Error(`cannot mount a tmpfs for the disk-full test (needs root): ${(err as Error).message}`, { cause: err });
   }
   const filler = path.join(dir, 'filler');
   return {
