@@ -27,7 +27,23 @@ const FLOORS = [
   { target: 'assembly', forbidden: ['controller.ts', 'main.ts'] },
 ];
 
-const ALL = ['lwm2m', 'log', 'config', 'metrics', 'systemd', 'dataDir', 'http', 'influx', 'leshan', 'endpoints', 'ingest', 'operations', 'assembly', 'controller.ts', 'main.ts'];
+const ALL = [
+  'lwm2m',
+  'log',
+  'config',
+  'metrics',
+  'systemd',
+  'dataDir',
+  'http',
+  'influx',
+  'leshan',
+  'endpoints',
+  'ingest',
+  'operations',
+  'assembly',
+  'controller.ts',
+  'main.ts',
+];
 
 const zones = FLOORS.flatMap(({ target, forbidden, except = [] }) =>
   (forbidden[0] === '*' ? ALL.filter((f) => !except.includes(f)) : forbidden).map((from) => ({
@@ -52,11 +68,18 @@ export default tseslint.config(
           zones: [
             ...zones,
             // the daemon never depends on its tests or tools
-            { target: './src', from: ['./test', './tools', './bench', './demo'], message: 'src must not import tests, tools, benchmarks or the demo' },
+            {
+              target: './src',
+              from: ['./test', './tools', './bench', './demo'],
+              message: 'src must not import tests, tools, benchmarks or the demo',
+            },
           ],
         },
       ],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
     },
   },
   {

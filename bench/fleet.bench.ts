@@ -23,18 +23,29 @@ const procStat = (pid: number) => {
 const rssOf = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
 export async function fleetBench(): Promise<void> {
-  heading(`Fleet (${fmt(DEVICES)} simulated queue-mode devices, awake ${AWAKE_MS / 1000} s / asleep ${ASLEEP_MS / 1000} s, ${SECONDS} s, stock-Leshan set-up)`);
+  heading(
+    `Fleet (${fmt(DEVICES)} simulated queue-mode devices, awake ${AWAKE_MS / 1000} s / asleep ${ASLEEP_MS / 1000} s, ${SECONDS} s, stock-Leshan set-up)`,
+  );
   const influxd = await startInfluxd();
   const leshan = await startLeshanDouble({ awakeMs: AWAKE_MS });
   const d = await startDaemon({
     compiled: true,
-    config: { leshan: { url: leshan.url, ingress: 'events' }, endpoints: { awakeMs: AWAKE_MS }, influx: { url: influxd.url, database: 'fleet' } },
+    config: {
+      leshan: { url: leshan.url, ingress: 'events' },
+      endpoints: { awakeMs: AWAKE_MS },
+      influx: { url: influxd.url, database: 'fleet' },
+    },
   });
   const simulator = new FleetSimulator(leshan, { devices: DEVICES, awakeMs: AWAKE_MS, asleepMs: ASLEEP_MS, latencyMs: 50 });
   const pool = new Pool(d.url, { connections: 16 });
   try {
     for (const ep of simulator.endpoints()) {
-      const res = await pool.request({ method: 'POST', path: `/api/endpoints/${ep}/operations`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'write', path: '/5/0/1', value: 'https://example.com/fw.bin' }) });
+      const res = await pool.request({
+        method: 'POST',
+        path: `/api/endpoints/${ep}/operations`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'write', path: '/5/0/1', value: 'https://example.com/fw.bin' }),
+      });
       await res.body.dump();
     }
     const cpu0 = procStat(d.proc.pid!);

@@ -22,7 +22,11 @@ const SINGLE_POSTS = Number(process.env.BENCH_SINGLE_POSTS ?? 60_000);
 const COMPOSITE_POSTS = Number(process.env.BENCH_COMPOSITE_POSTS ?? 15_000);
 const CONNECTIONS = 50;
 
-const singleBody = JSON.stringify({ ep: 'bench-dev', obj_id: 3303, val: { kind: 'singleResource', id: 5700, type: 'FLOAT', value: '24.899181214836236' } });
+const singleBody = JSON.stringify({
+  ep: 'bench-dev',
+  obj_id: 3303,
+  val: { kind: 'singleResource', id: 5700, type: 'FLOAT', value: '24.899181214836236' },
+});
 
 function deviceObject(): unknown {
   const s = (id: number, type: string, value: unknown) => ({ kind: 'singleResource', id, type, value });
@@ -34,10 +38,21 @@ function deviceObject(): unknown {
         kind: 'instance',
         id: 0,
         resources: [
-          s(0, 'STRING', 'Zephyr'), s(1, 'STRING', 'qemu_x86'), s(2, 'STRING', 'SN-0001'), s(3, 'STRING', '3.7.0'),
-          s(9, 'INTEGER', '87'), s(10, 'INTEGER', '1024'), s(11, 'INTEGER', '0'), s(13, 'TIME', 1732550000000),
-          s(14, 'STRING', '+01:00'), s(15, 'STRING', 'Europe/Berlin'), s(16, 'STRING', 'U'), s(17, 'STRING', 'qemu'),
-          s(18, 'STRING', '1.0'), s(19, 'STRING', '3.7.0'), s(21, 'INTEGER', '4096'),
+          s(0, 'STRING', 'Zephyr'),
+          s(1, 'STRING', 'qemu_x86'),
+          s(2, 'STRING', 'SN-0001'),
+          s(3, 'STRING', '3.7.0'),
+          s(9, 'INTEGER', '87'),
+          s(10, 'INTEGER', '1024'),
+          s(11, 'INTEGER', '0'),
+          s(13, 'TIME', 1732550000000),
+          s(14, 'STRING', '+01:00'),
+          s(15, 'STRING', 'Europe/Berlin'),
+          s(16, 'STRING', 'U'),
+          s(17, 'STRING', 'qemu'),
+          s(18, 'STRING', '1.0'),
+          s(19, 'STRING', '3.7.0'),
+          s(21, 'INTEGER', '4096'),
         ],
       },
     ],
@@ -47,7 +62,14 @@ const compositeBody = JSON.stringify({ ep: 'bench-dev', val: { '/3': deviceObjec
 const POINTS_PER_COMPOSITE = 15;
 
 async function load(url: string, path: string, body: string, amount: number): Promise<autocannon.Result> {
-  return autocannon({ url: url + path, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, amount });
+  return autocannon({
+    url: url + path,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    amount,
+  });
 }
 
 /** Requests per second over the whole run (autocannon's own average is per whole second, coarse). */
@@ -70,7 +92,9 @@ async function waitForCount(influxd: Influxd, db: string, want: number, fields: 
 
 async function bareServerRps(): Promise<autocannon.Result> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/support/bareServer.ts', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/support/bareServer.ts', String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve) => proc.stdout!.once('data', () => resolve()));
   try {
     return await load(`http://127.0.0.1:${port}`, '/', singleBody, SINGLE_POSTS);

@@ -31,7 +31,12 @@ const IDLE_WARM_UP = 50;
 const rssOf = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
 async function json(pool: Pool, method: 'GET' | 'POST', p: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await pool.request({ method, path: p, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const res = await pool.request({
+    method,
+    path: p,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   const text = await res.body.text();
   return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
 }
@@ -39,12 +44,18 @@ async function json(pool: Pool, method: 'GET' | 'POST', p: string, body?: unknow
 /** Runs `count` calls of `fn` with `concurrency` at once. */
 async function parallel(count: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) await fn(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await fn(next++);
+    }),
+  );
 }
 
-const registration = (ep: string, id: number) => ({ ep, obj_id: 10240, val: { kind: 'singleResource', id, type: 'TIME', value: 1732550000000 } });
+const registration = (ep: string, id: number) => ({
+  ep,
+  obj_id: 10240,
+  val: { kind: 'singleResource', id, type: 'TIME', value: 1732550000000 },
+});
 
 /** A store file holding `n` finished operations over `endpoints` endpoints. */
 async function prefill(dataDir: string, n: number, endpoints: number): Promise<void> {
@@ -52,10 +63,14 @@ async function prefill(dataDir: string, n: number, endpoints: number): Promise<v
   await store.open();
   const batch: Promise<unknown>[] = [];
   for (let i = 0; i < n; i++) {
-    batch.push(store.create({ ep: `old-${i % endpoints}`, kind: 'write', path: '/3/0/14', value: '+01:00', type: 'STRING' }).then(({ operation }) => {
-      store.markSending(operation.id);
-      return store.settle(operation.id, { status: 'CONFIRMED' });
-    }));
+    batch.push(
+      store
+        .create({ ep: `old-${i % endpoints}`, kind: 'write', path: '/3/0/14', value: '+01:00', type: 'STRING' })
+        .then(({ operation }) => {
+          store.markSending(operation.id);
+          return store.settle(operation.id, { status: 'CONFIRMED' });
+        }),
+    );
     if (batch.length >= 2000) await Promise.all(batch.splice(0));
   }
   await Promise.all(batch);
@@ -65,15 +80,29 @@ async function prefill(dataDir: string, n: number, endpoints: number): Promise<v
 async function createRate(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'lwm2m-bench-create-'));
   await prefill(dataDir, 10_000, 100);
-  const d = await startDaemon({ compiled: true, dataDir, config: { leshan: { url: 'http://127.0.0.1:9' }, influx: { url: 'http://127.0.0.1:9' } } });
+  const d = await startDaemon({
+    compiled: true,
+    dataDir,
+    config: { leshan: { url: 'http://127.0.0.1:9' }, influx: { url: 'http://127.0.0.1:9' } },
+  });
   const pool = new Pool(d.url, { connections: 100 });
   try {
     // warm-up: connections opened, code paths compiled (the figure is the steady state, not a cold start)
     for (let round = 0; round < 2; round++) {
-      await Promise.all(Array.from({ length: 1000 }, (_, i) => json(pool, 'POST', `/api/endpoints/warm-${i % 50}/operations`, { kind: 'read', path: '/3/0/0' })));
+      await Promise.all(
+        Array.from({ length: 1000 }, (_, i) =>
+          json(pool, 'POST', `/api/endpoints/warm-${i % 50}/operations`, { kind: 'read', path: '/3/0/0' }),
+        ),
+      );
     }
     const t0 = performance.now();
-    const statuses = await Promise.all(Array.from({ length: 1000 }, (_, i) => json(pool, 'POST', `/api/endpoints/new-${i % 50}/operations`, { kind: 'write', path: '/5/0/1', value: `https://fw/${i}.bin` }).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) =>
+        json(pool, 'POST', `/api/endpoints/new-${i % 50}/operations`, { kind: 'write', path: '/5/0/1', value: `https://fw/${i}.bin` }).then(
+          (r) => r.status,
+        ),
+      ),
+    );
     const s = (performance.now() - t0) / 1000;
     const created = statuses.filter((x) => x === 201).length;
     figure('durable creates: 1 000 concurrent POSTs over 10 000 stored, ops/s (goal >= 1 000)', fmt(created / s));
@@ -155,7 +184,11 @@ const waiters = new Map<string, (at: number) => void>();
 async function memory(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'lwm2m-bench-mem-'));
   await prefill(dataDir, 100_000, ENDPOINTS);
-  const d = await startDaemon({ compiled: true, dataDir, config: { leshan: { url: 'http://127.0.0.1:9' }, influx: { url: 'http://127.0.0.1:9' } } });
+  const d = await startDaemon({
+    compiled: true,
+    dataDir,
+    config: { leshan: { url: 'http://127.0.0.1:9' }, influx: { url: 'http://127.0.0.1:9' } },
+  });
   const pool = new Pool(d.url, { connections: 20 });
   try {
     await parallel(ENDPOINTS, 20, async (i) => {

@@ -5,7 +5,13 @@ import { ingestBench } from './ingest.bench.js';
 import { operationsBench } from './operations.bench.js';
 import { storeBench } from './store.bench.js';
 
-const benches: Record<string, () => Promise<void>> = { ingest: ingestBench, store: storeBench, endpoints: endpointsBench, operations: operationsBench, fleet: fleetBench };
+const benches: Record<string, () => Promise<void>> = {
+  ingest: ingestBench,
+  store: storeBench,
+  endpoints: endpointsBench,
+  operations: operationsBench,
+  fleet: fleetBench,
+};
 const only = process.env.BENCH;
 for (const [name, run] of Object.entries(benches)) {
   if (only && only !== name) continue;

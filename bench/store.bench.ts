@@ -25,11 +25,27 @@ const LARGE = 100_000;
 const at = new Date('2026-11-25T17:00:00.000Z').toISOString();
 function finished(n: number): Operation[] {
   return Array.from({ length: n }, (_, i) => ({
-    id: String(i + 1), ep: `dev-${i % 500}`, kind: 'write', path: '/5/0/1', value: `https://example.com/fw/${i}.bin`, type: 'STRING',
-    status: 'CONFIRMED', attempts: 1, createdAt: at, updatedAt: at, lastAttemptAt: at, result: { status: 'CHANGED(204)', code: 204 },
+    id: String(i + 1),
+    ep: `dev-${i % 500}`,
+    kind: 'write',
+    path: '/5/0/1',
+    value: `https://example.com/fw/${i}.bin`,
+    type: 'STRING',
+    status: 'CONFIRMED',
+    attempts: 1,
+    createdAt: at,
+    updatedAt: at,
+    lastAttemptAt: at,
+    result: { status: 'CHANGED(204)', code: 204 },
   }));
 }
-const input = (i: number) => ({ ep: `dev-${i % 50}`, kind: 'write' as const, path: '/5/0/1', value: `https://example.com/fw/new-${i}.bin`, type: 'STRING' as const });
+const input = (i: number) => ({
+  ep: `dev-${i % 50}`,
+  kind: 'write' as const,
+  path: '/5/0/1',
+  value: `https://example.com/fw/new-${i}.bin`,
+  type: 'STRING' as const,
+});
 
 async function prefilled(dir: string, name: string, n: number): Promise<string> {
   const file = path.join(dir, name);
@@ -84,11 +100,16 @@ export async function storeBench(): Promise<void> {
     store = await openStore(await prefilled(dir, 'clients.json', PREFILL));
     writes = store.writeCount;
     t = performance.now();
-    await Promise.all(Array.from({ length: 50 }, async (_, c) => {
-      for (let i = c; i < CREATES; i += 50) await store.create(input(i));
-    }));
+    await Promise.all(
+      Array.from({ length: 50 }, async (_, c) => {
+        for (let i = c; i < CREATES; i += 50) await store.create(input(i));
+      }),
+    );
     ms = performance.now() - t;
-    figure(`${fmt(CREATES)} creates from 50 closed-loop clients (ops/s)`, `${fmt((CREATES / ms) * 1000)}  (${store.writeCount - writes} writes)`);
+    figure(
+      `${fmt(CREATES)} creates from 50 closed-loop clients (ops/s)`,
+      `${fmt((CREATES / ms) * 1000)}  (${store.writeCount - writes} writes)`,
+    );
     writes = store.writeCount;
     t = performance.now();
     for (let i = 0; i < 100; i++) await store.create(input(i));
@@ -128,13 +149,37 @@ export async function storeBench(): Promise<void> {
     const operations = store.list({ limit: LARGE + 20 }).items;
     const data = { version: 1 as const, nextId: LARGE + 12, operations };
     const codec = new StoreCodec();
-    figure('encode, cold: every block built (ms)', fmt(time(() => codec.encode(data)), 1));
-    figure('encode, cached blocks, one operation changed (ms)', fmt(time(() => {
-      operations[operations.length >> 1] = { ...operations[operations.length >> 1]! };
-      codec.encode(data);
-    }, 20), 2));
-    figure('JSON.stringify(data) (ms)', fmt(time(() => JSON.stringify(data), 5), 1));
-    figure("JSON.stringify(data, null, 2), as lowdb's JSONFile does (ms)", fmt(time(() => JSON.stringify(data, null, 2), 5), 1));
+    figure(
+      'encode, cold: every block built (ms)',
+      fmt(
+        time(() => codec.encode(data)),
+        1,
+      ),
+    );
+    figure(
+      'encode, cached blocks, one operation changed (ms)',
+      fmt(
+        time(() => {
+          operations[operations.length >> 1] = { ...operations[operations.length >> 1]! };
+          codec.encode(data);
+        }, 20),
+        2,
+      ),
+    );
+    figure(
+      'JSON.stringify(data) (ms)',
+      fmt(
+        time(() => JSON.stringify(data), 5),
+        1,
+      ),
+    );
+    figure(
+      "JSON.stringify(data, null, 2), as lowdb's JSONFile does (ms)",
+      fmt(
+        time(() => JSON.stringify(data, null, 2), 5),
+        1,
+      ),
+    );
     await store.close();
   } finally {
     await rm(dir, { recursive: true, force: true });

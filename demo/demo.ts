@@ -47,7 +47,9 @@ export function demoOptions(env: NodeJS.ProcessEnv): DemoOptions {
     return n;
   };
   const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
-  const seconds = env.DEMO_SECONDS?.trim() ? num('DEMO_SECONDS', 0, (n) => Number.isFinite(n) && n > 0, 'a positive number of seconds') : undefined;
+  const seconds = env.DEMO_SECONDS?.trim()
+    ? num('DEMO_SECONDS', 0, (n) => Number.isFinite(n) && n > 0, 'a positive number of seconds')
+    : undefined;
   const influx = env.DEMO_INFLUX?.trim() || 'auto';
   if (!['auto', 'private', 'none'].includes(influx) && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(influx)) {
     problems.push(`DEMO_INFLUX must be auto, private, none or an http:// URL (got ${JSON.stringify(influx)})`);
@@ -102,7 +104,9 @@ export function tryLines(api: string, ep: string, influxUrl: string | undefined)
     `curl -sS ${api}/health`,
   ];
   if (influxUrl) {
-    lines.push(`curl -sS -G ${influxUrl}/query --data-urlencode db=${DATABASE} --data-urlencode "q=SELECT last(\\"float\\") FROM lwm2m WHERE obj='3303' GROUP BY ep"`);
+    lines.push(
+      `curl -sS -G ${influxUrl}/query --data-urlencode db=${DATABASE} --data-urlencode "q=SELECT last(\\"float\\") FROM lwm2m WHERE obj='3303' GROUP BY ep"`,
+    );
   }
   return lines;
 }
@@ -134,10 +138,7 @@ function rowsOf(result: { series?: { columns: string[]; values: unknown[][] }[] 
   return rows;
 }
 
-type InfluxChoice =
-  | { kind: 'existing'; url: string }
-  | { kind: 'private'; url: string; influxd: Influxd }
-  | { kind: 'none'; why: string };
+type InfluxChoice = { kind: 'existing'; url: string } | { kind: 'private'; url: string; influxd: Influxd } | { kind: 'none'; why: string };
 
 async function pings(url: string): Promise<boolean> {
   try {
@@ -256,7 +257,9 @@ export class Demo {
     const { port, busy } = await pickPort(o.port);
     if (busy) this.say(`port ${o.port} is busy: the daemon listens on ${port} instead`);
     this.api = `http://127.0.0.1:${port}`;
-    this.say(`starting lwm2m-backend${o.fromSources ? ' from the sources (tsx)' : ' (dist/main.js)'}, following Leshan's event stream (leshan.ingress "events") ...`);
+    this.say(
+      `starting lwm2m-backend${o.fromSources ? ' from the sources (tsx)' : ' (dist/main.js)'}, following Leshan's event stream (leshan.ingress "events") ...`,
+    );
     this.daemon = await startDaemon({
       compiled: !o.fromSources,
       config: {
@@ -275,7 +278,9 @@ export class Demo {
       this.checkStop();
       const why = daemon.lines.filter((l) => l.level === 'fatal' || l.level === 'error').map((l) => l.message);
       const stderr = daemon.stderr().trim().split('\n').slice(-5);
-      throw new Error(`lwm2m-backend did not start${daemon.proc.exitCode !== null ? ` (exit code ${daemon.proc.exitCode})` : ''}: ${[...why, ...stderr].join('; ') || 'no ready line within 30 s'}`);
+      throw new Error(
+        `lwm2m-backend did not start${daemon.proc.exitCode !== null ? ` (exit code ${daemon.proc.exitCode})` : ''}: ${[...why, ...stderr].join('; ') || 'no ready line within 30 s'}`,
+      );
     }
     this.checkStop();
     void daemon.exited.then(({ code, signal }) => {
@@ -324,11 +329,15 @@ export class Demo {
     if (wanted === 'none') return this.noInflux('DEMO_INFLUX=none');
     if (wanted !== 'auto' && wanted !== 'private') {
       const url = wanted.replace(/\/+$/, '');
-      this.say(`InfluxDB: using ${url} (DEMO_INFLUX), database "${DATABASE}"${(await pings(url)) ? '' : ' (it does not answer /ping right now)'}`);
+      this.say(
+        `InfluxDB: using ${url} (DEMO_INFLUX), database "${DATABASE}"${(await pings(url)) ? '' : ' (it does not answer /ping right now)'}`,
+      );
       return { kind: 'existing', url };
     }
     if (wanted === 'auto' && (await pings(standard))) {
-      this.say(`InfluxDB: using the one answering on ${standard}, database "${DATABASE}" (kept after the demo; DROP DATABASE ${DATABASE} to remove it)`);
+      this.say(
+        `InfluxDB: using the one answering on ${standard}, database "${DATABASE}" (kept after the demo; DROP DATABASE ${DATABASE} to remove it)`,
+      );
       return { kind: 'existing', url: standard };
     }
     let binary: string;
@@ -344,7 +353,9 @@ export class Demo {
   }
 
   private noInflux(why: string): InfluxChoice {
-    this.say(`InfluxDB: none (${why}). Values are NOT stored: the daemon still runs and takes operations, its /health shows "influx" failing,`);
+    this.say(
+      `InfluxDB: none (${why}). Values are NOT stored: the daemon still runs and takes operations, its /health shows "influx" failing,`,
+    );
     this.indented([
       'and it keeps the values in its spool on disk. To see values land: apt install influxdb (or run influxd on 127.0.0.1:8086) and start again.',
     ]);
@@ -370,7 +381,9 @@ export class Demo {
     } else {
       const influx = body.checks?.influx;
       const why = influx?.error ? ` (influx: ${influx.state}, ${influx.error})` : '';
-      this.say(`health: ${body.status ?? 'unknown'}, failing: ${(body.failing ?? []).join(', ') || '?'}${why}   curl -sS ${this.api}/health`);
+      this.say(
+        `health: ${body.status ?? 'unknown'}, failing: ${(body.failing ?? []).join(', ') || '?'}${why}   curl -sS ${this.api}/health`,
+      );
     }
   }
 
@@ -402,7 +415,9 @@ export class Demo {
     const shown = this.stopReason === undefined ? ['warn', 'error', 'fatal', 'raw'] : ['error', 'fatal'];
     if (!shown.includes(level) && !(l.message === 'InfluxDB connected' && this.stopReason === undefined)) return;
     const extra = Object.entries(l)
-      .filter(([k, v]) => !['level', 'time', 'component', 'message', 'pid'].includes(k) && ['string', 'number', 'boolean'].includes(typeof v))
+      .filter(
+        ([k, v]) => !['level', 'time', 'component', 'message', 'pid'].includes(k) && ['string', 'number', 'boolean'].includes(typeof v),
+      )
       .map(([k, v]) => `${k} ${String(v).replace(/\s+/g, ' ').trim()}`);
     const tag = level === 'info' ? '' : ` (${level})`;
     this.say(`lwm2m-backend says${tag}: ${l.message ?? ''}${extra.length ? ` [${extra.join(', ')}]` : ''}`);
@@ -452,7 +467,9 @@ export class Demo {
       const samples = sampleValues(values, 3).map(describeValue);
       const regs = registrations.length ? ` and ${registrations.length} registration event${registrations.length === 1 ? '' : 's'}` : '';
       const more = values.length > samples.length ? ', ...' : '';
-      this.say(`${values.length} new value${values.length === 1 ? '' : 's'}${regs} in InfluxDB${samples.length ? ` (${samples.join(', ')}${more})` : ''}`);
+      this.say(
+        `${values.length} new value${values.length === 1 ? '' : 's'}${regs} in InfluxDB${samples.length ? ` (${samples.join(', ')}${more})` : ''}`,
+      );
     } catch {
       // InfluxDB slow or stopping: try again at the next poll
     } finally {
@@ -466,7 +483,9 @@ export class Demo {
     if (!fleet || this.stopReason !== undefined) return;
     let target: string | undefined;
     try {
-      const list = (await (await fetch(`${this.api}/api/endpoints?limit=1000`)).json()) as { items: { ep: string; state: string; registered: boolean }[] };
+      const list = (await (await fetch(`${this.api}/api/endpoints?limit=1000`)).json()) as {
+        items: { ep: string; state: string; registered: boolean }[];
+      };
       // asleep for the daemon and for the simulator; the one that fell asleep last, so that it visibly waits
       const byDevice = fleet.stats().byDevice;
       const asleep = list.items.filter((i) => i.registered && i.state === 'offline' && byDevice[i.ep]?.awake === false);
@@ -597,8 +616,7 @@ export function sampleValues(rows: Row[], n: number): Row[] {
   const eps = new Set<unknown>();
   let wantTemperature = true;
   while (out.length < n) {
-    const pick =
-      newest.find((r) => !eps.has(r.ep) && isTemperature(r) === wantTemperature) ?? newest.find((r) => !eps.has(r.ep));
+    const pick = newest.find((r) => !eps.has(r.ep) && isTemperature(r) === wantTemperature) ?? newest.find((r) => !eps.has(r.ep));
     if (!pick) break;
     out.push(pick);
     eps.add(pick.ep);

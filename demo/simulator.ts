@@ -121,7 +121,11 @@ export class FleetSimulator {
     this.awakeMs = options.awakeMs ?? 4000;
     this.asleepMs = options.asleepMs ?? 8000;
     this.latencyMs = options.latencyMs ?? 150;
-    for (const [name, v] of [['devices', count], ['awakeMs', this.awakeMs], ['asleepMs', this.asleepMs]] as const) {
+    for (const [name, v] of [
+      ['devices', count],
+      ['awakeMs', this.awakeMs],
+      ['asleepMs', this.asleepMs],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`FleetSimulator: ${name} must be a positive integer, got ${v}`);
     }
     if (!(this.latencyMs >= 0)) throw new RangeError(`FleetSimulator: latencyMs must be >= 0, got ${this.latencyMs}`);
@@ -133,8 +137,16 @@ export class FleetSimulator {
       const ep = `${prefix}${String(i).padStart(width, '0')}`;
       const base = 18 + this.random() * 6;
       this.devices.set(ep, {
-        ep, awake: false, since: 0, base, temperature: round1(base), battery: 70 + Math.floor(this.random() * 31),
-        updates: 0, notifications: 0, operations: 0, timer: undefined,
+        ep,
+        awake: false,
+        since: 0,
+        base,
+        temperature: round1(base),
+        battery: 70 + Math.floor(this.random() * 31),
+        updates: 0,
+        notifications: 0,
+        operations: 0,
+        timer: undefined,
       });
     }
   }
@@ -169,7 +181,10 @@ export class FleetSimulator {
       d.since = Date.now();
       this.reportTemperature(d);
       this.tell(`${d.ep} registered with Leshan (objects ${OBJECT_LINKS.join(' ')}), temperature ${d.temperature.toFixed(1)} °C`, {
-        kind: 'registered', ep: d.ep, at: Date.now(), temperature: d.temperature,
+        kind: 'registered',
+        ep: d.ep,
+        at: Date.now(),
+        temperature: d.temperature,
       });
       this.schedule(d, this.awakeMs * (0.3 + 0.7 * this.random()), () => this.sleep(d, true));
     }
@@ -195,8 +210,13 @@ export class FleetSimulator {
     const total = { updates: 0, notifications: 0, operations: 0, awake: 0 };
     for (const d of this.devices.values()) {
       byDevice[d.ep] = {
-        updates: d.updates, notifications: d.notifications, operations: d.operations,
-        awake: d.awake, since: d.since, temperature: d.temperature, battery: d.battery,
+        updates: d.updates,
+        notifications: d.notifications,
+        operations: d.operations,
+        awake: d.awake,
+        since: d.since,
+        temperature: d.temperature,
+        battery: d.battery,
       };
       total.updates += d.updates;
       total.notifications += d.notifications;
@@ -207,10 +227,13 @@ export class FleetSimulator {
   }
 
   private schedule(d: Device, ms: number, fn: () => void): void {
-    d.timer = setTimeout(() => {
-      d.timer = undefined;
-      if (this.running) fn();
-    }, Math.max(1, Math.round(ms)));
+    d.timer = setTimeout(
+      () => {
+        d.timer = undefined;
+        if (this.running) fn();
+      },
+      Math.max(1, Math.round(ms)),
+    );
   }
 
   private jitter(ms: number, spread: number): number {
@@ -237,7 +260,11 @@ export class FleetSimulator {
     }
     const batteryText = battery === undefined ? '' : `, battery ${battery} %`;
     this.tell(`${d.ep} woke up: registration update, temperature ${d.temperature.toFixed(1)} °C${batteryText}`, {
-      kind: 'wake', ep: d.ep, at: Date.now(), temperature: d.temperature, ...(battery === undefined ? {} : { battery }),
+      kind: 'wake',
+      ep: d.ep,
+      at: Date.now(),
+      temperature: d.temperature,
+      ...(battery === undefined ? {} : { battery }),
     });
     this.schedule(d, this.jitter(this.awakeMs, 0.15), () => this.sleep(d));
   }
@@ -281,8 +308,12 @@ export class FleetSimulator {
     const value = op === 'write' && typeof r.json === 'object' && r.json !== null ? (r.json as { value?: unknown }).value : undefined;
     const what = `${op}${r.lwm2mPath ? ` ${r.lwm2mPath}` : ''}${value === undefined ? '' : ` = ${JSON.stringify(value)}`}`;
     this.tell(`${d.ep} received ${what} from Leshan`, {
-      kind: 'operation', ep: d.ep, at: r.deliveredAt ?? r.at, op,
-      ...(r.lwm2mPath ? { path: r.lwm2mPath } : {}), ...(value === undefined ? {} : { value }),
+      kind: 'operation',
+      ep: d.ep,
+      at: r.deliveredAt ?? r.at,
+      op,
+      ...(r.lwm2mPath ? { path: r.lwm2mPath } : {}),
+      ...(value === undefined ? {} : { value }),
     });
   }
 

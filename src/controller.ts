@@ -41,7 +41,12 @@ export class Controller {
     const operations = await assembleOperations(ctx, { lines: influx.writer });
     // Leshan's held requests exist exactly when the event stream is followed (it settles them)
     const stream = operations.delayed
-      ? assembleEventStream(ctx, { ingest: operations.ingest, activity: operations.activity, delayed: operations.delayed, client: operations.client })
+      ? assembleEventStream(ctx, {
+          ingest: operations.ingest,
+          activity: operations.activity,
+          delayed: operations.delayed,
+          client: operations.client,
+        })
       : { checks: {} };
     const checks = { ...influx.checks, ...operations.checks, ...stream.checks };
     this.listening = await startHttp(ctx, { ingest: operations.ingest, routers: operations.routers, checks });

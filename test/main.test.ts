@@ -50,10 +50,13 @@ describe('the daemon process', () => {
     assert.equal(listening.component, 'http');
     assert.equal(listening.port, d.port);
     await d.signal('SIGTERM');
-    const quiet = await daemon({ config: { log: { level: 'warn' } } , waitReady: false });
+    const quiet = await daemon({ config: { log: { level: 'warn' } }, waitReady: false });
     await quiet.waitForLine((l) => l.message === 'InfluxDB unreachable');
     await new Promise((r) => setTimeout(r, 300));
-    assert.ok(quiet.lines.every((l) => l.level === 'warn' || l.level === 'error'), JSON.stringify(quiet.lines));
+    assert.ok(
+      quiet.lines.every((l) => l.level === 'warn' || l.level === 'error'),
+      JSON.stringify(quiet.lines),
+    );
   });
 
   it('exits 78 on an invalid configuration, listing every problem without a stack trace', async () => {

@@ -77,7 +77,13 @@ function track(proc: ChildProcess): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once('exit', () => {
-      for (const p of running) if (p.pid !== undefined) try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
+      for (const p of running)
+        if (p.pid !== undefined)
+          try {
+            process.kill(p.pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
     });
   }
 }
@@ -109,10 +115,15 @@ function tail(max: number): { add(chunk: Buffer | string): void; text(): string 
 // empty attribute map is java.util.Collections$EmptyMap), which fails without these (GET /api/clients answers
 // 500 and the REGISTRATION event is lost). The others only make a JVM start faster on two shared cores.
 const SERVER_JVM = [
-  '--add-opens', 'java.base/java.util=ALL-UNNAMED',
-  '--add-opens', 'java.base/java.lang=ALL-UNNAMED',
-  '--add-opens', 'java.base/java.net=ALL-UNNAMED',
-  '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto',
+  '--add-opens',
+  'java.base/java.util=ALL-UNNAMED',
+  '--add-opens',
+  'java.base/java.lang=ALL-UNNAMED',
+  '--add-opens',
+  'java.base/java.net=ALL-UNNAMED',
+  '-XX:+UseSerialGC',
+  '-XX:TieredStopAtLevel=1',
+  '-Xshare:auto',
 ];
 const CLIENT_JVM = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto'];
 
@@ -156,10 +167,21 @@ export async function startRealLeshanServer(options: RealLeshanServerOptions = {
   let coapsPort = await freeUdpPort();
   while (coapsPort === coapPort) coapsPort = await freeUdpPort();
   const args = [
-    ...SERVER_JVM, '-jar', serverJar,
-    '-wh', '127.0.0.1', '-wp', String(webPort),
-    '-lh', '127.0.0.1', '-lp', String(coapPort),
-    '-slh', '127.0.0.1', '-slp', String(coapsPort),
+    ...SERVER_JVM,
+    '-jar',
+    serverJar,
+    '-wh',
+    '127.0.0.1',
+    '-wp',
+    String(webPort),
+    '-lh',
+    '127.0.0.1',
+    '-lp',
+    String(coapPort),
+    '-slh',
+    '127.0.0.1',
+    '-slp',
+    String(coapsPort),
   ];
   const proc = spawn('java', args, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
   track(proc);
@@ -311,7 +333,10 @@ export async function startRealLeshanClient(
   });
   proc.stdin?.on('error', () => undefined); // a write after the exit
 
-  const waitFor = (event: string | string[], { from = 0, timeoutMs = 20_000 }: { from?: number; timeoutMs?: number } = {}): Promise<ClientEvent> =>
+  const waitFor = (
+    event: string | string[],
+    { from = 0, timeoutMs = 20_000 }: { from?: number; timeoutMs?: number } = {},
+  ): Promise<ClientEvent> =>
     new Promise((resolve, reject) => {
       const names = typeof event === 'string' ? [event] : event;
       const check = (): void => {
@@ -326,7 +351,11 @@ export async function startRealLeshanClient(
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`client ${options.endpoint}: no "${event}" within ${timeoutMs} ms; events ${JSON.stringify(events)}; log:\n${log.text()}`));
+        reject(
+          new Error(
+            `client ${options.endpoint}: no "${event}" within ${timeoutMs} ms; events ${JSON.stringify(events)}; log:\n${log.text()}`,
+          ),
+        );
       }, timeoutMs);
       const done = (): void => {
         clearTimeout(timer);

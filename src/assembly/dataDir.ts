@@ -12,7 +12,8 @@ export async function prepareDataDir(config: Config, log: Logger, started: (part
   await access(dataDir, constants.W_OK);
   const lock = await lockDataDir(dataDir);
   started({ name: 'dataDir lock', stop: () => lock.release() });
-  if (!lock.held) log.warn({ component: 'controller', dataDir }, 'no lock on the data directory on this platform: run one daemon per dataDir');
+  if (!lock.held)
+    log.warn({ component: 'controller', dataDir }, 'no lock on the data directory on this platform: run one daemon per dataDir');
   log.info({ component: 'controller', dataDir }, 'data directory ready');
   return dataDir;
 }

@@ -40,7 +40,12 @@ export function assembleEventStream(
   registerStreamMetrics(ctx.metrics, stream);
   return {
     checks: {
-      leshanEvents: () => ({ ok: stream.connected, connected: stream.connected, reconnects: stream.reconnects, disconnectedMs: Math.round(stream.disconnectedMs()) }),
+      leshanEvents: () => ({
+        ok: stream.connected,
+        connected: stream.connected,
+        reconnects: stream.reconnects,
+        disconnectedMs: Math.round(stream.disconnectedMs()),
+      }),
     },
   };
 }

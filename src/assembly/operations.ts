@@ -109,7 +109,8 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
       // execute already sent) while the store is open, and leave the rest SENDING, requeued at the next start
       log.warn(`Leshan requests still in flight after ${DELIVERY_DRAIN_MS} ms at stop: aborted`);
       await client.abort();
-      if (!(await sender.drain(ABORTED_DRAIN_MS))) log.warn('aborted Leshan requests not recorded: left SENDING, requeued at the next start');
+      if (!(await sender.drain(ABORTED_DRAIN_MS)))
+        log.warn('aborted Leshan requests not recorded: left SENDING, requeued at the next start');
       sender.close();
     },
   });

@@ -92,7 +92,8 @@ export function isLoopbackHost(host: string): boolean {
 function crossCheck(config: Config): string[] {
   const problems: string[] = [];
   const { host } = config.http;
-  if (/^\[.*\]$/.test(host) && isIP(host.slice(1, -1)) === 6) problems.push(`http.host: write the IPv6 address without brackets ("${host.slice(1, -1)}")`);
+  if (/^\[.*\]$/.test(host) && isIP(host.slice(1, -1)) === 6)
+    problems.push(`http.host: write the IPv6 address without brackets ("${host.slice(1, -1)}")`);
   else if (isIP(host) === 0 && !HOSTNAME.test(host)) problems.push(`http.host: "${host}" is neither an IP address nor a host name`);
   if (!isLoopbackHost(config.http.host) && config.auth.token === '' && !config.auth.allowAnonymous) {
     problems.push(

@@ -139,10 +139,7 @@ export const endpointMachine = setup({
         'endpoint.data': { target: 'online', actions: 'wake' },
         'endpoint.awake': { target: 'online', actions: 'wake' },
         'endpoint.deregistered': { actions: 'recordRegistration' },
-        'endpoint.reconciled': [
-          { guard: 'awakeNow', target: 'online', actions: ['reconcile', 'wake'] },
-          { actions: 'reconcile' },
-        ],
+        'endpoint.reconciled': [{ guard: 'awakeNow', target: 'online', actions: ['reconcile', 'wake'] }, { actions: 'reconcile' }],
       },
     },
     online: {
@@ -180,9 +177,21 @@ export const endpointMachine = setup({
         input: ({ context }) => ({ ep: context.ep }),
         // (a wake-up newer than the request beats the request's "asleep": the device is awake now)
         onDone: [
-          { guard: { type: 'answeredAsleep', params: ({ event }) => event.output }, target: 'offline', actions: { type: 'closeWindowAt', params: ({ event }) => event.output } },
-          { guard: { type: 'unreachableWhileAwake', params: ({ event }) => event.output }, target: 'online.backoff', actions: { type: 'noteTime', params: ({ event }) => event.output } },
-          { guard: { type: 'stillAwake', params: ({ event }) => event.output }, target: 'online', actions: { type: 'noteTime', params: ({ event }) => event.output } },
+          {
+            guard: { type: 'answeredAsleep', params: ({ event }) => event.output },
+            target: 'offline',
+            actions: { type: 'closeWindowAt', params: ({ event }) => event.output },
+          },
+          {
+            guard: { type: 'unreachableWhileAwake', params: ({ event }) => event.output },
+            target: 'online.backoff',
+            actions: { type: 'noteTime', params: ({ event }) => event.output },
+          },
+          {
+            guard: { type: 'stillAwake', params: ({ event }) => event.output },
+            target: 'online',
+            actions: { type: 'noteTime', params: ({ event }) => event.output },
+          },
           { target: 'offline', actions: { type: 'noteTime', params: ({ event }) => event.output } },
         ],
         // a failing delivery step must not wedge the endpoint: pause, then look again
@@ -196,10 +205,7 @@ export const endpointMachine = setup({
         'endpoint.awake': { actions: ['wake', 'markWoke'] },
         'endpoint.sleeping': { guard: 'inQueueMode', actions: 'sleep' },
         'endpoint.deregistered': { actions: ['recordRegistration', 'sleep'] },
-        'endpoint.reconciled': [
-          { guard: 'awakeNow', actions: ['reconcile', 'wake', 'markWoke'] },
-          { actions: ['reconcile', 'sleep'] },
-        ],
+        'endpoint.reconciled': [{ guard: 'awakeNow', actions: ['reconcile', 'wake', 'markWoke'] }, { actions: ['reconcile', 'sleep'] }],
       },
     },
   },

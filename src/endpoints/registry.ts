@@ -113,7 +113,8 @@ export class EndpointRegistry {
   /** `queueMode` with a registration, when the source knows it (Leshan's event stream does). */
   registrationEvent(ep: string, type: RegistrationEventType, queueMode?: boolean): void {
     const at = this.now();
-    if (type === 'registered') this.send(ep, queueMode === undefined ? { type: 'endpoint.registered', at } : { type: 'endpoint.registered', at, queueMode });
+    if (type === 'registered')
+      this.send(ep, queueMode === undefined ? { type: 'endpoint.registered', at } : { type: 'endpoint.registered', at, queueMode });
     else this.send(ep, { type: `endpoint.${type}`, at });
   }
 
@@ -238,7 +239,10 @@ export class EndpointRegistry {
     const now = this.now();
     if (now - this.lastOverLimitWarning > SWEEP_MS) {
       this.lastOverLimitWarning = now;
-      this.options.log.warn({ known: this.size, maxKnown: max }, 'more endpoints with queued operations than endpoints.maxKnown: keeping them all');
+      this.options.log.warn(
+        { known: this.size, maxKnown: max },
+        'more endpoints with queued operations than endpoints.maxKnown: keeping them all',
+      );
     }
   }
 

@@ -14,8 +14,7 @@ export class HttpError extends Error {
   }
 }
 
-export const badRequest = (code: string, message: string, details?: unknown): HttpError =>
-  new HttpError(400, code, message, details);
+export const badRequest = (code: string, message: string, details?: unknown): HttpError => new HttpError(400, code, message, details);
 export const notFound = (message: string): HttpError => new HttpError(404, 'not_found', message);
 export const conflict = (message: string): HttpError => new HttpError(409, 'conflict', message);
 

@@ -21,7 +21,8 @@ export function pageParams(query: Record<string, unknown>): { limit: number; cur
   let limit = DEFAULT_PAGE;
   if (raw !== undefined) {
     limit = Number(raw);
-    if (!/^\d+$/.test(raw) || limit < 1 || limit > MAX_PAGE) throw badRequest('invalid_query', `limit must be an integer 1-${MAX_PAGE}`, { field: 'limit' });
+    if (!/^\d+$/.test(raw) || limit < 1 || limit > MAX_PAGE)
+      throw badRequest('invalid_query', `limit must be an integer 1-${MAX_PAGE}`, { field: 'limit' });
   }
   const cursor = singleParam(query, 'cursor');
   return cursor === undefined ? { limit } : { limit, cursor };

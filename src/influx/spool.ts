@@ -310,7 +310,10 @@ export class Spool {
     } catch (err) {
       const setAside = `${segment.file}.${Date.now()}.bad`;
       await rename(segment.file, setAside).catch(() => undefined);
-      this.log?.error({ err: String(err), file: segment.file, setAside, lines: segment.lines }, 'could not read a spool segment; set it aside');
+      this.log?.error(
+        { err: String(err), file: segment.file, setAside, lines: segment.lines },
+        'could not read a spool segment; set it aside',
+      );
       this.damaged.corrupt++;
       this.damagedLines += segment.lines;
       this.onDrop({ reason: 'spool_damaged', lines: segment.lines, bytes: segment.bytes, file: segment.file });
@@ -345,7 +348,13 @@ export class Spool {
       await writeFile(`${segment.file}.tmp`, buf.subarray(0, decoded.validBytes));
       await rename(`${segment.file}.tmp`, segment.file);
     });
-    const info = { file: segment.file, keptLines: decoded.lines.length, keptBytes: decoded.validBytes, cutBytes: rest.length, ...(setAside ? { setAside } : {}) };
+    const info = {
+      file: segment.file,
+      keptLines: decoded.lines.length,
+      keptBytes: decoded.validBytes,
+      cutBytes: rest.length,
+      ...(setAside ? { setAside } : {}),
+    };
     if (kind === 'torn') this.log?.warn(info, 'spool segment ended in a torn record (a crash or failed write mid-append); cut it back');
     else this.log?.error(info, 'spool segment damaged (bad checksum); kept the records before the damage, set the rest aside');
     this.onDrop({ reason: 'spool_damaged', lines: 0, bytes: rest.length, file: segment.file });
@@ -354,7 +363,13 @@ export class Spool {
   private async rotate(): Promise<void> {
     await this.closeTail();
     const seq = this.nextSeq++;
-    const segment: Segment = { seq, file: path.join(this.dir, `${String(seq).padStart(12, '0')}${SUFFIX}`), bytes: 0, lines: 0, legacy: false };
+    const segment: Segment = {
+      seq,
+      file: path.join(this.dir, `${String(seq).padStart(12, '0')}${SUFFIX}`),
+      bytes: 0,
+      lines: 0,
+      legacy: false,
+    };
     const handle = await open(segment.file, 'a');
     this.segments.push(segment);
     this.tail = { segment, handle, torn: false };

@@ -301,7 +301,12 @@ export class InfluxWriter {
       return;
     }
     this.log.warn(
-      { reason, error: error.slice(0, 300), line: line.slice(0, 300), ...(this.setAsideUnlogged > 0 ? { alsoSetAsideSinceLastLog: this.setAsideUnlogged } : {}) },
+      {
+        reason,
+        error: error.slice(0, 300),
+        line: line.slice(0, 300),
+        ...(this.setAsideUnlogged > 0 ? { alsoSetAsideSinceLastLog: this.setAsideUnlogged } : {}),
+      },
       'InfluxDB refused a point; set it aside in rejected.lp, not retried',
     );
     this.setAsideLoggedAt = now;

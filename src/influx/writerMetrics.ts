@@ -6,7 +6,11 @@ export interface WriterState {
   readonly spooledLines: number;
   readonly spoolBytes: number;
   /** The spool's running totals (they only grow). */
-  readonly spoolState: { readonly droppedLines: number; readonly damagedLines: number; readonly damaged: { readonly torn: number; readonly corrupt: number } };
+  readonly spoolState: {
+    readonly droppedLines: number;
+    readonly damagedLines: number;
+    readonly damaged: { readonly torn: number; readonly corrupt: number };
+  };
 }
 
 /**
@@ -45,7 +49,9 @@ export function createWriterMetrics(registry: Registry, writer: WriterState) {
   );
   const damage = new Counter({
     name: `${prefix}spool_damaged_total`,
-    help: 'Spool segments found damaged: torn (a record cut short by a crash or failed write; cut back), corrupt (bad checksum; the rest set aside in a .bad file)',
+    help:
+      'Spool segments found damaged: torn (a record cut short by a crash or failed write; cut back), ' +
+      'corrupt (bad checksum; the rest set aside in a .bad file)',
     labelNames: ['kind'],
     registers: [registry],
     collect() {

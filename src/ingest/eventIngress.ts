@@ -21,7 +21,6 @@ export interface EventIngressOptions {
   metrics: Metrics;
 }
 
-
 /**
  * Where Leshan's event stream goes: the same paths as the forked Leshan's posts. REGISTRATION, UPDATED
  * and DEREGISTRATION are registration events (recorded in InfluxDB like object 10240 posts, with the

@@ -74,7 +74,13 @@ export class Ingest {
         }
       } else {
         data = true;
-        if (dedupe?.isDuplicate(`${post.ep}\n${v.objectId}/${v.instanceId}/${v.resourceId}/${v.resourceInstanceId ?? ''}\n${fieldOf(v.value)}`, source)) continue;
+        if (
+          dedupe?.isDuplicate(
+            `${post.ep}\n${v.objectId}/${v.instanceId}/${v.resourceId}/${v.resourceInstanceId ?? ''}\n${fieldOf(v.value)}`,
+            source,
+          )
+        )
+          continue;
         this.sink.write(dataLine(epTag, v, this.clock.next()));
       }
     }

@@ -118,7 +118,11 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
         throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.url}; use POST`);
       }
       if (!enabled) {
-        throw new HttpError(409, 'ingress_disabled', "leshan.ingress is 'events': values come from Leshan's event stream, posts are not taken");
+        throw new HttpError(
+          409,
+          'ingress_disabled',
+          "leshan.ingress is 'events': values come from Leshan's event stream, posts are not taken",
+        );
       }
       if (!isAllowed(req.socket.remoteAddress ?? '')) {
         throw new HttpError(403, 'forbidden', `${req.socket.remoteAddress} may not post to /leshan_api (see http.leshanAllowFrom)`);

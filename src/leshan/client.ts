@@ -111,11 +111,26 @@ export class LeshanClient {
       attempt = classifyResponse(answer.status, answer.contentType, answer.text, this.timeoutS);
     } else if (op.kind === 'execute' && (answer.kind !== 'error' || !beforeSending(answer.error))) {
       const what = answer.kind === 'error' ? `connection to Leshan lost (${this.cut(answer)})` : `Leshan: ${this.cut(answer)}`;
-      attempt = { kind: 'notDelivered', reason: 'unknownOutcome', httpStatus: answer.status, message: `${what} after the execute was sent: the device may have run it` };
+      attempt = {
+        kind: 'notDelivered',
+        reason: 'unknownOutcome',
+        httpStatus: answer.status,
+        message: `${what} after the execute was sent: the device may have run it`,
+      };
     } else if (answer.kind === 'deadline') {
-      attempt = { kind: 'notDelivered', reason: 'timeout', httpStatus: answer.status, message: `Leshan: ${this.cut(answer)} (Leshan stuck past its own timeout)` };
+      attempt = {
+        kind: 'notDelivered',
+        reason: 'timeout',
+        httpStatus: answer.status,
+        message: `Leshan: ${this.cut(answer)} (Leshan stuck past its own timeout)`,
+      };
     } else if (answer.kind === 'tooLarge') {
-      attempt = { kind: 'notDelivered', reason: 'other', httpStatus: answer.status, message: `Leshan: unexpected answer (${this.cut(answer)}; not kept)` };
+      attempt = {
+        kind: 'notDelivered',
+        reason: 'other',
+        httpStatus: answer.status,
+        message: `Leshan: unexpected answer (${this.cut(answer)}; not kept)`,
+      };
     } else {
       attempt = { kind: 'unreachable', message: `Leshan unreachable: ${this.cut(answer)}` };
     }
@@ -174,9 +189,19 @@ export class LeshanClient {
   }
 
   /** One request under the overall deadline, its body read up to maxResponseBytes. Never throws. */
-  private async exchange(method: Dispatcher.HttpMethod, path: string, headers: Record<string, string>, body: string | null): Promise<Exchange> {
+  private async exchange(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    headers: Record<string, string>,
+    body: string | null,
+  ): Promise<Exchange> {
     // nothing sent: like a destroyed pool, safe to repeat (also for an execute)
-    if (this.aborted) return { kind: 'error', status: 0, error: Object.assign(new Error('Leshan client aborted: the daemon is stopping'), { code: 'UND_ERR_DESTROYED' }) };
+    if (this.aborted)
+      return {
+        kind: 'error',
+        status: 0,
+        error: Object.assign(new Error('Leshan client aborted: the daemon is stopping'), { code: 'UND_ERR_DESTROYED' }),
+      };
     const ac = new AbortController();
     let expired = false;
     const timer = setTimeout(() => {
@@ -207,7 +232,12 @@ export class LeshanClient {
       }
       // a deadline that fired as the last chunk arrived still cuts the answer: it was not complete in time
       if (expired) return { kind: 'deadline', status };
-      return { kind: 'answer', status, contentType: headerValue(res.headers['content-type']), text: Buffer.concat(chunks, bytes).toString('utf8') };
+      return {
+        kind: 'answer',
+        status,
+        contentType: headerValue(res.headers['content-type']),
+        text: Buffer.concat(chunks, bytes).toString('utf8'),
+      };
     } catch (e) {
       if (expired) return { kind: 'deadline', status };
       if (this.aborted) return { kind: 'aborted', status };
@@ -251,11 +281,20 @@ function headerValue(h: string | string[] | undefined): string | undefined {
 
 /** `ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:8080`; Node's happy-eyeballs AggregateError has an empty message. */
 /** Errors of the connect phase: nothing was sent, so repeating the request is safe. */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
 
 function beforeSending(e: unknown): boolean {
   if (e instanceof AggregateError && e.errors.length > 0) return e.errors.every(beforeSending);
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   return code !== undefined && CONNECT_ERRORS.has(code);
 }
-

@@ -117,7 +117,8 @@ export class LeshanEventStream {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
     if (!(this.connectTimeoutMs > 0)) throw new Error(`connectTimeoutMs must be > 0, got ${this.connectTimeoutMs}`);
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    if (!Number.isSafeInteger(this.maxLineBytes) || this.maxLineBytes < 1) throw new Error(`maxLineBytes must be an integer >= 1, got ${this.maxLineBytes}`);
+    if (!Number.isSafeInteger(this.maxLineBytes) || this.maxLineBytes < 1)
+      throw new Error(`maxLineBytes must be an integer >= 1, got ${this.maxLineBytes}`);
     this.log = options.log;
   }
 
@@ -340,7 +341,13 @@ export class LeshanEventStream {
     if (this.connectCount > 0) this.reconnectCount++;
     this.connectCount++;
     this.log?.info(
-      { url: this.eventUrl, connects: this.connectCount, outageMs: Math.round(outageMs), failedAttempts: failuresBefore, ...(lostReason ? { lostReason } : {}) },
+      {
+        url: this.eventUrl,
+        connects: this.connectCount,
+        outageMs: Math.round(outageMs),
+        failedAttempts: failuresBefore,
+        ...(lostReason ? { lostReason } : {}),
+      },
       this.connectCount === 1 ? 'Leshan event stream connected' : 'Leshan event stream reconnected',
     );
     this.callback('onConnected', () => this.options.onConnected?.());
@@ -363,9 +370,17 @@ export class LeshanEventStream {
       this.parseErrorCount++;
       if (parsed.badEndpoint !== undefined) {
         this.invalidEndpointCount++;
-        this.warnThrottled(`name:${name}`, { event: name, error: parsed.error, ep: parsed.badEndpoint }, 'Leshan event with an invalid endpoint name ignored');
+        this.warnThrottled(
+          `name:${name}`,
+          { event: name, error: parsed.error, ep: parsed.badEndpoint },
+          'Leshan event with an invalid endpoint name ignored',
+        );
       } else {
-        this.warnThrottled(`parse:${name}`, { event: name, error: parsed.error, data: m.data.slice(0, 300) }, 'malformed Leshan event ignored');
+        this.warnThrottled(
+          `parse:${name}`,
+          { event: name, error: parsed.error, data: m.data.slice(0, 300) },
+          'malformed Leshan event ignored',
+        );
       }
       this.callback('onInvalid', () => this.options.onInvalid?.(parsed.badEndpoint !== undefined ? 'endpoint' : 'malformed'), name);
       return;
@@ -379,7 +394,11 @@ export class LeshanEventStream {
     const failed = (e: unknown): void => {
       this.callbackErrorCount++;
       const key = `${name}:${detail ?? ''}`;
-      this.warnThrottled(key, { callback: name, ...(detail ? { event: detail } : {}), err: errorText(e) }, 'Leshan event stream callback failed');
+      this.warnThrottled(
+        key,
+        { callback: name, ...(detail ? { event: detail } : {}), err: errorText(e) },
+        'Leshan event stream callback failed',
+      );
     };
     try {
       const r = fn();

@@ -145,9 +145,7 @@ function pathValues(event: string, v: unknown): PathValues | LeshanEventError {
 }
 
 /** The Leshan events this module knows; any other name (COAPLOG, "message", …) is ignored. */
-const KNOWN = new Set([
-  'REGISTRATION', 'UPDATED', 'DEREGISTRATION', 'AWAKE', 'SLEEPING', 'NOTIFICATION', 'SEND', 'REQUEST_RESPONSE',
-]);
+const KNOWN = new Set(['REGISTRATION', 'UPDATED', 'DEREGISTRATION', 'AWAKE', 'SLEEPING', 'NOTIFICATION', 'SEND', 'REQUEST_RESPONSE']);
 
 /**
  * One SSE event (its `event:` name and its joined `data:` text) → a typed Leshan event.
@@ -157,7 +155,8 @@ const KNOWN = new Set([
  */
 export function parseLeshanEvent(event: string, data: string): LeshanEvent | undefined | LeshanEventError {
   if (!KNOWN.has(event)) return undefined;
-  if (jsonNestingExceeds(data, MAX_LESHAN_JSON_DEPTH)) return { error: `${event}: data nested deeper than ${MAX_LESHAN_JSON_DEPTH} levels` };
+  if (jsonNestingExceeds(data, MAX_LESHAN_JSON_DEPTH))
+    return { error: `${event}: data nested deeper than ${MAX_LESHAN_JSON_DEPTH} levels` };
   let json: unknown;
   try {
     json = JSON.parse(data);
@@ -218,7 +217,12 @@ export function parseLeshanEvent(event: string, data: string): LeshanEvent | und
       if (!isObject(json.response)) {
         return { error: `${event}: response is ${describe(json.response)}, expected an object` };
       }
-      const out: Extract<LeshanEvent, { type: 'requestResponse' }> = { type: 'requestResponse', ep, requestId: json.requestId, response: json.response };
+      const out: Extract<LeshanEvent, { type: 'requestResponse' }> = {
+        type: 'requestResponse',
+        ep,
+        requestId: json.requestId,
+        response: json.response,
+      };
       if (json.path !== undefined) {
         if (typeof json.path !== 'string') return { error: `${event}: path is ${describe(json.path)}, expected a string` };
         out.path = json.path;

@@ -115,8 +115,7 @@ function writeNode(op: RequestSpec, path: LwM2mPath, p: string): unknown {
   if (type === undefined) throw new LeshanRequestError(`write ${p}: no type given and none in the object model`);
   if (op.value === undefined) throw new LeshanRequestError(`write ${p}: no value`);
   try {
-    const value =
-      pathLevel(path) === 'resource' && isInstanceMap(op.value) ? convertMap(type, op.value) : convertValue(type, op.value);
+    const value = pathLevel(path) === 'resource' && isInstanceMap(op.value) ? convertMap(type, op.value) : convertValue(type, op.value);
     return buildWriteNode(path, value);
   } catch (e) {
     throw new LeshanRequestError(`write ${p}: ${errorText(e)}`);
@@ -149,4 +148,3 @@ function convertMap(type: ResourceType, values: Record<string, unknown>): Map<nu
 function asciiJson(x: unknown): string {
   return JSON.stringify(x).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
-

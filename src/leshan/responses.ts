@@ -70,12 +70,7 @@ export function statusCode(status: string): number | undefined {
  * Classifies one HTTP answer of Leshan's ClientServlet.
  * @param timeoutS the `?timeout=` the request carried, only used to word the timeout message
  */
-export function classifyResponse(
-  httpStatus: number,
-  contentType: string | undefined,
-  bodyText: string,
-  timeoutS?: number,
-): AttemptResult {
+export function classifyResponse(httpStatus: number, contentType: string | undefined, bodyText: string, timeoutS?: number): AttemptResult {
   if (httpStatus === 200) return classifyJson(bodyText);
   const text = leshanText(contentType, bodyText);
   const notDelivered = (reason: Extract<AttemptResult, { kind: 'notDelivered' }>['reason'], message: string): AttemptResult => ({
@@ -162,7 +157,12 @@ function classifyBody(body: unknown, bodyText: string): AttemptResult {
 }
 
 function unexpected200(why: string, bodyText: string): AttemptResult {
-  return { kind: 'notDelivered', reason: 'other', httpStatus: 200, message: `Leshan: unexpected answer (200, ${why}: ${clip(oneLine(bodyText)) || 'empty body'})` };
+  return {
+    kind: 'notDelivered',
+    reason: 'other',
+    httpStatus: 200,
+    message: `Leshan: unexpected answer (200, ${why}: ${clip(oneLine(bodyText)) || 'empty body'})`,
+  };
 }
 
 function isHtml(contentType: string | undefined, body: string): boolean {

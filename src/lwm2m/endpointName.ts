@@ -23,11 +23,15 @@ const UNADDRESSABLE = /[/;%]/;
 
 /** Why `name` cannot be stored as an endpoint name, or undefined when it can. */
 export function endpointNameProblem(name: unknown): string | undefined {
-  if (typeof name !== 'string') return name === undefined ? 'missing ep' : `ep must be a string, got ${name === null ? 'null' : typeof name}`;
+  if (typeof name !== 'string')
+    return name === undefined ? 'missing ep' : `ep must be a string, got ${name === null ? 'null' : typeof name}`;
   if (name.length === 0) return 'ep must not be empty';
   if (name.length > MAX_ENDPOINT_NAME_LENGTH) return `ep is longer than ${MAX_ENDPOINT_NAME_LENGTH} characters`;
   const bad = UNSTORABLE.exec(name);
-  if (bad) return bad[0] === '\\' ? 'ep must not contain a backslash' : `ep must not contain control characters (U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()})`;
+  if (bad)
+    return bad[0] === '\\'
+      ? 'ep must not contain a backslash'
+      : `ep must not contain control characters (U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()})`;
   return undefined;
 }
 

@@ -10,15 +10,7 @@
 import { resourceModel } from './objectModel.js';
 import { formatPath, isValidId, MAX_ID, PathError, pathLevel, type LwM2mPath } from './path.js';
 import { FieldError } from './fieldError.js';
-import {
-  convertValue,
-  describe,
-  parseResourceType,
-  toLeshanValue,
-  ValueError,
-  type ResourceType,
-  type TypedValue,
-} from './value.js';
+import { convertValue, describe, parseResourceType, toLeshanValue, ValueError, type ResourceType, type TypedValue } from './value.js';
 
 /** One value of one resource (instance), with its full address. */
 export interface ResourceValue {
@@ -163,15 +155,7 @@ function flattenResource(
   }
 }
 
-function flattenResourceInstance(
-  n: Json,
-  c: Cursor,
-  o: number,
-  i: number,
-  r: number,
-  ri: number,
-  out: ResourceValue[],
-): void {
+function flattenResourceInstance(n: Json, c: Cursor, o: number, i: number, r: number, ri: number, out: ResourceValue[]): void {
   if (o < 0 || r < 0) throw fail(c, '', 'a resourceInstance node needs object and resource ids from the path');
   const id = requireId(n, c);
   if (ri >= 0 && id !== ri) throw fail(c, '.id', `id ${id} does not match resource instance id ${ri} of the path`);

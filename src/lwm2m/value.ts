@@ -7,16 +7,7 @@ import { MAX_ID } from './path.js';
 
 /** A resource type name as Leshan spells it (`ResourceModel.Type`). */
 export type ResourceType =
-  | 'STRING'
-  | 'INTEGER'
-  | 'UNSIGNED_INTEGER'
-  | 'FLOAT'
-  | 'BOOLEAN'
-  | 'OPAQUE'
-  | 'TIME'
-  | 'OBJLNK'
-  | 'CORELINK'
-  | 'NONE';
+  'STRING' | 'INTEGER' | 'UNSIGNED_INTEGER' | 'FLOAT' | 'BOOLEAN' | 'OPAQUE' | 'TIME' | 'OBJLNK' | 'CORELINK' | 'NONE';
 
 /** Every resource type, in Leshan's enum order. */
 export const RESOURCE_TYPES: readonly ResourceType[] = Object.freeze([
@@ -243,8 +234,7 @@ function checkTime(ms: number, raw: unknown): number {
 }
 
 // Leshan 1.x writes dates as yyyy-MM-dd'T'HH:mm:ssXXX; toISOString() may write a 6-digit year.
-const ISO_DATE_TIME =
-  /^(\d{4}|\+\d{6})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d\d)(?::?(\d\d))?)$/;
+const ISO_DATE_TIME = /^(\d{4}|\+\d{6})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d\d)(?::?(\d\d))?)$/;
 
 /** Milliseconds since the epoch of an ISO-8601 date-time with a zone designator, or throws. */
 function parseIsoDateTime(s: string): number {

@@ -69,7 +69,7 @@ export class DelayedRequests {
   /** The device deregistered: Leshan drops its queued request. */
   async deregistered(ep: string): Promise<void> {
     const held = this.byEndpoint.get(ep);
-    if (held) await this.lose(held, "the device deregistered and Leshan dropped its queued request");
+    if (held) await this.lose(held, 'the device deregistered and Leshan dropped its queued request');
   }
 
   stop(): void {

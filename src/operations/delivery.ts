@@ -18,7 +18,10 @@ export interface DeliveryStore {
   readonly available: boolean;
   /** Resolves when the store takes changes again. */
   whenWritable(): Promise<void>;
-  settle(id: string, patch: { status: Operation['status']; result?: Operation['result']; error?: string; countAttempt?: boolean }): Promise<Operation>;
+  settle(
+    id: string,
+    patch: { status: Operation['status']; result?: Operation['result']; error?: string; countAttempt?: boolean },
+  ): Promise<Operation>;
   expire(id: string): Promise<Operation>;
 }
 
@@ -166,7 +169,8 @@ export class Delivery {
         await store.whenWritable();
       }
     }
-    if (log.isLevelEnabled('debug')) log.debug({ ep: op.ep, id: op.id, kind: op.kind, path: op.path, status: settled.status }, 'attempt settled');
+    if (log.isLevelEnabled('debug'))
+      log.debug({ ep: op.ep, id: op.id, kind: op.kind, path: op.path, status: settled.status }, 'attempt settled');
     if (settled.status === 'FAILED') log.warn({ ep: op.ep, id: op.id, error: settled.error }, 'operation failed');
     if (settled.status === 'CONFIRMED' && settled.result?.content !== undefined && (op.kind === 'read' || op.kind === 'observe')) {
       try {

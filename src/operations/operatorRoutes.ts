@@ -70,7 +70,11 @@ export function operatorRoutes({ store, queued, now }: OperatorRoutesOptions): R
     }
     const { operation, replayed } = await store.create(input);
     if (replayed && !sameRequest(operation, input)) {
-      throw new HttpError(422, 'idempotency_key_reused', `Idempotency-Key was already used for operation ${operation.id}, with another request`);
+      throw new HttpError(
+        422,
+        'idempotency_key_reused',
+        `Idempotency-Key was already used for operation ${operation.id}, with another request`,
+      );
     }
     if (!replayed) queued(operation.ep);
     ctx.status = replayed ? 200 : 201;

@@ -36,7 +36,9 @@ export function settle(op: Pick<Operation, 'attempts'>, attempt: AttemptResult, 
     const failed = op.attempts >= maxAttempts;
     return {
       status: failed ? 'FAILED' : 'QUEUED',
-      error: failed ? `${error} (attempt ${op.attempts} of ${maxAttempts}; giving up)` : `${error} (attempt ${op.attempts} of ${maxAttempts})`,
+      error: failed
+        ? `${error} (attempt ${op.attempts} of ${maxAttempts}; giving up)`
+        : `${error} (attempt ${op.attempts} of ${maxAttempts})`,
       countAttempt: true,
       endpoint: 'asleep',
       ...(result ? { result } : {}),

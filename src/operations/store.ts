@@ -67,7 +67,14 @@ export class OperationStore {
   async open(): Promise<void> {
     if (this.db) throw new Error('operation store already open');
     const { file, maxAttempts } = this.options;
-    const loaded = await loadStore({ file, codec: this.codec, maxAttempts, iso: () => this.iso(), log: this.log, salvage: this.options.salvage === true });
+    const loaded = await loadStore({
+      file,
+      codec: this.codec,
+      maxAttempts,
+      iso: () => this.iso(),
+      log: this.log,
+      salvage: this.options.salvage === true,
+    });
     this.index = new OperationIndex(loaded.operations);
     const nextId = Math.max(loaded.db.data.nextId, this.index.lastId + 1, loaded.idFloor);
     loaded.db.data = { version: 1, nextId, operations: this.index.ops };
@@ -299,7 +306,10 @@ export class OperationStore {
     this.inFlightUndo = undefined;
     if (!this.failure) {
       this.failure = { reason, since: this.iso() };
-      this.log.error({ file: this.options.file, err: reason, undone }, 'operation store cannot write: changes undone, refusing new ones until the disk takes writes');
+      this.log.error(
+        { file: this.options.file, err: reason, undone },
+        'operation store cannot write: changes undone, refusing new ones until the disk takes writes',
+      );
     }
     if (!this.closed) this.scheduleRetry();
   }
@@ -344,5 +354,4 @@ export class OperationStore {
   private iso(): string {
     return new Date(this.now()).toISOString();
   }
-
 }

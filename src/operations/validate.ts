@@ -20,7 +20,11 @@ const bodySchema = z.strictObject({
   type: z.string().optional(),
   args: z.string().max(1024).optional(),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
-  ttlSeconds: z.int().positive().max(366 * 24 * 3600).optional(),
+  ttlSeconds: z
+    .int()
+    .positive()
+    .max(366 * 24 * 3600)
+    .optional(),
 });
 
 /** Execute arguments as LwM2M defines them: `0='v1',1` (digits, optionally ='text' without quotes inside). */
@@ -51,7 +55,10 @@ export function validateCreate(epParam: string, body: unknown, idempotencyKey: s
   }
   const level = pathLevel(path);
   if (!KIND_LEVELS[input.kind].includes(level)) {
-    throw new FieldError('path', `${input.kind} takes a ${KIND_LEVELS[input.kind].join(' or ')} path, not the ${level} path ${formatPath(path)}`);
+    throw new FieldError(
+      'path',
+      `${input.kind} takes a ${KIND_LEVELS[input.kind].join(' or ')} path, not the ${level} path ${formatPath(path)}`,
+    );
   }
   const out: CreateOperationInput = { ep, kind: input.kind, path: formatPath(path) };
   const model = path.resourceId === undefined ? undefined : resourceModel(path.objectId, path.resourceId);
@@ -76,8 +83,14 @@ export function validateCreate(epParam: string, body: unknown, idempotencyKey: s
     throw new FieldError('args', 'only execute takes args');
   }
 
-  if (input.expiresAt !== undefined && input.ttlSeconds !== undefined) throw new FieldError('ttlSeconds', 'give expiresAt or ttlSeconds, not both');
-  const expires = input.ttlSeconds !== undefined ? now + input.ttlSeconds * 1000 : input.expiresAt !== undefined ? Date.parse(input.expiresAt) : undefined;
+  if (input.expiresAt !== undefined && input.ttlSeconds !== undefined)
+    throw new FieldError('ttlSeconds', 'give expiresAt or ttlSeconds, not both');
+  const expires =
+    input.ttlSeconds !== undefined
+      ? now + input.ttlSeconds * 1000
+      : input.expiresAt !== undefined
+        ? Date.parse(input.expiresAt)
+        : undefined;
   if (expires !== undefined) {
     if (expires <= now) throw new FieldError('expiresAt', 'expiresAt is in the past');
     out.expiresAt = new Date(expires).toISOString();

@@ -99,15 +99,27 @@ describe('loadConfig', () => {
       'operations.maxAttempts:',
     ];
     for (const key of expectKeys) {
-      assert.ok(problems.some((p) => p.startsWith(key)), `no problem for ${key} in ${JSON.stringify(problems)}`);
+      assert.ok(
+        problems.some((p) => p.startsWith(key)),
+        `no problem for ${key} in ${JSON.stringify(problems)}`,
+      );
     }
     assert.equal(problems.length, expectKeys.length, JSON.stringify(problems));
-    assert.match(problems.find((p) => p.startsWith('operations.maxAttempts'))!, /from LWM2M_OPERATIONS_MAXATTEMPTS/);
-    assert.match(problems.find((p) => p.startsWith('leshan.url'))!, /http/);
+    assert.match(
+      problems.find((p) => p.startsWith('operations.maxAttempts'))!,
+      /from LWM2M_OPERATIONS_MAXATTEMPTS/,
+    );
+    assert.match(
+      problems.find((p) => p.startsWith('leshan.url'))!,
+      /http/,
+    );
   });
 
   it('refuses an unreadable file, a file that is not JSON or not an object, and unknown arguments', async () => {
-    assert.match(problemsOf(() => loadConfig({ argv: ['--config', path.join(dir, 'missing.json')], env: {} }))[0]!, /missing\.json: cannot be read \(ENOENT\)/);
+    assert.match(
+      problemsOf(() => loadConfig({ argv: ['--config', path.join(dir, 'missing.json')], env: {} }))[0]!,
+      /missing\.json: cannot be read \(ENOENT\)/,
+    );
     const broken = await file('broken.json', '{"http": ');
     assert.match(problemsOf(() => loadConfig({ argv: ['--config', broken], env: {} }))[0]!, /broken\.json: invalid JSON/);
     const array = await file('array.json', '[1,2]');
@@ -127,17 +139,22 @@ describe('loadConfig', () => {
     assert.equal(problems.length, 1);
     assert.match(problems[0]!, /^auth\.token: .*0\.0\.0\.0/);
     assert.equal(loadConfig({ argv: [], env: { LWM2M_HTTP_HOST: '0.0.0.0', LWM2M_AUTH_TOKEN: 't' } }).auth.token, 't');
-    assert.equal(loadConfig({ argv: [], env: { LWM2M_HTTP_HOST: '0.0.0.0', LWM2M_AUTH_ALLOWANONYMOUS: 'true' } }).auth.allowAnonymous, true);
+    assert.equal(
+      loadConfig({ argv: [], env: { LWM2M_HTTP_HOST: '0.0.0.0', LWM2M_AUTH_ALLOWANONYMOUS: 'true' } }).auth.allowAnonymous,
+      true,
+    );
     assert.equal(loadConfig({ argv: [], env: { LWM2M_HTTP_HOST: 'localhost' } }).http.host, 'localhost');
   });
 
   it('checks the InfluxDB target of the API generation in use', () => {
-    assert.deepEqual(problemsOf(() => loadConfig({ argv: [], env: { LWM2M_INFLUX_DATABASE: '' } })), [
-      'influx.database: required for the 1.x API',
-    ]);
-    assert.deepEqual(problemsOf(() => loadConfig({ argv: [], env: { LWM2M_INFLUX_API: 'v2' } })), [
-      'influx.bucket: required for the 2.x API',
-    ]);
+    assert.deepEqual(
+      problemsOf(() => loadConfig({ argv: [], env: { LWM2M_INFLUX_DATABASE: '' } })),
+      ['influx.database: required for the 1.x API'],
+    );
+    assert.deepEqual(
+      problemsOf(() => loadConfig({ argv: [], env: { LWM2M_INFLUX_API: 'v2' } })),
+      ['influx.bucket: required for the 2.x API'],
+    );
     const v2 = loadConfig({ argv: [], env: { LWM2M_INFLUX_BUCKET: 'b', LWM2M_INFLUX_ORG: 'o' } });
     assert.equal(resolveInfluxApi(v2), 'v2', 'auto picks 2.x when a bucket is set');
     assert.equal(resolveInfluxApi(loadConfig({ argv: [], env: {} })), 'v1');
@@ -145,8 +162,14 @@ describe('loadConfig', () => {
 
   it('refuses a Leshan allow-list entry that is not an address or CIDR block', () => {
     const problems = problemsOf(() => loadConfig({ argv: [], env: { LWM2M_HTTP_LESHANALLOWFROM: '127.0.0.1,1.2.3/8,abc' } }));
-    assert.ok(problems.some((p) => p.startsWith('http.leshanAllowFrom.2:')), JSON.stringify(problems));
-    assert.ok(problems.some((p) => p.includes('"1.2.3/8"')), JSON.stringify(problems));
+    assert.ok(
+      problems.some((p) => p.startsWith('http.leshanAllowFrom.2:')),
+      JSON.stringify(problems),
+    );
+    assert.ok(
+      problems.some((p) => p.includes('"1.2.3/8"')),
+      JSON.stringify(problems),
+    );
   });
 });
 

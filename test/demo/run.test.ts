@@ -86,20 +86,33 @@ async function shell(line: string): Promise<string> {
 describe('npm run demo (demo/run.ts)', { concurrency: 2 }, () => {
   it('runs for DEMO_SECONDS with a private influxd: devices wake, values land in InfluxDB, the queued write is CONFIRMED, the curl lines work', async () => {
     const demo = startDemo({
-      DEMO_SECONDS: '12', DEMO_DEVICES: '6', DEMO_AWAKE_MS: '1000', DEMO_ASLEEP_MS: '1500', DEMO_OPERATION_AFTER_S: '3', DEMO_INFLUX: 'private',
+      DEMO_SECONDS: '12',
+      DEMO_DEVICES: '6',
+      DEMO_AWAKE_MS: '1000',
+      DEMO_ASLEEP_MS: '1500',
+      DEMO_OPERATION_AFTER_S: '3',
+      DEMO_INFLUX: 'private',
     });
     try {
       // while it runs, the commands it suggests work against the running daemon and InfluxDB
       const [, api] = await demo.waitFor(/^ {12}curl -sS (http:\/\/127\.0\.0\.1:\d+)\/api\/endpoints +#/m, 15_000);
       const listLine = /^ {12}(curl -sS \S+\/api\/endpoints) +#/m.exec(demo.out())![1]!;
       const listed = JSON.parse(await shell(listLine)) as { items: { ep: string; registered: boolean }[] };
-      assert.deepEqual(listed.items.map((i) => i.ep), ['demo-sensor-01', 'demo-sensor-02', 'demo-sensor-03', 'demo-sensor-04', 'demo-sensor-05', 'demo-sensor-06']);
-      const writeLine = new RegExp(`^ {12}(curl -sS -X POST ${api}/api/endpoints/demo-sensor-02/operations .*"path":"/5/0/1".*)$`, 'm').exec(demo.out())![1]!;
+      assert.deepEqual(
+        listed.items.map((i) => i.ep),
+        ['demo-sensor-01', 'demo-sensor-02', 'demo-sensor-03', 'demo-sensor-04', 'demo-sensor-05', 'demo-sensor-06'],
+      );
+      const writeLine = new RegExp(
+        `^ {12}(curl -sS -X POST ${api}/api/endpoints/demo-sensor-02/operations .*"path":"/5/0/1".*)$`,
+        'm',
+      ).exec(demo.out())![1]!;
       const queued = JSON.parse(await shell(writeLine)) as { id: string; ep: string; kind: string; path: string; status: string };
       assert.deepEqual([queued.ep, queued.kind, queued.path], ['demo-sensor-02', 'write', '/5/0/1']);
       const [, influxLine] = await demo.waitFor(/^ {12}(curl -sS -G http:\/\/127\.0\.0\.1:\d+\/query .*)$/m, 1000);
       await demo.waitFor(/new values? .*in InfluxDB/, 10_000);
-      const influx = JSON.parse(await shell(influxLine!)) as { results: { series?: { tags: { ep: string }; values: [string, number][] }[] }[] };
+      const influx = JSON.parse(await shell(influxLine!)) as {
+        results: { series?: { tags: { ep: string }; values: [string, number][] }[] }[];
+      };
       const series = influx.results[0]!.series ?? [];
       assert.ok(series.length >= 1, `the InfluxDB query line answers temperatures: ${JSON.stringify(influx)}`);
       for (const s of series) assert.ok(s.values[0]![1] >= 5 && s.values[0]![1] <= 35, JSON.stringify(s));
@@ -129,15 +142,25 @@ describe('npm run demo (demo/run.ts)', { concurrency: 2 }, () => {
     assert.ok(wakes.length >= 12, `devices wake (${wakes.length}):\n${out}`);
     const landed = [...out.matchAll(/^\d\d:\d\d:\d\d {2}(\d+) new values? (?:and \d+ registration events? )?in InfluxDB \((.*)\)$/gm)];
     assert.ok(landed.length >= 2, `values land in InfluxDB, seen at several polls:\n${out}`);
-    assert.ok(landed.some((m) => /demo-sensor-0[1-6] temperature \d+\.\d °C/.test(m[2]!)), out);
+    assert.ok(
+      landed.some((m) => /demo-sensor-0[1-6] temperature \d+\.\d °C/.test(m[2]!)),
+      out,
+    );
     const total = landed.reduce((n, m) => n + Number(m[1]), 0);
     assert.ok(total >= 12, `${total} values landed`);
 
     // the demo's own operation: printed as curl, then its statuses as the device wakes
-    const queuedFor = /now an operator queues a firmware URL write \(5\/0\/1\) for (demo-sensor-0[1-6]), which is asleep; the same as:\n {12}curl -sS -X POST http:\/\/127\.0\.0\.1:\d+\/api\/endpoints\/(demo-sensor-0[1-6])\/operations -H 'Content-Type: application\/json' -d '(\{.*\})'\n/.exec(out);
+    const queuedFor =
+      /now an operator queues a firmware URL write \(5\/0\/1\) for (demo-sensor-0[1-6]), which is asleep; the same as:\n {12}curl -sS -X POST http:\/\/127\.0\.0\.1:\d+\/api\/endpoints\/(demo-sensor-0[1-6])\/operations -H 'Content-Type: application\/json' -d '(\{.*\})'\n/.exec(
+        out,
+      );
     assert.ok(queuedFor, out);
     assert.equal(queuedFor[2], queuedFor[1]);
-    assert.deepEqual(JSON.parse(queuedFor[3]!), { kind: 'write', path: '/5/0/1', value: 'https://example.com/firmware/demo-sensor-2.1.bin' });
+    assert.deepEqual(JSON.parse(queuedFor[3]!), {
+      kind: 'write',
+      path: '/5/0/1',
+      value: 'https://example.com/firmware/demo-sensor-2.1.bin',
+    });
     const ep = queuedFor[1]!;
     const id = new RegExp(`operation (\\d+) is QUEUED: ${ep} is asleep`).exec(out)?.[1];
     assert.ok(id, out);
@@ -148,16 +171,28 @@ describe('npm run demo (demo/run.ts)', { concurrency: 2 }, () => {
     assert.match(out, new RegExp(`${ep} received write /5/0/1 = "https://example.com/firmware/demo-sensor-2.1.bin" from Leshan`));
     const queuedAt = out.indexOf(`operation ${id} is QUEUED`);
     const wokeAt = out.indexOf(`${ep} woke up`, queuedAt);
-    assert.ok(wokeAt > queuedAt && wokeAt < out.indexOf(`operation ${id} is CONFIRMED`), `queued while asleep, sent at its wake-up:\n${out}`);
+    assert.ok(
+      wokeAt > queuedAt && wokeAt < out.indexOf(`operation ${id} is CONFIRMED`),
+      `queued while asleep, sent at its wake-up:\n${out}`,
+    );
 
     assert.match(out, /stopping \(DEMO_SECONDS=12 elapsed\)/);
     assert.match(out, /lwm2m-backend stopped \(exit code 0\)/);
     assert.match(out, /private influxd stopped and removed/);
-    assert.match(out, /summary: 6 devices, \d+ wake-ups, \d+ values sent \(\d+ seen in InfluxDB\), [2-9] operations delivered to devices, example operation CONFIRMED/);
+    assert.match(
+      out,
+      /summary: 6 devices, \d+ wake-ups, \d+ values sent \(\d+ seen in InfluxDB\), [2-9] operations delivered to devices, example operation CONFIRMED/,
+    );
   });
 
   it('without InfluxDB says plainly that values are not stored, still runs, and stops cleanly on SIGINT (exit 0)', async () => {
-    const demo = startDemo({ DEMO_DEVICES: '3', DEMO_AWAKE_MS: '500', DEMO_ASLEEP_MS: '500', DEMO_OPERATION_AFTER_S: '600', DEMO_INFLUX: 'none' });
+    const demo = startDemo({
+      DEMO_DEVICES: '3',
+      DEMO_AWAKE_MS: '500',
+      DEMO_ASLEEP_MS: '500',
+      DEMO_OPERATION_AFTER_S: '600',
+      DEMO_INFLUX: 'none',
+    });
     let pid: number;
     try {
       pid = Number((await demo.waitFor(/lwm2m-backend is running \(pid (\d+)\)/, 20_000))[1]);
@@ -180,13 +215,16 @@ describe('npm run demo (demo/run.ts)', { concurrency: 2 }, () => {
   });
 
   it('refuses bad DEMO_* values with every problem at once (exit 2)', async () => {
-    assert.throws(() => demoOptions({ DEMO_AWAKE_MS: 'soon', DEMO_SECONDS: '-3', DEMO_INFLUX: 'maybe' }), (err: Error) => {
-      assert.ok(err instanceof DemoUsageError);
-      assert.match(err.message, /DEMO_AWAKE_MS must be a positive integer \(ms\) \(got "soon"\)/);
-      assert.match(err.message, /DEMO_SECONDS must be a positive number of seconds/);
-      assert.match(err.message, /DEMO_INFLUX must be auto, private, none or an http:\/\/ URL/);
-      return true;
-    });
+    assert.throws(
+      () => demoOptions({ DEMO_AWAKE_MS: 'soon', DEMO_SECONDS: '-3', DEMO_INFLUX: 'maybe' }),
+      (err: Error) => {
+        assert.ok(err instanceof DemoUsageError);
+        assert.match(err.message, /DEMO_AWAKE_MS must be a positive integer \(ms\) \(got "soon"\)/);
+        assert.match(err.message, /DEMO_SECONDS must be a positive number of seconds/);
+        assert.match(err.message, /DEMO_INFLUX must be auto, private, none or an http:\/\/ URL/);
+        return true;
+      },
+    );
     const d = demoOptions({});
     assert.deepEqual(
       [d.devices, d.awakeMs, d.asleepMs, d.latencyMs, d.seconds, d.operationAfterMs, d.port, d.influx, d.fromSources],
@@ -213,12 +251,23 @@ describe('npm run demo (demo/run.ts)', { concurrency: 2 }, () => {
   });
 
   it('describes values in words and samples temperatures and other values of distinct devices', () => {
-    const t = (ep: string, v: number) => ({ ep, obj: '3303', inst: '0', res: '5700', object: 'Temperature', resource: 'Sensor Value', float: v });
+    const t = (ep: string, v: number) => ({
+      ep,
+      obj: '3303',
+      inst: '0',
+      res: '5700',
+      object: 'Temperature',
+      resource: 'Sensor Value',
+      float: v,
+    });
     const b = (ep: string, v: number) => ({ ep, obj: '3', inst: '0', res: '9', object: 'Device', resource: 'Battery Level', int: v });
     assert.equal(describeValue(t('demo-sensor-03', 21.7)), 'demo-sensor-03 temperature 21.7 °C');
     assert.equal(describeValue(t('demo-sensor-03', 21)), 'demo-sensor-03 temperature 21.0 °C');
     assert.equal(describeValue(b('demo-sensor-07', 88)), 'demo-sensor-07 battery 88 %');
-    assert.equal(describeValue({ ep: 'x', obj: '5', inst: '0', res: '1', object: 'Firmware Update', resource: 'Package URI', string: 'u' }), 'x Firmware Update Package URI "u"');
+    assert.equal(
+      describeValue({ ep: 'x', obj: '5', inst: '0', res: '1', object: 'Firmware Update', resource: 'Package URI', string: 'u' }),
+      'x Firmware Update Package URI "u"',
+    );
     const rows = [t('a', 1), b('a', 90), t('b', 2), b('c', 80), t('c', 3), t('d', 4)];
     assert.deepEqual(sampleValues(rows, 3).map(describeValue), ['d temperature 4.0 °C', 'c battery 80 %', 'b temperature 2.0 °C']);
     assert.deepEqual(sampleValues([t('a', 1), t('a', 2)], 3).map(describeValue), ['a temperature 2.0 °C']);

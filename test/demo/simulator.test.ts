@@ -36,7 +36,8 @@ async function openEvents(leshan: LeshanDouble): Promise<{ events: Seen[]; close
   assert.equal(res.status, 200);
   const events: Seen[] = [];
   const parser = createParser({
-    onEvent: (m) => events.push({ event: m.event ?? 'message', raw: m.data, data: JSON.parse(m.data) as Record<string, unknown>, at: Date.now() }),
+    onEvent: (m) =>
+      events.push({ event: m.event ?? 'message', raw: m.data, data: JSON.parse(m.data) as Record<string, unknown>, at: Date.now() }),
   });
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
@@ -91,7 +92,11 @@ describe('FleetSimulator against the Leshan double', () => {
     for (const ep of fleet.endpoints()) {
       const reg = (await (await fetch(`${leshan.url}/api/clients/${ep}`)).json()) as { queuemode: boolean; objectLinks: { url: string }[] };
       assert.equal(reg.queuemode, true, ep);
-      assert.deepEqual(reg.objectLinks.map((l) => l.url), ['/', '/1/0', '/3/0', '/3303/0', '/5/0'], ep);
+      assert.deepEqual(
+        reg.objectLinks.map((l) => l.url),
+        ['/', '/1/0', '/3/0', '/3303/0', '/5/0'],
+        ep,
+      );
     }
   });
 
@@ -103,7 +108,10 @@ describe('FleetSimulator against the Leshan double', () => {
     const awakeMs = 150;
     const asleepMs = 300;
     fleet = new FleetSimulator(leshan, {
-      devices: 4, awakeMs, asleepMs, random: mulberry32(7),
+      devices: 4,
+      awakeMs,
+      asleepMs,
+      random: mulberry32(7),
       onActivity: (line, e) => {
         lines.push(line);
         activity.push(e);
@@ -151,10 +159,16 @@ describe('FleetSimulator against the Leshan double', () => {
       assert.equal(fleet.isAwake(ep), mine.at(-1)!.kind !== 'sleep');
     }
     assert.equal(new Set(firstWakes).size, firstWakes.length, 'no two devices wake at the same moment');
-    assert.ok(Math.max(...firstWakes) - Math.min(...firstWakes) >= 30, `first wake-ups spread: ${firstWakes.map((t) => t - firstWakes[0]!)}`);
+    assert.ok(
+      Math.max(...firstWakes) - Math.min(...firstWakes) >= 30,
+      `first wake-ups spread: ${firstWakes.map((t) => t - firstWakes[0]!)}`,
+    );
     assert.equal(stats.updates, stream.events.filter((e) => e.event === 'UPDATED').length);
     assert.equal(stats.notifications, stream.events.filter((e) => e.event === 'NOTIFICATION').length);
-    assert.ok(lines.some((l) => /^demo-sensor-0\d woke up: registration update, temperature \d+\.\d °C/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /^demo-sensor-0\d woke up: registration update, temperature \d+\.\d °C/.test(l)),
+      lines.join('\n'),
+    );
     assert.ok(lines.some((l) => /^demo-sensor-0\d went to sleep$/.test(l)));
   });
 
@@ -175,7 +189,9 @@ describe('FleetSimulator against the Leshan double', () => {
     let batteries = 0;
     for (const ep of fleet.endpoints()) {
       const mine = notifications.filter((n) => n.data.ep === ep);
-      const temps = mine.filter((n) => n.data.res === '/3303/0/5700').map((n) => n.data.val as { id: number; kind: string; type: string; value: number });
+      const temps = mine
+        .filter((n) => n.data.res === '/3303/0/5700')
+        .map((n) => n.data.val as { id: number; kind: string; type: string; value: number });
       assert.equal(temps.length, 1 + fleet.stats().byDevice[ep]!.updates, `${ep}: one temperature at registration and at each wake-up`);
       for (const t of temps) {
         assert.deepEqual({ id: t.id, kind: t.kind, type: t.type }, { id: 5700, kind: 'singleResource', type: 'FLOAT' });
@@ -193,7 +209,8 @@ describe('FleetSimulator against the Leshan double', () => {
         assert.equal(b.type, 'INTEGER');
         assert.ok(Number.isInteger(b.value) && b.value >= 0 && b.value <= 100, `${ep}: battery ${b.value}`);
       }
-      for (let i = 1; i < levels.length; i++) assert.ok(levels[i]!.value <= levels[i - 1]!.value, `${ep}: a battery does not charge itself`);
+      for (let i = 1; i < levels.length; i++)
+        assert.ok(levels[i]!.value <= levels[i - 1]!.value, `${ep}: a battery does not charge itself`);
       assert.ok(levels.length < temps.length, `${ep}: the battery only sometimes`);
       batteries += levels.length;
       assert.equal(mine.length, temps.length + levels.length, `${ep}: nothing else is notified`);
@@ -223,7 +240,10 @@ describe('FleetSimulator against the Leshan double', () => {
     assert.equal(fleet.stats().operations, 1);
     assert.equal(fleet.stats().byDevice['demo-sensor-01']!.operations, 0);
     const received = activity.filter((e) => e.kind === 'operation');
-    assert.deepEqual(received.map((e) => e.kind === 'operation' && [e.ep, e.op, e.path, e.value]), [[ep, 'write', '/5/0/1', 'https://example.com/fw.bin']]);
+    assert.deepEqual(
+      received.map((e) => e.kind === 'operation' && [e.ep, e.op, e.path, e.value]),
+      [[ep, 'write', '/5/0/1', 'https://example.com/fw.bin']],
+    );
 
     const asleepSince = activity.length;
     await until(() => activity.slice(asleepSince).some((e) => e.kind === 'sleep' && e.ep === ep), 3000, 'sleep');
@@ -235,7 +255,10 @@ describe('FleetSimulator against the Leshan double', () => {
   });
 
   it('stop() leaves no timer behind: a process running a fleet exits by itself, and a fleet without onActivity prints nothing', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/demo/fixtures/stopAndExit.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/demo/fixtures/stopAndExit.ts'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

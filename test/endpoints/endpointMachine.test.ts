@@ -38,7 +38,13 @@ function machine(options: { queued?: number; queueMode?: boolean; registered?: b
     },
   });
   const actor = createActor(logic, {
-    input: { ep: 'dev', awakeMs: AWAKE, retryMs: RETRY, ...(options.queueMode !== undefined && { queueMode: options.queueMode }), ...(options.registered !== undefined && { registered: options.registered }) },
+    input: {
+      ep: 'dev',
+      awakeMs: AWAKE,
+      retryMs: RETRY,
+      ...(options.queueMode !== undefined && { queueMode: options.queueMode }),
+      ...(options.registered !== undefined && { registered: options.registered }),
+    },
     clock,
   }).start();
   const state = () => {

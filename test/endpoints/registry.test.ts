@@ -183,7 +183,10 @@ describe('endpoint actors', () => {
     h.registry.registrationEvent('c', 'deregistered');
     await flush();
     assert.deepEqual(h.registry.countsByState(), { offline: 1, online: 1, sending: 1 });
-    assert.deepEqual(h.registry.list().map((v) => v.ep), ['a', 'b', 'c']);
+    assert.deepEqual(
+      h.registry.list().map((v) => v.ep),
+      ['a', 'b', 'c'],
+    );
   });
 
   it('stop the actors of offline endpoints and restore them, with what they knew, on the next event', async () => {
@@ -192,7 +195,13 @@ describe('endpoint actors', () => {
     h.registry.registrationEvent('idle', 'deregistered');
     await flush();
     assert.equal(h.registry.running, 1, 'only the awake endpoint runs an actor');
-    assert.deepEqual(h.registry.view('idle'), { ep: 'idle', state: 'offline', registered: false, queueMode: true, lastEvent: { type: 'deregistered', at: new Date(1_000_000).toISOString() } });
+    assert.deepEqual(h.registry.view('idle'), {
+      ep: 'idle',
+      state: 'offline',
+      registered: false,
+      queueMode: true,
+      lastEvent: { type: 'deregistered', at: new Date(1_000_000).toISOString() },
+    });
     h.calls[0]!.answer('delivered');
     await flush();
     h.clock.increment(AWAKE);
@@ -302,7 +311,8 @@ describe('endpoint registry bounds', () => {
       deliverNext: async () => ({ result: 'asleep', at: clock.now() }),
     });
     const forgotten = async (reason: string) =>
-      (await metrics.getSingleMetric('lwm2m_backend_endpoints_forgotten_total')!.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+      (await metrics.getSingleMetric('lwm2m_backend_endpoints_forgotten_total')!.get()).values.find((v) => v.labels.reason === reason)
+        ?.value ?? 0;
     return { clock, registry, forgotten };
   }
 
@@ -324,7 +334,11 @@ describe('endpoint registry bounds', () => {
     assert.equal(h.registry.size, 3);
     h.registry.registrationEvent('new-3', 'registered');
     await flush();
-    assert.deepEqual(h.registry.list().map((v) => v.ep), ['keep-0', 'new-3', 'old-2'], 'old-1 (offline longest, nothing queued) forgotten; keep-0 kept');
+    assert.deepEqual(
+      h.registry.list().map((v) => v.ep),
+      ['keep-0', 'new-3', 'old-2'],
+      'old-1 (offline longest, nothing queued) forgotten; keep-0 kept',
+    );
     assert.equal(await h.forgotten('limit'), 1);
     for (let i = 0; i < 50; i++) h.registry.registrationEvent(`flood-${i}`, 'registered');
     assert.equal(h.registry.size, 3, 'a flood of registrations stays within the bound (awake idle ones go too)');
@@ -341,7 +355,10 @@ describe('endpoint registry bounds', () => {
     h.registry.registrationEvent('recent', 'deregistered');
     await flush();
     h.clock.increment(1_860_000);
-    assert.deepEqual(h.registry.list().map((v) => v.ep), ['queued', 'recent']);
+    assert.deepEqual(
+      h.registry.list().map((v) => v.ep),
+      ['queued', 'recent'],
+    );
     assert.equal(await h.forgotten('idle'), 1);
     h.registry.stop();
   });

@@ -134,7 +134,8 @@ function interpolate(query: string, vars: ReadonlyMap<string, string>, macros: M
     if (name === 'timeFilter') return macros.timeFilter;
     if (name === '__interval') return macros.interval;
     const value = vars.get(name);
-    if (value === undefined) throw new Error(`query uses $${name}, which is neither a Grafana macro the test knows nor a dashboard variable: ${query}`);
+    if (value === undefined)
+      throw new Error(`query uses $${name}, which is neither a Grafana macro the test knows nor a dashboard variable: ${query}`);
     return value;
   });
 }
@@ -200,7 +201,12 @@ type Entry =
 const wire = (type: LwType, v: Scalar): unknown => (type === 'FLOAT' || type === 'INTEGER' ? String(v) : v);
 const resourceNode = (e: Entry): unknown =>
   'values' in e
-    ? { kind: 'multiResource', id: e.res, type: e.type, values: Object.fromEntries(Object.entries(e.values).map(([ri, v]) => [ri, wire(e.type, v)])) }
+    ? {
+        kind: 'multiResource',
+        id: e.res,
+        type: e.type,
+        values: Object.fromEntries(Object.entries(e.values).map(([ri, v]) => [ri, wire(e.type, v)])),
+      }
     : { kind: 'singleResource', id: e.res, type: e.type, value: wire(e.type, e.value) };
 
 const DB = 'lwm2m';
@@ -230,7 +236,11 @@ describe('Grafana dashboard: structure', () => {
     );
     assert.ok(dashboard.__requires?.some((r) => r.type === 'datasource' && r.id === 'influxdb'));
     const panelTypes = new Set(panels.map((p) => p.type));
-    for (const t of panelTypes) assert.ok(dashboard.__requires?.some((r) => r.type === 'panel' && r.id === t), `__requires lists panel ${t}`);
+    for (const t of panelTypes)
+      assert.ok(
+        dashboard.__requires?.some((r) => r.type === 'panel' && r.id === t),
+        `__requires lists panel ${t}`,
+      );
     // annotations other than Grafana's built-in one would be queries too
     for (const a of dashboard.annotations?.list ?? []) assert.equal(a.datasource?.type, 'grafana', 'only the built-in annotation');
   });
@@ -238,9 +248,21 @@ describe('Grafana dashboard: structure', () => {
   it('has the panels, in rows, each with raw InfluxQL targets on ${DS_INFLUXDB}', () => {
     assert.deepEqual(
       panels.map((p) => p.title),
-      [TITLES.numeric, TITLES.integer, TITLES.temperature, TITLES.currentTemperature, TITLES.latest, TITLES.registrations, TITLES.latestRegistration, TITLES.ingest],
+      [
+        TITLES.numeric,
+        TITLES.integer,
+        TITLES.temperature,
+        TITLES.currentTemperature,
+        TITLES.latest,
+        TITLES.registrations,
+        TITLES.latestRegistration,
+        TITLES.ingest,
+      ],
     );
-    assert.deepEqual(rows.map((r) => r.title), ['Values', 'Registrations', 'Ingest']);
+    assert.deepEqual(
+      rows.map((r) => r.title),
+      ['Values', 'Registrations', 'Ingest'],
+    );
     for (const r of rows) assert.equal(r.targets, undefined, `row ${r.title} has no queries`);
     const ids = [...rows, ...panels].map((p) => p.id);
     assert.equal(new Set(ids).size, ids.length, 'panel ids are unique');
@@ -277,7 +299,10 @@ describe('Grafana dashboard: structure', () => {
 
   it('has the ep and object variables: InfluxDB tag values, multi-value with All', () => {
     const vars = dashboard.templating.list;
-    assert.deepEqual(vars.map((v) => v.name), ['ep', 'object']);
+    assert.deepEqual(
+      vars.map((v) => v.name),
+      ['ep', 'object'],
+    );
     for (const v of vars) {
       assert.equal(v.type, 'query');
       assert.deepEqual(v.datasource, { type: 'influxdb', uid: '${DS_INFLUXDB}' });
@@ -309,7 +334,8 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
         assert.ok(!('values' in e));
         events.push({ ep, event: EVENTS[e.res]!, time: e.value as number });
       } else if ('values' in e) {
-        for (const [ri, value] of Object.entries(e.values)) sent.push({ ep, obj: e.obj, inst: e.inst, res: e.res, ri: Number(ri), type: e.type, value });
+        for (const [ri, value] of Object.entries(e.values))
+          sent.push({ ep, obj: e.obj, inst: e.inst, res: e.res, ri: Number(ri), type: e.type, value });
       } else {
         sent.push({ ep, obj: e.obj, inst: e.inst, res: e.res, type: e.type, value: e.value });
       }
@@ -414,10 +440,7 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
     await postSingle(E2, { obj: 40000, inst: 0, res: 1, type: 'FLOAT', value: 3.5 });
     // registration updates, one in the same composite as a value, and a deregistration
     await register(E1, 'updated', 1732550060000);
-    await postPaths(E2, [
-      { obj: 10240, inst: 0, res: 2, type: 'TIME', value: 1732550061000 },
-      temperature(0, 18.75),
-    ]);
+    await postPaths(E2, [{ obj: 10240, inst: 0, res: 2, type: 'TIME', value: 1732550061000 }, temperature(0, 18.75)]);
     await register(E1, 'updated', 1732550120000);
     await register(E3, 'deregistered', 1732550180000);
 
@@ -425,7 +448,11 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
       const s = await query(`SELECT count(*) FROM "${m}"`);
       return s.length === 0 ? 0 : s[0]!.values[0]!.slice(1).reduce<number>((a, b) => a + (typeof b === 'number' ? b : 0), 0);
     };
-    await until(async () => (await count('lwm2m')) === sent.length && (await count('registration')) === events.length, 10_000, 'all points in InfluxDB');
+    await until(
+      async () => (await count('lwm2m')) === sent.length && (await count('registration')) === events.length,
+      10_000,
+      'all points in InfluxDB',
+    );
 
     for (const s of await query(`SELECT * FROM "lwm2m" WHERE time > now() - 1h GROUP BY "ep", "obj", "inst", "res", "ri"`)) {
       const col = (row: unknown[], name: string) => row[s.columns.indexOf(name)];
@@ -433,12 +460,22 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
         keyOf(s.tags ?? {}),
         s.values.map((row) => {
           const field = (['float', 'int', 'string', 'bool'] as const).find((f) => col(row, f) !== null)!;
-          return { t: row[0] as number, field, value: col(row, field) as Scalar, type: col(row, 'type') as string, object: (col(row, 'object') ?? '') as string, resource: (col(row, 'resource') ?? '') as string };
+          return {
+            t: row[0] as number,
+            field,
+            value: col(row, field) as Scalar,
+            type: col(row, 'type') as string,
+            object: (col(row, 'object') ?? '') as string,
+            resource: (col(row, 'resource') ?? '') as string,
+          };
         }),
       );
     }
     for (const s of await query(`SELECT "registration_time", "event" FROM "registration" WHERE time > now() - 1h GROUP BY "ep"`)) {
-      rawEvents.set(s.tags!.ep!, s.values.map((row) => ({ t: row[0] as number, time: row[1] as number, event: row[2] as string })));
+      rawEvents.set(
+        s.tags!.ep!,
+        s.values.map((row) => ({ t: row[0] as number, time: row[1] as number, event: row[2] as string })),
+      );
     }
   });
   after(async () => {
@@ -553,10 +590,14 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
 
       it('every query runs without error' + (sc.everyQueryHasData ? ' and finds data' : ''), () => {
         assert.deepEqual(failures, [], 'every query runs');
-        const all = [...dashboard.templating.list.map((v) => `$${v.name}`), ...panels.flatMap((p) => (p.targets ?? []).map((t) => `${p.title}/${t.refId}`))];
+        const all = [
+          ...dashboard.templating.list.map((v) => `$${v.name}`),
+          ...panels.flatMap((p) => (p.targets ?? []).map((t) => `${p.title}/${t.refId}`)),
+        ];
         assert.deepEqual([...answers.keys()], all, 'every query was run');
         if (sc.everyQueryHasData) {
-          for (const [name, series] of answers) assert.ok(series.length > 0 && series.every((s) => s.values.length > 0), `${name} found data`);
+          for (const [name, series] of answers)
+            assert.ok(series.length > 0 && series.every((s) => s.values.length > 0), `${name} found data`);
         }
         // nothing from an endpoint outside the selection
         for (const [name, series] of answers) {
@@ -566,13 +607,24 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
 
       it('the variables offer the endpoints, and the objects of the chosen endpoints', () => {
         assert.deepEqual(options.get('ep'), [E1, E2, E3].sort());
-        const objects = [...new Set(sent.filter((s) => epSelected(s.ep)).map(objectName).filter((n) => n !== ''))].sort();
+        const objects = [
+          ...new Set(
+            sent
+              .filter((s) => epSelected(s.ep))
+              .map(objectName)
+              .filter((n) => n !== ''),
+          ),
+        ].sort();
         assert.deepEqual(options.get('object'), objects);
         assert.ok(objects.includes('On/Off switch') === epSelected(E3));
       });
 
       /** Checks a per-interval mean panel: one series per `group` key, each bucket the mean of the stored points in it. */
-      const checkMeans = (series: InfluxSeries[], wanted: (s: Sent) => boolean, group: (t: Record<string, string | undefined>) => string) => {
+      const checkMeans = (
+        series: InfluxSeries[],
+        wanted: (s: Sent) => boolean,
+        group: (t: Record<string, string | undefined>) => string,
+      ) => {
         const expected = new Map<string, Map<number, number[]>>();
         for (const [key, points] of raw) {
           const [ep, obj, inst, res, ri] = key.split('|');
@@ -588,7 +640,11 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
         for (const [g, buckets] of expected) {
           const s = got.get(g)!;
           const rows = [...buckets].sort(([a], [b]) => a - b);
-          assert.deepEqual(s.values.map((v) => v[0]), rows.map(([t]) => t), `${g}: intervals`);
+          assert.deepEqual(
+            s.values.map((v) => v[0]),
+            rows.map(([t]) => t),
+            `${g}: intervals`,
+          );
           rows.forEach(([t, values], i) => assertClose(s.values[i]![1], values.reduce((a, b) => a + b, 0) / values.length, `${g} at ${t}`));
         }
       };
@@ -606,7 +662,11 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
         const series = answer(TITLES.numeric);
         checkMeans(series, (s) => FIELD[s.type] === 'float' && epSelected(s.ep) && objectSelected(s), byResource);
         namesMatch(series);
-        if (selection.object === 'All') assert.ok(series.some((s) => s.tags?.obj === '40000'), 'objects without a model show under All');
+        if (selection.object === 'All')
+          assert.ok(
+            series.some((s) => s.tags?.obj === '40000'),
+            'objects without a model show under All',
+          );
       });
 
       it('Integer values: per-interval means per resource instance, without TIME values', () => {
@@ -616,7 +676,14 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
         assert.ok(!series.some((s) => s.tags?.obj === '3' && s.tags.res === '13'), 'Current Time (TIME) is not plotted');
         if (epSelected(E1) && objectNameSelected('Device')) {
           const ri = series.filter((s) => s.tags?.ep === E1 && s.tags.obj === '3' && s.tags.res === '7');
-          assert.deepEqual(ri.map((s) => [s.tags!.ri, s.values.at(-1)![1]]), [['0', 3300], ['1', 5000]], 'multi-instance resource: one series per instance');
+          assert.deepEqual(
+            ri.map((s) => [s.tags!.ri, s.values.at(-1)![1]]),
+            [
+              ['0', 3300],
+              ['1', 5000],
+            ],
+            'multi-instance resource: one series per instance',
+          );
         }
       });
 
@@ -626,10 +693,7 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
         const last = new Map<string, number>();
         for (const s of sent.filter(temps)) last.set(`${s.ep}#${s.inst}`, s.value as number);
         const current = answer(TITLES.currentTemperature);
-        assert.deepEqual(
-          new Map(current.map((s) => [`${s.tags!.ep}#${s.tags!.inst}`, s.values.at(-1)![1]])),
-          last,
-        );
+        assert.deepEqual(new Map(current.map((s) => [`${s.tags!.ep}#${s.tags!.inst}`, s.values.at(-1)![1]])), last);
         if (epSelected(E1)) assert.equal(last.get(`${E1}#0`), 22.125);
         if (epSelected(E2)) assert.equal(last.get(`${E2}#0`), 18.75);
         if (epSelected(E3)) assert.equal(last.get(`${E3}#1`), -11.5);
@@ -664,12 +728,14 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
             assert.equal(value(E1, '3|0|0|'), 'Zephyr', 'Manufacturer');
             assert.equal(value(E1, '3|0|3|'), '2.1.0', 'the newer Firmware Version');
           }
-          if (field === 'string' && epSelected(E3) && objectNameSelected('Device')) assert.equal(value(E3, '3|0|0|'), 'Nordic Semiconductor ASA');
+          if (field === 'string' && epSelected(E3) && objectNameSelected('Device'))
+            assert.equal(value(E3, '3|0|0|'), 'Nordic Semiconductor ASA');
           if (field === 'int' && epSelected(E1) && objectNameSelected('Device')) {
             assert.equal(value(E1, '3|0|9|'), 75, 'the newer Battery Level');
             assert.equal(value(E1, '3|0|13|'), 1732550000123, 'Current Time (TIME) as ms');
           }
-          if (field === 'bool' && epSelected(E3) && objectNameSelected('On/Off switch')) assert.equal(value(E3, '3342|0|5500|'), false, 'the switch is off now');
+          if (field === 'bool' && epSelected(E3) && objectNameSelected('On/Off switch'))
+            assert.equal(value(E3, '3342|0|5500|'), false, 'the switch is off now');
         });
       });
 
@@ -685,7 +751,12 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
           }
         }
         const counts = answer(TITLES.registrations);
-        assert.deepEqual(new Map(counts.map((s) => [s.tags!.event!, new Map(s.values.filter((v) => v[1] !== 0).map((v) => [v[0] as number, v[1] as number]))])), expected);
+        assert.deepEqual(
+          new Map(
+            counts.map((s) => [s.tags!.event!, new Map(s.values.filter((v) => v[1] !== 0).map((v) => [v[0] as number, v[1] as number]))]),
+          ),
+          expected,
+        );
         const totals = Object.fromEntries(counts.map((s) => [s.tags!.event, s.values.reduce((a, v) => a + (v[1] as number), 0)]));
         const posted: Record<string, number> = {};
         for (const e of selected) posted[e.event] = (posted[e.event] ?? 0) + 1;
@@ -696,10 +767,12 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
         const lastPosted = new Map<string, SentEvent>();
         for (const e of selected) lastPosted.set(e.ep, e);
         assert.deepEqual(
-          new Map(latest.map((s) => {
-            const row = s.values[0]!;
-            return [s.tags!.ep!, [row[s.columns.indexOf('event')], row[s.columns.indexOf('registration_time')]]];
-          })),
+          new Map(
+            latest.map((s) => {
+              const row = s.values[0]!;
+              return [s.tags!.ep!, [row[s.columns.indexOf('event')], row[s.columns.indexOf('registration_time')]]];
+            }),
+          ),
           new Map([...lastPosted].map(([ep, e]) => [ep, [e.event, e.time]])),
         );
         if (epSelected(E3)) assert.equal(lastPosted.get(E3)?.event, 'deregistered');
@@ -718,9 +791,11 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
           return m;
         };
         const expectedData = new Map<number, number>();
-        for (const points of raw.values()) for (const p of points) expectedData.set(bucketOf(p.t), (expectedData.get(bucketOf(p.t)) ?? 0) + 1);
+        for (const points of raw.values())
+          for (const p of points) expectedData.set(bucketOf(p.t), (expectedData.get(bucketOf(p.t)) ?? 0) + 1);
         const expectedEvents = new Map<number, number>();
-        for (const list of rawEvents.values()) for (const e of list) expectedEvents.set(bucketOf(e.t), (expectedEvents.get(bucketOf(e.t)) ?? 0) + 1);
+        for (const list of rawEvents.values())
+          for (const e of list) expectedEvents.set(bucketOf(e.t), (expectedEvents.get(bucketOf(e.t)) ?? 0) + 1);
         const targets = panel(TITLES.ingest).targets!;
         const data = targets.filter((t) => /FROM "lwm2m"/.test(queryOf(t)));
         const reg = targets.filter((t) => /FROM "registration"/.test(queryOf(t)));

@@ -21,7 +21,10 @@ const DB = 'hostile';
 const anyString = fc.oneof(
   fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 30 }),
   fc.string({ unit: 'binary', maxLength: 30 }),
-  fc.string({ unit: fc.constantFrom('\\', '"', "'", '\n', '\r', '\u0000', '\u0001', '\u0085', ' ', ',', '=', '#', '\t', '\ud800', 'a', '/'), maxLength: 20 }),
+  fc.string({
+    unit: fc.constantFrom('\\', '"', "'", '\n', '\r', '\u0000', '\u0001', '\u0085', ' ', ',', '=', '#', '\t', '\ud800', 'a', '/'),
+    maxLength: 20,
+  }),
 );
 const endpointName = fc.oneof(anyString, fc.constantFrom('dev-1', 'qemu_x86', 'a b', 'a,b=c', 'ends\\', 'x'.repeat(257), ''));
 
@@ -30,13 +33,51 @@ const INT64 = 2n ** 63n;
 const resource = (id: number): fc.Arbitrary<Record<string, unknown>> =>
   fc.oneof(
     fc.record({ kind: fc.constant('singleResource'), id: fc.constant(id), type: fc.constantFrom('STRING', 'CORELINK'), value: anyString }),
-    fc.record({ kind: fc.constant('singleResource'), id: fc.constant(id), type: fc.constant('OPAQUE'), value: fc.oneof(fc.uint8Array({ maxLength: 16 }).map((b) => Buffer.from(b).toString('hex')), anyString) }),
-    fc.record({ kind: fc.constant('singleResource'), id: fc.constant(id), type: fc.constant('INTEGER'), value: fc.bigInt(-INT64 - 2n, INT64 + 1n).map(String) }),
-    fc.record({ kind: fc.constant('singleResource'), id: fc.constant(id), type: fc.constant('UNSIGNED_INTEGER'), value: fc.bigInt(-1n, 2n ** 64n).map(String) }),
-    fc.record({ kind: fc.constant('singleResource'), id: fc.constant(id), type: fc.constant('FLOAT'), value: fc.oneof(fc.double(), fc.double().map(String)) }),
-    fc.record({ kind: fc.constant('singleResource'), id: fc.constant(id), type: fc.constant('BOOLEAN'), value: fc.oneof(fc.boolean(), anyString) }),
-    fc.record({ kind: fc.constant('singleResource'), id: fc.constant(id), type: fc.constant('TIME'), value: fc.oneof(fc.integer({ min: 0, max: 2 ** 42 }), anyString) }),
-    fc.record({ kind: fc.constant('singleResource'), id: fc.constant(id), type: fc.constant('OBJLNK'), value: fc.oneof(fc.constant('3303:0'), anyString) }),
+    fc.record({
+      kind: fc.constant('singleResource'),
+      id: fc.constant(id),
+      type: fc.constant('OPAQUE'),
+      value: fc.oneof(
+        fc.uint8Array({ maxLength: 16 }).map((b) => Buffer.from(b).toString('hex')),
+        anyString,
+      ),
+    }),
+    fc.record({
+      kind: fc.constant('singleResource'),
+      id: fc.constant(id),
+      type: fc.constant('INTEGER'),
+      value: fc.bigInt(-INT64 - 2n, INT64 + 1n).map(String),
+    }),
+    fc.record({
+      kind: fc.constant('singleResource'),
+      id: fc.constant(id),
+      type: fc.constant('UNSIGNED_INTEGER'),
+      value: fc.bigInt(-1n, 2n ** 64n).map(String),
+    }),
+    fc.record({
+      kind: fc.constant('singleResource'),
+      id: fc.constant(id),
+      type: fc.constant('FLOAT'),
+      value: fc.oneof(fc.double(), fc.double().map(String)),
+    }),
+    fc.record({
+      kind: fc.constant('singleResource'),
+      id: fc.constant(id),
+      type: fc.constant('BOOLEAN'),
+      value: fc.oneof(fc.boolean(), anyString),
+    }),
+    fc.record({
+      kind: fc.constant('singleResource'),
+      id: fc.constant(id),
+      type: fc.constant('TIME'),
+      value: fc.oneof(fc.integer({ min: 0, max: 2 ** 42 }), anyString),
+    }),
+    fc.record({
+      kind: fc.constant('singleResource'),
+      id: fc.constant(id),
+      type: fc.constant('OBJLNK'),
+      value: fc.oneof(fc.constant('3303:0'), anyString),
+    }),
     fc.record({
       kind: fc.constant('multiResource'),
       id: fc.constant(id),
@@ -45,7 +86,10 @@ const resource = (id: number): fc.Arbitrary<Record<string, unknown>> =>
     }),
   );
 /** Any object id but 10240 (registration events go to another measurement). */
-const objectId = fc.oneof(fc.constantFrom(3, 3303, 40000), fc.integer({ min: 0, max: 65535 }).filter((o) => o !== 10240));
+const objectId = fc.oneof(
+  fc.constantFrom(3, 3303, 40000),
+  fc.integer({ min: 0, max: 65535 }).filter((o) => o !== 10240),
+);
 const resourceId = fc.oneof(fc.constantFrom(0, 5700), fc.integer({ min: 0, max: 65535 }));
 
 type Post = { route: 'single' | 'composite'; body: string };
@@ -55,11 +99,18 @@ const single: fc.Arbitrary<Post> = fc
 const composite: fc.Arbitrary<Post> = fc
   .record({
     ep: endpointName,
-    val: fc.array(fc.tuple(objectId, fc.integer({ min: 0, max: 65535 }), resourceId).chain(([o, i, r]) => resource(r).map((node) => [`/${o}/${i}/${r}`, node] as const)), { minLength: 1, maxLength: 6 }),
+    val: fc.array(
+      fc
+        .tuple(objectId, fc.integer({ min: 0, max: 65535 }), resourceId)
+        .chain(([o, i, r]) => resource(r).map((node) => [`/${o}/${i}/${r}`, node] as const)),
+      { minLength: 1, maxLength: 6 },
+    ),
   })
   .map((b) => ({ route: 'composite', body: JSON.stringify({ ep: b.ep, val: Object.fromEntries(b.val) }) }));
 /** Not even a post: any JSON, or JSON with a lone surrogate escape. */
-const garbage: fc.Arbitrary<Post> = fc.tuple(fc.constantFrom('single' as const, 'composite' as const), fc.oneof(fc.json(), fc.string())).map(([route, body]) => ({ route, body }));
+const garbage: fc.Arbitrary<Post> = fc
+  .tuple(fc.constantFrom('single' as const, 'composite' as const), fc.oneof(fc.json(), fc.string()))
+  .map(([route, body]) => ({ route, body }));
 
 /** What a previous version left in the spool: good points, a line InfluxDB answers unreadably, random bytes. */
 const SEEDED = 50;
@@ -80,7 +131,10 @@ describe('hostile values against the real daemon and a real influxd', () => {
     influxd = await startInfluxd();
     dataDir = await mkdtemp(path.join(tmpdir(), 'lwm2m-hostile-influx-'));
     await seedSpool(dataDir);
-    daemon = await startDaemon({ dataDir, config: { influx: { url: influxd.url, database: DB, connectIntervalMs: 200, flushIntervalMs: 100, batchSize: 500 } } });
+    daemon = await startDaemon({
+      dataDir,
+      config: { influx: { url: influxd.url, database: DB, connectIntervalMs: 200, flushIntervalMs: 100, batchSize: 500 } },
+    });
   });
   after(async () => {
     await daemon?.cleanup();
@@ -105,14 +159,21 @@ describe('hostile values against the real daemon and a real influxd', () => {
     let accepted = 0;
     const statuses = new Map<number, number>();
     await fc.assert(
-      fc.asyncProperty(fc.oneof({ weight: 3, arbitrary: single }, { weight: 3, arbitrary: composite }, { weight: 1, arbitrary: garbage }), async (post) => {
-        const res = await fetch(`${daemon.url}/leshan_api/resource/${post.route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: post.body });
-        const text = await res.text();
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        assert.ok(res.status < 500, `${res.status} ${text} for ${post.body}`);
-        if (res.status === 201) accepted += (JSON.parse(text) as { accepted: number }).accepted;
-        else assert.equal(res.status, 400, text);
-      }),
+      fc.asyncProperty(
+        fc.oneof({ weight: 3, arbitrary: single }, { weight: 3, arbitrary: composite }, { weight: 1, arbitrary: garbage }),
+        async (post) => {
+          const res = await fetch(`${daemon.url}/leshan_api/resource/${post.route}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: post.body,
+          });
+          const text = await res.text();
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          assert.ok(res.status < 500, `${res.status} ${text} for ${post.body}`);
+          if (res.status === 201) accepted += (JSON.parse(text) as { accepted: number }).accepted;
+          else assert.equal(res.status, 400, text);
+        },
+      ),
       { numRuns: 1500 },
     );
     assert.ok(accepted > 200, `enough values were accepted to mean something (${accepted}; statuses ${JSON.stringify([...statuses])})`);
@@ -134,9 +195,14 @@ describe('hostile values against the real daemon and a real influxd', () => {
     assert.equal(body.checks.influx.ok, true, JSON.stringify(body.checks.influx));
     assert.equal(body.checks.influx.spooled, 0);
     const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
-    const dropped = [...metrics.matchAll(/^lwm2m_backend_influx_points_dropped_total\{reason="([^"]+)"\} (\d+)$/gm)].filter((m) => m[2] !== '0');
+    const dropped = [...metrics.matchAll(/^lwm2m_backend_influx_points_dropped_total\{reason="([^"]+)"\} (\d+)$/gm)].filter(
+      (m) => m[2] !== '0',
+    );
     // only what the old spool held: its bad line, and lines of random bytes InfluxDB refused
-    assert.ok(dropped.every((m) => m[1] === 'invalid' || m[1] === 'unreadable_response'), JSON.stringify(dropped));
+    assert.ok(
+      dropped.every((m) => m[1] === 'invalid' || m[1] === 'unreadable_response'),
+      JSON.stringify(dropped),
+    );
   });
 
   it('writes any STRING exactly as posted (lone surrogates as U+FFFD), whatever the endpoint', async () => {

@@ -137,7 +137,12 @@ describe('a hostile Leshan against the real daemon (ingress: events)', () => {
     const invalid = await invalidEvents(d);
     leshan.emit('AWAKE', { ep: 'dev\n1' });
     leshan.emit('REGISTRATION', { endpoint: 'bell\u0007', registrationId: 'r1', registrationDate: 1, queuemode: false });
-    leshan.emit('NOTIFICATION', { ep: 'L'.repeat(300_000), kind: 'single', res: '/3/0/1', val: { id: 1, kind: 'singleResource', type: 'STRING', value: 'v' } });
+    leshan.emit('NOTIFICATION', {
+      ep: 'L'.repeat(300_000),
+      kind: 'single',
+      res: '/3/0/1',
+      val: { id: 1, kind: 'singleResource', type: 'STRING', value: 'v' },
+    });
     leshan.register({ endpoint: 'good-after', queueMode: false });
     await waitFor('good-after online', async () => (await fetch(`${d.url}/api/endpoints/good-after`)).status === 200);
     await waitFor('three invalid events', async () => (await invalidEvents(d)) === invalid + 3);
@@ -153,9 +158,16 @@ describe('a hostile Leshan against the real daemon (ingress: events)', () => {
     const KNOWN = ['REGISTRATION', 'UPDATED', 'DEREGISTRATION', 'AWAKE', 'SLEEPING', 'NOTIFICATION', 'SEND', 'REQUEST_RESPONSE'];
     const badName = fc.oneof(
       fc.constantFrom('dev\n1', 'bell\u0007', 'back\\slash', 'c1\u0085', 'x'.repeat(257), ''),
-      fc.tuple(fc.string({ maxLength: 10 }), fc.integer({ min: 0, max: 0x1f }), fc.string({ maxLength: 10 })).map(([a, c, b]) => a + String.fromCharCode(c) + b),
+      fc
+        .tuple(fc.string({ maxLength: 10 }), fc.integer({ min: 0, max: 0x1f }), fc.string({ maxLength: 10 }))
+        .map(([a, c, b]) => a + String.fromCharCode(c) + b),
     );
-    const anyName = fc.oneof(badName, fc.string({ maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 10 }), fc.constant('y'.repeat(300)));
+    const anyName = fc.oneof(
+      badName,
+      fc.string({ maxLength: 20 }),
+      fc.string({ unit: 'grapheme', maxLength: 10 }),
+      fc.constant('y'.repeat(300)),
+    );
     const node = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constant({ id: 1, kind: 'singleResource', type: 'STRING', value: 'v' }));
     const withEp = (event: string, ep: string, extra: unknown): string => {
       switch (event) {
@@ -179,10 +191,24 @@ describe('a hostile Leshan against the real daemon (ingress: events)', () => {
       // a known event with a name the daemon must refuse: certainly invalid
       fc.tuple(fc.constantFrom(...KNOWN), badName, node).map(([e, ep, x]) => ({ text: sseFrame(e, withEp(e, ep, x)), invalid: true })),
       // a known event with data that is not JSON: certainly invalid
-      fc.tuple(fc.constantFrom(...KNOWN), fc.string({ maxLength: 40 }).map((s) => `{${s}`)).map(([e, data]) => ({ text: sseFrame(e, data), invalid: true })),
+      fc
+        .tuple(
+          fc.constantFrom(...KNOWN),
+          fc.string({ maxLength: 40 }).map((s) => `{${s}`),
+        )
+        .map(([e, data]) => ({ text: sseFrame(e, data), invalid: true })),
       // known or random event names, any endpoint name, any JSON or text
-      fc.tuple(fc.constantFrom(...KNOWN, 'COAPLOG'), anyName, node).map(([e, ep, x]) => ({ text: sseFrame(e, withEp(e, ep, x)), invalid: false })),
-      fc.tuple(fc.oneof(fc.constantFrom(...KNOWN), fc.string({ maxLength: 12 }).filter((s) => !/[\r\n]/.test(s))), fc.oneof(fc.json({ maxDepth: 4 }), fc.string({ maxLength: 80 })))
+      fc
+        .tuple(fc.constantFrom(...KNOWN, 'COAPLOG'), anyName, node)
+        .map(([e, ep, x]) => ({ text: sseFrame(e, withEp(e, ep, x)), invalid: false })),
+      fc
+        .tuple(
+          fc.oneof(
+            fc.constantFrom(...KNOWN),
+            fc.string({ maxLength: 12 }).filter((s) => !/[\r\n]/.test(s)),
+          ),
+          fc.oneof(fc.json({ maxDepth: 4 }), fc.string({ maxLength: 80 })),
+        )
         .map(([e, data]) => ({ text: sseFrame(e, data), invalid: false })),
       // raw bytes: broken framing, stray fields, partial lines
       fc.string({ maxLength: 200 }).map((s) => ({ text: s, invalid: false })),
@@ -208,55 +234,69 @@ describe('a hostile Leshan against the real daemon (ingress: events)', () => {
     assert.equal(d.lines.filter(serious).length, 0, JSON.stringify(d.lines.filter(serious)).slice(0, 1000));
   });
 
-  it('a line that never ends: each stream cut at maxResponseBytes, reconnected with growing backoff, memory bounded', { timeout: 20_000 }, async () => {
-    const before = await rssMiB(d.proc.pid!);
-    const lost = (): LogLine[] => d.lines.filter((l) => l.message === 'Leshan event stream lost; reconnecting' && /without a line end/.test(String(l.reason)));
-    leshan.streamFault({ kind: 'endlessLine', chunkBytes: 64 * 1024, everyMs: 2 });
-    leshan.emitRaw('z'.repeat(1_100_000)); // the open stream gets its own endless line and is cut: reconnects into the fault
-    await waitFor('four endless streams cut', () => lost().length >= 4, 15_000);
-    const caps = lost().slice(0, 4).map((l) => l.backoffMs);
-    assert.deepEqual(caps, [500, 1000, 2000, 4000], 'the backoff grows: bytes without a line never reset it');
-    const peak = await peakRssMiB(d.proc.pid!);
-    assert.ok(peak - before < 48, `peak RSS ${peak.toFixed(0)} MiB after ${before.toFixed(0)} MiB before`);
-    leshan.streamFault(undefined);
-    assert.equal(d.proc.exitCode, null);
-    assert.equal((await fetch(`${d.url}/health`)).status === 500, false);
-  });
+  it(
+    'a line that never ends: each stream cut at maxResponseBytes, reconnected with growing backoff, memory bounded',
+    { timeout: 20_000 },
+    async () => {
+      const before = await rssMiB(d.proc.pid!);
+      const lost = (): LogLine[] =>
+        d.lines.filter((l) => l.message === 'Leshan event stream lost; reconnecting' && /without a line end/.test(String(l.reason)));
+      leshan.streamFault({ kind: 'endlessLine', chunkBytes: 64 * 1024, everyMs: 2 });
+      leshan.emitRaw('z'.repeat(1_100_000)); // the open stream gets its own endless line and is cut: reconnects into the fault
+      await waitFor('four endless streams cut', () => lost().length >= 4, 15_000);
+      const caps = lost()
+        .slice(0, 4)
+        .map((l) => l.backoffMs);
+      assert.deepEqual(caps, [500, 1000, 2000, 4000], 'the backoff grows: bytes without a line never reset it');
+      const peak = await peakRssMiB(d.proc.pid!);
+      assert.ok(peak - before < 48, `peak RSS ${peak.toFixed(0)} MiB after ${before.toFixed(0)} MiB before`);
+      leshan.streamFault(undefined);
+      assert.equal(d.proc.exitCode, null);
+      assert.equal((await fetch(`${d.url}/health`)).status === 500, false);
+    },
+  );
 });
 
 describe('SIGTERM while Leshan drips an answer (real daemon process)', () => {
-  it('exits 0 within a few seconds; the store is closed (the operation QUEUED again) and the InfluxDB writer flushed', { timeout: 30_000 }, async () => {
-    const leshan = await leshanDouble();
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'lwm2m-hostile-'));
-    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-    // points stay in memory until the stop (flush interval of a minute): only the stop can write them
-    const influx = { url: 'http://127.0.0.1:9', flushIntervalMs: 60_000 };
-    const first = await daemon({ dataDir, config: { leshan: { url: leshan.url, ingress: 'events' }, influx } });
-    await first.waitForLine((l) => l.message === "reconciled with Leshan's registrations");
-    leshan.fault({ kind: 'drip', everyMs: 3000 }, { match: (r) => r.method === 'PUT' });
-    leshan.register({ endpoint: 'dev1', queueMode: false });
-    await waitFor('dev1 online', async () => (await fetch(`${first.url}/api/endpoints/dev1`)).status === 200);
-    leshan.notify('dev1', '/3303/0/5700', { id: 5700, kind: 'singleResource', type: 'FLOAT', value: 21.5 });
-    const op = await createOp(first, 'dev1', { kind: 'write', path: '/3/0/14', value: '+02:00' });
-    await waitFor('the write at Leshan', () => leshan.requests.some((r) => r.method === 'PUT'));
-    assert.equal((await getOp(first, op.id)).status, 'SENDING');
+  it(
+    'exits 0 within a few seconds; the store is closed (the operation QUEUED again) and the InfluxDB writer flushed',
+    { timeout: 30_000 },
+    async () => {
+      const leshan = await leshanDouble();
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'lwm2m-hostile-'));
+      cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+      // points stay in memory until the stop (flush interval of a minute): only the stop can write them
+      const influx = { url: 'http://127.0.0.1:9', flushIntervalMs: 60_000 };
+      const first = await daemon({ dataDir, config: { leshan: { url: leshan.url, ingress: 'events' }, influx } });
+      await first.waitForLine((l) => l.message === "reconciled with Leshan's registrations");
+      leshan.fault({ kind: 'drip', everyMs: 3000 }, { match: (r) => r.method === 'PUT' });
+      leshan.register({ endpoint: 'dev1', queueMode: false });
+      await waitFor('dev1 online', async () => (await fetch(`${first.url}/api/endpoints/dev1`)).status === 200);
+      leshan.notify('dev1', '/3303/0/5700', { id: 5700, kind: 'singleResource', type: 'FLOAT', value: 21.5 });
+      const op = await createOp(first, 'dev1', { kind: 'write', path: '/3/0/14', value: '+02:00' });
+      await waitFor('the write at Leshan', () => leshan.requests.some((r) => r.method === 'PUT'));
+      assert.equal((await getOp(first, op.id)).status, 'SENDING');
 
-    const exit = await first.signal('SIGTERM');
-    assert.deepEqual([exit.code, exit.signal], [0, null], first.stderr());
-    assert.ok(exit.ms < 6000, `exit took ${exit.ms} ms`);
-    assert.ok(first.lines.some((l) => l.message === 'stopped'));
-    assert.ok(first.lines.some((l) => /still in flight after 3000 ms at stop: aborted/.test(String(l.message))), 'the drain waited, then aborted');
-    assert.ok(!first.lines.some((l) => l.message === 'stop failed'), JSON.stringify(first.lines.filter((l) => l.level === 'error')));
-    // the writer flushed at stop: InfluxDB being unreachable, the point went to the spool on disk
-    const spoolDir = path.join(dataDir, 'influx-spool');
-    const spooled = (await Promise.all((await readdir(spoolDir)).map((f) => readFile(path.join(spoolDir, f), 'utf8')))).join('');
-    assert.match(spooled, /^lwm2m,ep=dev1,.*obj=3303.* float=21\.5 \d+$/m);
+      const exit = await first.signal('SIGTERM');
+      assert.deepEqual([exit.code, exit.signal], [0, null], first.stderr());
+      assert.ok(exit.ms < 6000, `exit took ${exit.ms} ms`);
+      assert.ok(first.lines.some((l) => l.message === 'stopped'));
+      assert.ok(
+        first.lines.some((l) => /still in flight after 3000 ms at stop: aborted/.test(String(l.message))),
+        'the drain waited, then aborted',
+      );
+      assert.ok(!first.lines.some((l) => l.message === 'stop failed'), JSON.stringify(first.lines.filter((l) => l.level === 'error')));
+      // the writer flushed at stop: InfluxDB being unreachable, the point went to the spool on disk
+      const spoolDir = path.join(dataDir, 'influx-spool');
+      const spooled = (await Promise.all((await readdir(spoolDir)).map((f) => readFile(path.join(spoolDir, f), 'utf8')))).join('');
+      assert.match(spooled, /^lwm2m,ep=dev1,.*obj=3303.* float=21\.5 \d+$/m);
 
-    // restarted without the event stream (nothing is sent): the operation is QUEUED again, nothing lost
-    const second = await daemon({ dataDir, config: { leshan: { url: leshan.url, ingress: 'posts' }, influx } });
-    const again = await getOp(second, op.id);
-    assert.equal(again.status, 'QUEUED', JSON.stringify(again));
-    assert.ok(again.attempts <= 1);
-    await second.signal('SIGTERM');
-  });
+      // restarted without the event stream (nothing is sent): the operation is QUEUED again, nothing lost
+      const second = await daemon({ dataDir, config: { leshan: { url: leshan.url, ingress: 'posts' }, influx } });
+      const again = await getOp(second, op.id);
+      assert.equal(again.status, 'QUEUED', JSON.stringify(again));
+      assert.ok(again.attempts <= 1);
+      await second.signal('SIGTERM');
+    },
+  );
 });

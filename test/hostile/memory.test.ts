@@ -30,7 +30,11 @@ async function postAll(d: DaemonProcess, route: string, bodies: unknown[], concu
     Array.from({ length: concurrency }, async () => {
       while (next < bodies.length) {
         const body = bodies[next++];
-        const res = await fetch(d.url + route, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const res = await fetch(d.url + route, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
         await res.arrayBuffer();
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       }
@@ -49,15 +53,27 @@ describe('hostile peer: endpoint names a device makes up', () => {
     d = await startDaemon({
       config: { leshan: { url: 'http://127.0.0.1:9' }, influx: { url: 'http://127.0.0.1:9' }, endpoints: { maxKnown: MAX_KNOWN } },
     });
-    const registration = (ep: string) => ({ ep, obj_id: 10240, val: { kind: 'singleResource', id: 0, type: 'TIME', value: 1732550000000 } });
+    const registration = (ep: string) => ({
+      ep,
+      obj_id: 10240,
+      val: { kind: 'singleResource', id: 0, type: 'TIME', value: 1732550000000 },
+    });
     const value = (ep: string) => ({ ep, obj_id: 3303, val: { kind: 'singleResource', id: 5700, type: 'FLOAT', value: '21.5' } });
     // warm up (JIT, pools), then measure from there
-    await postAll(d, '/leshan_api/resource/single', Array.from({ length: 1000 }, (_, i) => registration(`warm-${i}`)));
+    await postAll(
+      d,
+      '/leshan_api/resource/single',
+      Array.from({ length: 1000 }, (_, i) => registration(`warm-${i}`)),
+    );
     const before = await heapUsed(d);
 
     const names = Array.from({ length: 8_000 }, (_, i) => `made-up-${i}-${Math.random().toString(36).slice(2)}`);
     const regs = await postAll(d, '/leshan_api/resource/single', names.map(registration));
-    const vals = await postAll(d, '/leshan_api/resource/single', names.slice(0, 2000).map((n) => value(`${n}-v`)));
+    const vals = await postAll(
+      d,
+      '/leshan_api/resource/single',
+      names.slice(0, 2000).map((n) => value(`${n}-v`)),
+    );
     assert.deepEqual([...regs.keys()], [201]);
     assert.deepEqual([...vals.keys()], [201]);
 
@@ -78,14 +94,30 @@ describe('hostile peer: endpoint names a device makes up', () => {
   it('retains under 4 MiB of heap for 8 000 made-up names (measured after gc, the daemon in this process)', async () => {
     const gc = (globalThis as { gc?: () => void }).gc;
     assert.ok(gc, 'run under node --expose-gc (npm test does)');
-    const c = await startController({ leshan: { url: 'http://127.0.0.1:9' }, influx: { url: 'http://127.0.0.1:9' }, endpoints: { maxKnown: MAX_KNOWN } });
+    const c = await startController({
+      leshan: { url: 'http://127.0.0.1:9' },
+      influx: { url: 'http://127.0.0.1:9' },
+      endpoints: { maxKnown: MAX_KNOWN },
+    });
     try {
       const target = { url: c.url } as DaemonProcess;
-      const registration = (ep: string) => ({ ep, obj_id: 10240, val: { kind: 'singleResource', id: 0, type: 'TIME', value: 1732550000000 } });
-      await postAll(target, '/leshan_api/resource/single', Array.from({ length: 1000 }, (_, i) => registration(`warm-${i}`)));
+      const registration = (ep: string) => ({
+        ep,
+        obj_id: 10240,
+        val: { kind: 'singleResource', id: 0, type: 'TIME', value: 1732550000000 },
+      });
+      await postAll(
+        target,
+        '/leshan_api/resource/single',
+        Array.from({ length: 1000 }, (_, i) => registration(`warm-${i}`)),
+      );
       gc();
       const before = process.memoryUsage().heapUsed;
-      await postAll(target, '/leshan_api/resource/single', Array.from({ length: 8000 }, (_, i) => registration(`made-up-${i}-${Math.random()}`)));
+      await postAll(
+        target,
+        '/leshan_api/resource/single',
+        Array.from({ length: 8000 }, (_, i) => registration(`made-up-${i}-${Math.random()}`)),
+      );
       gc();
       const retained = process.memoryUsage().heapUsed - before;
       assert.ok(retained < 4 * 1024 * 1024, `retained ${(retained / 1048576).toFixed(1)} MiB (8 000 awake actors would be ~50 MiB)`);

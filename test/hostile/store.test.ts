@@ -13,7 +13,12 @@ import { mountSmallDisk, type SmallDisk } from '../support/smallDisk.js';
 
 const OFFLINE = { leshan: { url: 'http://127.0.0.1:9' }, influx: { url: 'http://127.0.0.1:9' } };
 
-async function call(d: DaemonProcess, method: string, route: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }> {
+async function call(
+  d: DaemonProcess,
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(d.url + route, {
     method,
     headers: { 'content-type': 'application/json' },
@@ -23,8 +28,10 @@ async function call(d: DaemonProcess, method: string, route: string, body?: unkn
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }
 
-const queue = (d: DaemonProcess, n: number) => call(d, 'POST', '/api/endpoints/dev/operations', { kind: 'write', path: '/5/0/1', value: `https://x/fw-${n}.bin` });
-const allOperations = async (d: DaemonProcess): Promise<{ id: string; value: string }[]> => (await call(d, 'GET', '/api/operations?limit=1000')).body.items;
+const queue = (d: DaemonProcess, n: number) =>
+  call(d, 'POST', '/api/endpoints/dev/operations', { kind: 'write', path: '/5/0/1', value: `https://x/fw-${n}.bin` });
+const allOperations = async (d: DaemonProcess): Promise<{ id: string; value: string }[]> =>
+  (await call(d, 'GET', '/api/operations?limit=1000')).body.items;
 
 describe('hostile world: the store and the data directory', () => {
   const daemons: DaemonProcess[] = [];
@@ -74,7 +81,11 @@ describe('hostile world: the store and the data directory', () => {
       const health = await call(d, 'GET', '/health');
       assert.equal(health.body.checks.store.status, 'fail');
       assert.match(health.body.checks.store.error, /ENOSPC/);
-      assert.deepEqual((await allOperations(d)).map((o) => o.id), acknowledged, 'nothing refused is in memory');
+      assert.deepEqual(
+        (await allOperations(d)).map((o) => o.id),
+        acknowledged,
+        'nothing refused is in memory',
+      );
 
       await disk.free();
       let created: { status: number; body: any } | undefined;
@@ -89,7 +100,11 @@ describe('hostile world: the store and the data directory', () => {
       assert.equal((await d.signal('SIGTERM')).code, 0);
       const again = await start({ config: OFFLINE, dataDir: d.dataDir });
       const ops = await allOperations(again);
-      assert.deepEqual(ops.map((o) => o.id), acknowledged, 'every acknowledged operation, once, after a restart');
+      assert.deepEqual(
+        ops.map((o) => o.id),
+        acknowledged,
+        'every acknowledged operation, once, after a restart',
+      );
       assert.equal(new Set(ops.map((o) => o.value)).size, ops.length);
       await again.signal('SIGTERM');
     });
@@ -118,8 +133,14 @@ describe('hostile world: the store and the data directory', () => {
       await writeFile(file, torn);
       const salvaged = await start({ config: OFFLINE, dataDir: dir, args: ['--salvage-store'] });
       const ops = await allOperations(salvaged);
-      assert.deepEqual(ops.map((o) => o.value), ['https://x/fw-0.bin', 'https://x/fw-1.bin', 'https://x/fw-2.bin']);
-      assert.ok((await readdir(dir)).some((n) => n.startsWith('operations.json.corrupt-')), 'the damaged file is kept aside');
+      assert.deepEqual(
+        ops.map((o) => o.value),
+        ['https://x/fw-0.bin', 'https://x/fw-1.bin', 'https://x/fw-2.bin'],
+      );
+      assert.ok(
+        (await readdir(dir)).some((n) => n.startsWith('operations.json.corrupt-')),
+        'the damaged file is kept aside',
+      );
       const next = await queue(salvaged, 9);
       assert.equal(next.body.id, '5', 'the id of the damaged operation is not reused');
       await salvaged.signal('SIGTERM');
@@ -127,7 +148,7 @@ describe('hostile world: the store and the data directory', () => {
   });
 
   describe('two daemons on one data directory', () => {
-    it('the second refuses to start (exit 78, naming the first one\'s pid); the first keeps serving; a kill -9 leaves no stale lock', async () => {
+    it("the second refuses to start (exit 78, naming the first one's pid); the first keeps serving; a kill -9 leaves no stale lock", async () => {
       const dir = await dataDir();
       const first = await start({ config: OFFLINE, dataDir: dir });
       const ids: string[] = [];
@@ -137,13 +158,20 @@ describe('hostile world: the store and the data directory', () => {
       assert.equal((await second.exited).code, 78);
       assert.match(second.stderr(), new RegExp(`in use by another lwm2m-backend \\(pid ${first.proc.pid}\\)`));
       ids.push((await queue(first, 3)).body.id);
-      assert.deepEqual((await allOperations(first)).map((o) => o.id), ids);
+      assert.deepEqual(
+        (await allOperations(first)).map((o) => o.id),
+        ids,
+      );
       assert.equal(new Set(ids).size, 4, 'no id handed out twice');
 
       first.proc.kill('SIGKILL');
       await first.exited;
       const third = await start({ config: OFFLINE, dataDir: dir });
-      assert.deepEqual((await allOperations(third)).map((o) => o.id), ids, 'started at once after kill -9, with every operation');
+      assert.deepEqual(
+        (await allOperations(third)).map((o) => o.id),
+        ids,
+        'started at once after kill -9, with every operation',
+      );
       await third.signal('SIGTERM');
     });
   });

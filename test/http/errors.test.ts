@@ -35,7 +35,10 @@ describe('the error handler', () => {
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
-  async function call(path: string, init?: RequestInit): Promise<{ status: number; body: { error?: { code: string; message: string; details?: unknown } } }> {
+  async function call(
+    path: string,
+    init?: RequestInit,
+  ): Promise<{ status: number; body: { error?: { code: string; message: string; details?: unknown } } }> {
     const res = await fetch(url + path, init);
     assert.match(res.headers.get('content-type') ?? '', /application\/json/);
     return { status: res.status, body: (await res.json()) as never };

@@ -18,7 +18,28 @@ const T0 = 1_700_000_000_000_000_000n;
 const anyString = fc.oneof(
   fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.string({ unit: fc.constantFrom('\\', '"', '\n', '\r', '\r\n', '\u0000', '\u0001', '\u001f', '\u007f', ' ', ',', '=', '#', '\t', '\ud800', '\udc00', 'a'), maxLength: 30 }),
+  fc.string({
+    unit: fc.constantFrom(
+      '\\',
+      '"',
+      '\n',
+      '\r',
+      '\r\n',
+      '\u0000',
+      '\u0001',
+      '\u001f',
+      '\u007f',
+      ' ',
+      ',',
+      '=',
+      '#',
+      '\t',
+      '\ud800',
+      '\udc00',
+      'a',
+    ),
+    maxLength: 30,
+  }),
 );
 
 /** What a string becomes in UTF-8 and back: lone surrogates as U+FFFD. */
@@ -43,36 +64,52 @@ describe('line protocol against a real influxd 1.6', () => {
 
   it('takes any JS string as a STRING, CORELINK or OPAQUE value and gives it back exactly (lone surrogates as U+FFFD)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(anyString, fc.constantFrom('STRING' as const, 'CORELINK' as const, 'OPAQUE' as const)), { minLength: 1, maxLength: 40 }), async (values) => {
-        const ep = `prop-${run++}`;
-        const lines = values.map(([value, type], i) =>
-          dataLine(endpointTag(ep), { objectId: 40000, instanceId: 0, resourceId: i, value: { type, value } } satisfies ResourceValue, String(T0 + BigInt(i))),
-        );
-        const { status, error } = await post(influxd, lines.join('\n'));
-        assert.equal(status, 204, error);
-        const r = await influxd.query(`SELECT "string", "res" FROM lwm2m WHERE ep = '${ep}'`, DB);
-        const rows = (r.results[0]?.series?.[0]?.values ?? []) as [number, string, string][];
-        assert.equal(rows.length, values.length, 'one point per value');
-        for (const [, s, res] of rows) assert.equal(s, representable(values[Number(res)]![0]));
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(anyString, fc.constantFrom('STRING' as const, 'CORELINK' as const, 'OPAQUE' as const)), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        async (values) => {
+          const ep = `prop-${run++}`;
+          const lines = values.map(([value, type], i) =>
+            dataLine(
+              endpointTag(ep),
+              { objectId: 40000, instanceId: 0, resourceId: i, value: { type, value } } satisfies ResourceValue,
+              String(T0 + BigInt(i)),
+            ),
+          );
+          const { status, error } = await post(influxd, lines.join('\n'));
+          assert.equal(status, 204, error);
+          const r = await influxd.query(`SELECT "string", "res" FROM lwm2m WHERE ep = '${ep}'`, DB);
+          const rows = (r.results[0]?.series?.[0]?.values ?? []) as [number, string, string][];
+          assert.equal(rows.length, values.length, 'one point per value');
+          for (const [, s, res] of rows) assert.equal(s, representable(values[Number(res)]![0]));
+        },
+      ),
       { numRuns: 60 },
     );
   });
 
   it('takes any endpoint name the shared rule admits as a tag value and gives it back exactly', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(anyString.filter((s) => endpointNameProblem(s) === undefined), { minLength: 1, maxLength: 30 }), async (names) => {
-        const measurement = `names${run++}`;
-        const body = names.map((n, i) => `${measurement},ep=${endpointTag(n)} i=${i}i ${T0 + BigInt(i)}`).join('\n');
-        const { status, error } = await post(influxd, body);
-        assert.equal(status, 204, error);
-        const r = await influxd.query(`SELECT "i", "ep" FROM ${measurement}`, DB);
-        const rows = (r.results[0]?.series?.[0]?.values ?? []) as [number, number, string][];
-        assert.deepEqual(
-          rows.map(([, i, ep]) => [i, ep]).sort((a, b) => Number(a[0]) - Number(b[0])),
-          names.map((n, i) => [i, representable(n)]),
-        );
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(
+          anyString.filter((s) => endpointNameProblem(s) === undefined),
+          { minLength: 1, maxLength: 30 },
+        ),
+        async (names) => {
+          const measurement = `names${run++}`;
+          const body = names.map((n, i) => `${measurement},ep=${endpointTag(n)} i=${i}i ${T0 + BigInt(i)}`).join('\n');
+          const { status, error } = await post(influxd, body);
+          assert.equal(status, 204, error);
+          const r = await influxd.query(`SELECT "i", "ep" FROM ${measurement}`, DB);
+          const rows = (r.results[0]?.series?.[0]?.values ?? []) as [number, number, string][];
+          assert.deepEqual(
+            rows.map(([, i, ep]) => [i, ep]).sort((a, b) => Number(a[0]) - Number(b[0])),
+            names.map((n, i) => [i, representable(n)]),
+          );
+        },
+      ),
       { numRuns: 30 },
     );
   });
@@ -80,13 +117,20 @@ describe('line protocol against a real influxd 1.6', () => {
   it('a spool segment is line protocol InfluxDB takes as it is (its record headers are comments)', async () => {
     const values = ['plain', 'two\nlines', '# not a comment\n# either', '"quoted" \\'];
     const lines = values.map((value, i) =>
-      dataLine(endpointTag('spooled'), { objectId: 3, instanceId: 0, resourceId: i, value: { type: 'STRING', value } } satisfies ResourceValue, String(T0 + BigInt(i))),
+      dataLine(
+        endpointTag('spooled'),
+        { objectId: 3, instanceId: 0, resourceId: i, value: { type: 'STRING', value } } satisfies ResourceValue,
+        String(T0 + BigInt(i)),
+      ),
     );
     const { status, error } = await post(influxd, encodeRecords(lines).toString('utf8'));
     assert.equal(status, 204, error);
     const r = await influxd.query(`SELECT "string", "res" FROM lwm2m WHERE ep = 'spooled'`, DB);
     const rows = (r.results[0]?.series?.[0]?.values ?? []) as [number, string, string][];
-    assert.deepEqual(rows.map(([, s, res]) => [Number(res), s]).sort(), values.map((v, i) => [i, v]));
+    assert.deepEqual(
+      rows.map(([, s, res]) => [Number(res), s]).sort(),
+      values.map((v, i) => [i, v]),
+    );
   });
 
   it('facts the writer relies on: a refused line is echoed in X-Influxdb-Error, control bytes and all, which undici cannot read', async () => {
@@ -103,7 +147,10 @@ describe('line protocol against a real influxd 1.6', () => {
     // an open quote runs on into the next lines, which are refused with it; the lines before it are written (partial write)
     const open = await post(influxd, 'g s="ok" 1\ng s="open 2\ng s="swallowed" 3');
     assert.equal(open.status, 400);
-    assert.match((JSON.parse(open.error) as { error: string }).error, /^partial write: unable to parse 'g s="open 2\ng s="swallowed" 3': unbalanced quotes/);
+    assert.match(
+      (JSON.parse(open.error) as { error: string }).error,
+      /^partial write: unable to parse 'g s="open 2\ng s="swallowed" 3': unbalanced quotes/,
+    );
     const r = await influxd.query('SELECT count("s") FROM g', DB);
     assert.equal(r.results[0]?.series?.[0]?.values[0]?.[1], 1);
     // lines end in LF only: CRLF leaves a CR in the timestamp

@@ -75,7 +75,10 @@ describe('Spool', () => {
     const second = new Spool({ dir, maxBytes: 1e6 });
     await second.open();
     assert.equal(second.lines, values.length);
-    assert.deepEqual(await drain(second, 3), values.map((v) => v.replace('\ud800', '\ufffd')));
+    assert.deepEqual(
+      await drain(second, 3),
+      values.map((v) => v.replace('\ud800', '\ufffd')),
+    );
   });
 
   it('cuts back a torn record a crash left at the end of a segment, at open, keeping every whole record', async () => {

@@ -29,7 +29,11 @@ async function count(influxd: Influxd, db: string, measurement: string, field = 
 
 const T0 = 1_700_000_000_000_000_000n;
 const stringValue = (ep: string, res: number, value: string, ts: bigint): string =>
-  dataLine(endpointTag(ep), { objectId: 3, instanceId: 0, resourceId: res, value: { type: 'STRING', value } } satisfies ResourceValue, String(ts));
+  dataLine(
+    endpointTag(ep),
+    { objectId: 3, instanceId: 0, resourceId: res, value: { type: 'STRING', value } } satisfies ResourceValue,
+    String(ts),
+  );
 /**
  * A line InfluxDB refuses (the tag value ends in a backslash, which escapes the space after it), with a
  * control byte: InfluxDB echoes the line in its X-Influxdb-Error header, which undici cannot read.
@@ -152,7 +156,11 @@ describe('InfluxWriter against a real influxd (1.x API)', () => {
     await h.writer.flush();
     assert.deepEqual(
       [...(await strings(influxd, 'b2', 'n'))].sort(([a], [b]) => a - b),
-      [[1, 'first'], [3, 'bell \u0007 and\nnewline'], [4, 'last']],
+      [
+        [1, 'first'],
+        [3, 'bell \u0007 and\nnewline'],
+        [4, 'last'],
+      ],
     );
     assert.equal(await h.metric('lwm2m_backend_influx_points_dropped_total'), 1);
     assert.equal(h.writer.spooledLines, 0);
@@ -193,7 +201,10 @@ describe('InfluxWriter against a real influxd (1.x API)', () => {
     const second = await startWriter({ url: influxd.url, database: 'b4' }, 'v1', { batchSize: 2 }, first.spoolDir);
     await until(() => second.writer.spooledLines === 0, 10_000, 'the spool replayed');
     const back = await strings(influxd, 'b4', 'nl');
-    assert.deepEqual([...back].sort(([a], [b]) => a - b), values.map((v, i) => [i, v]));
+    assert.deepEqual(
+      [...back].sort(([a], [b]) => a - b),
+      values.map((v, i) => [i, v]),
+    );
     assert.equal(await count(influxd, 'b4', 'm'), 0, 'nothing in a value became a point of its own');
     await second.close(true);
   });
@@ -224,7 +235,8 @@ describe('InfluxWriter behind something that breaks every write while /ping answ
   it('sets nothing aside: the points are spooled and InfluxDB is reported down', async () => {
     const server = createServer((req, res) => {
       if (req.url?.startsWith('/ping')) res.writeHead(204).end();
-      else if (req.url?.startsWith('/query')) res.writeHead(200, { 'content-type': 'application/json' }).end('{"results":[{"statement_id":0}]}');
+      else if (req.url?.startsWith('/query'))
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"results":[{"statement_id":0}]}');
       else req.socket.destroy(); // every write: the connection drops, no answer
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -289,7 +301,10 @@ describe('InfluxWriter against the 2.x API', () => {
     await h.writer.flush();
     await until(() => server.writes.length === 1);
     assert.ok(Date.now() - t0 >= 300, 'waited at least Retry-After');
-    assert.deepEqual(server.writes[0]!.lines, Array.from({ length: 5 }, (_, i) => line(i)));
+    assert.deepEqual(
+      server.writes[0]!.lines,
+      Array.from({ length: 5 }, (_, i) => line(i)),
+    );
     assert.equal(await h.metric('lwm2m_backend_influx_write_errors_total', { kind: 'rate_limited' }), 1);
     assert.equal(await h.metric('lwm2m_backend_influx_write_errors_total', { kind: 'server' }), 1);
     await h.close(true);

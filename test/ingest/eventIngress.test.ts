@@ -14,7 +14,8 @@ describe("Leshan's event stream as the ingress (stock Leshan: ingress 'events')"
   let d: RunningController;
   let api: ReturnType<typeof operator>;
   const rows = (q: string) => influxd.queryCsv(q, 'events');
-  const view = async (ep: string) => (await api.call('GET', `/api/endpoints/${ep}`)).body as { state: string; registered: boolean; queueMode: boolean };
+  const view = async (ep: string) =>
+    (await api.call('GET', `/api/endpoints/${ep}`)).body as { state: string; registered: boolean; queueMode: boolean };
   const opOf = async (id: string) => (await api.get(id)).body as Operation;
 
   before(async () => {
@@ -39,15 +40,27 @@ describe("Leshan's event stream as the ingress (stock Leshan: ingress 'events')"
     await until(async () => (await rows(`SELECT * FROM registration WHERE ep='ev-1'`)).length === 1);
     assert.notEqual((await view('ev-1')).state, 'offline');
     leshan.notify('ev-1', '/3303/0/5700', temp('21.5'));
-    leshan.notifyComposite('ev-1', { '/3303/0/5700': temp('22.5'), '/3/0/9': { id: 9, kind: 'singleResource', type: 'INTEGER', value: '87' } });
+    leshan.notifyComposite('ev-1', {
+      '/3303/0/5700': temp('22.5'),
+      '/3/0/9': { id: 9, kind: 'singleResource', type: 'INTEGER', value: '87' },
+    });
     leshan.emit('SEND', { ep: 'ev-1', val: { '/3303/0/5700': temp('23.5') } });
     await until(async () => (await rows(`SELECT "float" FROM lwm2m WHERE ep='ev-1' AND obj='3303'`)).length === 3);
-    assert.deepEqual((await rows(`SELECT "float" FROM lwm2m WHERE ep='ev-1' AND obj='3303'`)).map((r) => r.float), ['21.5', '22.5', '23.5']);
-    assert.deepEqual((await rows(`SELECT "int" FROM lwm2m WHERE ep='ev-1' AND obj='3'`)).map((r) => r.int), ['87']);
+    assert.deepEqual(
+      (await rows(`SELECT "float" FROM lwm2m WHERE ep='ev-1' AND obj='3303'`)).map((r) => r.float),
+      ['21.5', '22.5', '23.5'],
+    );
+    assert.deepEqual(
+      (await rows(`SELECT "int" FROM lwm2m WHERE ep='ev-1' AND obj='3'`)).map((r) => r.int),
+      ['87'],
+    );
     leshan.update('ev-1');
     leshan.deregister('ev-1');
     await until(async () => (await rows(`SELECT * FROM registration WHERE ep='ev-1'`)).length === 3);
-    assert.deepEqual((await rows(`SELECT "event", registration_time FROM registration WHERE ep='ev-1'`)).map((r) => r.event), ['registered', 'updated', 'deregistered']);
+    assert.deepEqual(
+      (await rows(`SELECT "event", registration_time FROM registration WHERE ep='ev-1'`)).map((r) => r.event),
+      ['registered', 'updated', 'deregistered'],
+    );
     assert.equal((await view('ev-1')).registered, false);
   });
 
@@ -125,7 +138,11 @@ describe("both ingress paths at once ('both')", () => {
       leshan.register({ endpoint: 'dup', queueMode: true });
       // the fork posts the registration date, the same as the stream's REGISTRATION carries
       const { registrationDate } = (await (await fetch(`${leshan.url}/api/clients/dup`)).json()) as { registrationDate: number };
-      const posted = await d.post('/leshan_api/resource/single', { ep: 'dup', obj_id: 10240, val: { kind: 'singleResource', id: 0, type: 'TIME', value: registrationDate } });
+      const posted = await d.post('/leshan_api/resource/single', {
+        ep: 'dup',
+        obj_id: 10240,
+        val: { kind: 'singleResource', id: 0, type: 'TIME', value: registrationDate },
+      });
       assert.equal(posted.status, 201);
       for (const v of ['20.5', '20.5', '21.5']) {
         assert.equal((await d.post('/leshan_api/resource/single', { ep: 'dup', obj_id: 3303, val: temp(v) })).status, 201);

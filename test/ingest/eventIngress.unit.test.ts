@@ -59,7 +59,9 @@ describe('EventIngress', () => {
     });
     assert.equal(h.lines.length, 1);
     assert.match(h.lines[0]!, /float=21\.5 /);
-    const invalid = (await h.metrics.getSingleMetric('lwm2m_backend_leshan_events_total')!.get()).values.find((v) => v.labels.type === 'invalid');
+    const invalid = (await h.metrics.getSingleMetric('lwm2m_backend_leshan_events_total')!.get()).values.find(
+      (v) => v.labels.type === 'invalid',
+    );
     assert.equal(invalid?.value, 1);
   });
 

@@ -55,19 +55,35 @@ describe('Leshan posts land in a real InfluxDB', () => {
   });
 
   it('keeps each instance of a multi-instance resource as its own series', async () => {
-    const r = await d.post(single, { ep: 'multi', obj_id: 3, val: { kind: 'multiResource', id: 7, type: 'INTEGER', values: { '0': '3300', '1': '5000' } } });
+    const r = await d.post(single, {
+      ep: 'multi',
+      obj_id: 3,
+      val: { kind: 'multiResource', id: 7, type: 'INTEGER', values: { '0': '3300', '1': '5000' } },
+    });
     assert.equal(r.status, 201);
     assert.deepEqual(r.body, { accepted: 2 });
     await until(async () => (await rows(`SELECT "int" FROM lwm2m WHERE ep='multi'`)).length === 2);
     const byRi = await rows(`SELECT last("int") FROM lwm2m WHERE ep='multi' AND obj='3' AND res='7' GROUP BY ri`);
-    assert.deepEqual(byRi.map((x) => [x.tags, x.last]), [
-      ['ri=0', '3300'],
-      ['ri=1', '5000'],
-    ]);
+    assert.deepEqual(
+      byRi.map((x) => [x.tags, x.last]),
+      [
+        ['ri=0', '3300'],
+        ['ri=1', '5000'],
+      ],
+    );
   });
 
   it("stores the seed's example payloads and a composite of several objects, with readable names", async () => {
-    assert.equal((await d.post(single, { ep: 'qemu_x86', obj_id: 3303, val: { kind: 'singleResource', id: 5700, type: 'FLOAT', value: '24.899181214836236' } })).status, 201);
+    assert.equal(
+      (
+        await d.post(single, {
+          ep: 'qemu_x86',
+          obj_id: 3303,
+          val: { kind: 'singleResource', id: 5700, type: 'FLOAT', value: '24.899181214836236' },
+        })
+      ).status,
+      201,
+    );
     const device = {
       instances: [
         {
@@ -86,25 +102,48 @@ describe('Leshan posts land in a real InfluxDB', () => {
     assert.deepEqual((await d.post(composite, { ep: 'qemu_x86', val: device })).body, { accepted: 4 });
     const both = await d.post(composite, {
       ep: 'qemu_x86',
-      val: { '/3': device, '/3304': { kind: 'obj', id: 3304, instances: [{ kind: 'instance', id: 0, resources: [{ kind: 'singleResource', id: 5700, type: 'FLOAT', value: '41.5' }] }] } },
+      val: {
+        '/3': device,
+        '/3304': {
+          kind: 'obj',
+          id: 3304,
+          instances: [{ kind: 'instance', id: 0, resources: [{ kind: 'singleResource', id: 5700, type: 'FLOAT', value: '41.5' }] }],
+        },
+      },
     });
     assert.deepEqual(both.body, { accepted: 5 });
     await until(async () => (await rows(`SELECT * FROM lwm2m WHERE ep='qemu_x86'`)).length === 10);
     const temp = await rows(`SELECT "float" FROM lwm2m WHERE ep='qemu_x86' AND "object"='Temperature' AND "resource"='Sensor Value'`);
-    assert.deepEqual(temp.map((r) => r.float), ['24.899181214836236']);
+    assert.deepEqual(
+      temp.map((r) => r.float),
+      ['24.899181214836236'],
+    );
     const humidity = await rows(`SELECT "float" FROM lwm2m WHERE ep='qemu_x86' AND obj='3304' AND inst='0' AND res='5700'`);
-    assert.deepEqual(humidity.map((r) => r.float), ['41.5']);
+    assert.deepEqual(
+      humidity.map((r) => r.float),
+      ['41.5'],
+    );
     const manufacturer = await rows(`SELECT "string" FROM lwm2m WHERE ep='qemu_x86' AND "resource"='Manufacturer'`);
-    assert.deepEqual(manufacturer.map((r) => r.string), ['Zephyr', 'Zephyr']);
+    assert.deepEqual(
+      manufacturer.map((r) => r.string),
+      ['Zephyr', 'Zephyr'],
+    );
   });
 
   it('records object 10240 as registration events, not as data', async () => {
     for (const id of [0, 2, 2, 1]) {
-      assert.equal((await d.post(single, { ep: 'reg', obj_id: 10240, val: { kind: 'singleResource', id, type: 'TIME', value: 1732550000000 } })).status, 201);
+      assert.equal(
+        (await d.post(single, { ep: 'reg', obj_id: 10240, val: { kind: 'singleResource', id, type: 'TIME', value: 1732550000000 } }))
+          .status,
+        201,
+      );
     }
     await until(async () => (await rows(`SELECT * FROM registration WHERE ep='reg'`)).length === 4);
     const events = await rows(`SELECT "event", registration_time FROM registration WHERE ep='reg'`);
-    assert.deepEqual(events.map((e) => e.event), ['registered', 'updated', 'updated', 'deregistered']);
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['registered', 'updated', 'updated', 'deregistered'],
+    );
     assert.ok(events.every((e) => e.registration_time === '1732550000000'));
     assert.equal((await rows(`SELECT * FROM lwm2m WHERE ep='reg'`)).length, 0);
   });
@@ -113,10 +152,25 @@ describe('Leshan posts land in a real InfluxDB', () => {
     const cases: [unknown, number, string, RegExp][] = [
       ['{"ep":', 400, 'malformed_json', /not valid JSON/],
       [{ obj_id: 3, val: {} }, 400, 'invalid_post', /^ep: missing ep/],
-      [{ ep: 'bad', obj_id: 3303, val: { kind: 'singleResource', id: 5700, type: 'BLOB', value: '1' } }, 400, 'invalid_post', /^val\.type: unknown type/],
-      [{ ep: 'bad', obj_id: 3303, val: { kind: 'singleResource', id: 5700, type: 'FLOAT', value: 'hot' } }, 400, 'invalid_post', /^val\.value: /],
+      [
+        { ep: 'bad', obj_id: 3303, val: { kind: 'singleResource', id: 5700, type: 'BLOB', value: '1' } },
+        400,
+        'invalid_post',
+        /^val\.type: unknown type/,
+      ],
+      [
+        { ep: 'bad', obj_id: 3303, val: { kind: 'singleResource', id: 5700, type: 'FLOAT', value: 'hot' } },
+        400,
+        'invalid_post',
+        /^val\.value: /,
+      ],
       [{ ep: 'bad', obj_id: 99999, val: {} }, 400, 'invalid_post', /^obj_id: /],
-      [JSON.stringify({ ep: 'bad', obj_id: 3, val: { kind: 'singleResource', id: 0, type: 'STRING', value: 'x'.repeat(2_000_000) } }), 413, 'body_too_large', /bytes/],
+      [
+        JSON.stringify({ ep: 'bad', obj_id: 3, val: { kind: 'singleResource', id: 0, type: 'STRING', value: 'x'.repeat(2_000_000) } }),
+        413,
+        'body_too_large',
+        /bytes/,
+      ],
     ];
     for (const [body, status, code, message] of cases) {
       const r = await d.post(single, body);
@@ -125,7 +179,10 @@ describe('Leshan posts land in a real InfluxDB', () => {
       assert.match(r.body.error.message, message);
     }
     const good = { kind: 'singleResource', id: 0, type: 'STRING', value: 'ok' };
-    const partial = await d.post(composite, { ep: 'bad', val: { '/3/0/0': good, '/3/0/1': { ...good, id: 1, type: 'INTEGER', value: 'x' } } });
+    const partial = await d.post(composite, {
+      ep: 'bad',
+      val: { '/3/0/0': good, '/3/0/1': { ...good, id: 1, type: 'INTEGER', value: 'x' } },
+    });
     assert.equal(partial.status, 400);
     assert.equal(partial.body.error.details.field, 'val["/3/0/1"].value');
     const wrongType = await d.post(single, 'ep=x', { 'content-type': 'text/plain' });
@@ -139,7 +196,11 @@ describe('Leshan posts land in a real InfluxDB', () => {
     assert.equal(get.status, 405);
     assert.equal(get.headers.get('allow'), 'POST');
     assert.equal(((await get.json()) as { error: { code: string } }).error.code, 'method_not_allowed');
-    const big = JSON.stringify({ ep: 'bad', obj_id: 3, val: { kind: 'singleResource', id: 0, type: 'STRING', value: 'x'.repeat(1_100_000) } });
+    const big = JSON.stringify({
+      ep: 'bad',
+      obj_id: 3,
+      val: { kind: 'singleResource', id: 0, type: 'STRING', value: 'x'.repeat(1_100_000) },
+    });
     const chunked = await fetch(`${d.url}${single}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -153,7 +214,11 @@ describe('Leshan posts land in a real InfluxDB', () => {
     } as RequestInit);
     assert.equal(chunked.status, 413);
     assert.equal(((await chunked.json()) as { error: { code: string } }).error.code, 'body_too_large');
-    const charset = await d.post(single, { ep: 'charset', obj_id: 3, val: { kind: 'singleResource', id: 0, type: 'STRING', value: 'ü' } }, { 'content-type': 'application/json; charset=utf-8' });
+    const charset = await d.post(
+      single,
+      { ep: 'charset', obj_id: 3, val: { kind: 'singleResource', id: 0, type: 'STRING', value: 'ü' } },
+      { 'content-type': 'application/json; charset=utf-8' },
+    );
     assert.equal(charset.status, 201);
     await until(async () => (await rows(`SELECT "string" FROM lwm2m WHERE ep='charset'`)).length === 1);
     assert.equal((await rows(`SELECT "string" FROM lwm2m WHERE ep='charset'`))[0]?.string, 'ü');

@@ -13,44 +13,106 @@ const goodComposite = {
   val: { '/3303': { kind: 'obj', id: 3303, instances: [{ kind: 'instance', id: 0, resources: [goodNode] }] } },
 };
 
-const notAnInteger = fc.oneof(fc.string(), fc.double({ noInteger: true }), fc.boolean(), fc.constant(null), fc.array(fc.nat(), { maxLength: 2 }));
+const notAnInteger = fc.oneof(
+  fc.string(),
+  fc.double({ noInteger: true }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.nat(), { maxLength: 2 }),
+);
 const badId = fc.oneof(notAnInteger, fc.integer({ max: -1 }), fc.integer({ min: 65536 }));
 /** Nesting far deeper than any node may go, built as text (deep objects would strain the test itself). */
-const deep = fc.integer({ min: 50, max: 5000 }).map(
-  (n) => `{"ep":"dev","obj_id":3303,"val":${'{"kind":"instance","id":0,"resources":['.repeat(n)}${JSON.stringify(goodNode)}${']}'.repeat(n)}}`,
-);
+const deep = fc
+  .integer({ min: 50, max: 5000 })
+  .map(
+    (n) =>
+      `{"ep":"dev","obj_id":3303,"val":${'{"kind":"instance","id":0,"resources":['.repeat(n)}${JSON.stringify(goodNode)}${']}'.repeat(n)}}`,
+  );
 
 /** Bodies that are wrong for sure, each as [route, raw text]. */
 const malformed: fc.Arbitrary<['single' | 'composite', string]> = fc.oneof(
   // not JSON at all, or JSON cut short
-  fc.tuple(fc.constantFrom('single', 'composite'), fc.string().filter((s) => { try { JSON.parse(s); return false; } catch { return true; } })),
+  fc.tuple(
+    fc.constantFrom('single', 'composite'),
+    fc.string().filter((s) => {
+      try {
+        JSON.parse(s);
+        return false;
+      } catch {
+        return true;
+      }
+    }),
+  ),
   fc.tuple(fc.constantFrom('single', 'composite'), fc.nat()).map(([r, n]) => {
     const text = JSON.stringify(r === 'single' ? goodSingle : goodComposite);
     return [r, text.slice(0, n % text.length)] as ['single' | 'composite', string];
   }),
   // JSON, but not an object
-  fc.tuple(fc.constantFrom('single', 'composite'), fc.oneof(fc.array(fc.jsonValue()), fc.string(), fc.double(), fc.boolean(), fc.constant(null)).map((v) => JSON.stringify(v))),
+  fc.tuple(
+    fc.constantFrom('single', 'composite'),
+    fc.oneof(fc.array(fc.jsonValue()), fc.string(), fc.double(), fc.boolean(), fc.constant(null)).map((v) => JSON.stringify(v)),
+  ),
   // a wrong ep
-  fc.tuple(fc.constantFrom('single', 'composite'), fc.oneof(fc.constant(undefined), fc.constant(''), fc.string({ minLength: 257 }), fc.integer(), fc.constant(null), fc.constant('a\nb'))).map(([r, ep]) => {
-    const body = { ...(r === 'single' ? goodSingle : goodComposite), ep };
-    return [r, JSON.stringify(body)] as ['single' | 'composite', string];
-  }),
+  fc
+    .tuple(
+      fc.constantFrom('single', 'composite'),
+      fc.oneof(
+        fc.constant(undefined),
+        fc.constant(''),
+        fc.string({ minLength: 257 }),
+        fc.integer(),
+        fc.constant(null),
+        fc.constant('a\nb'),
+      ),
+    )
+    .map(([r, ep]) => {
+      const body = { ...(r === 'single' ? goodSingle : goodComposite), ep };
+      return [r, JSON.stringify(body)] as ['single' | 'composite', string];
+    }),
   // single: a wrong obj_id, kind, type, id or value
   badId.map((obj_id) => ['single', JSON.stringify({ ...goodSingle, obj_id })] as ['single', string]),
-  fc.string().filter((k) => !KINDS.includes(k)).map((kind) => ['single', JSON.stringify({ ...goodSingle, val: { ...goodNode, kind } })] as ['single', string]),
-  fc.string().filter((t) => !RESOURCE_TYPES.includes(t.toUpperCase())).map((type) => ['single', JSON.stringify({ ...goodSingle, val: { ...goodNode, type } })] as ['single', string]),
+  fc
+    .string()
+    .filter((k) => !KINDS.includes(k))
+    .map((kind) => ['single', JSON.stringify({ ...goodSingle, val: { ...goodNode, kind } })] as ['single', string]),
+  fc
+    .string()
+    .filter((t) => !RESOURCE_TYPES.includes(t.toUpperCase()))
+    .map((type) => ['single', JSON.stringify({ ...goodSingle, val: { ...goodNode, type } })] as ['single', string]),
   badId.map((id) => ['single', JSON.stringify({ ...goodSingle, val: { ...goodNode, id } })] as ['single', string]),
-  fc.oneof(fc.string().map((s) => `x${s}`), fc.boolean(), fc.constant(null), fc.object(), fc.constant('NaN'), fc.constant('Infinity'))
+  fc
+    .oneof(
+      fc.string().map((s) => `x${s}`),
+      fc.boolean(),
+      fc.constant(null),
+      fc.object(),
+      fc.constant('NaN'),
+      fc.constant('Infinity'),
+    )
     .map((value) => ['single', JSON.stringify({ ...goodSingle, val: { ...goodNode, value } })] as ['single', string]),
   // BOOLEAN takes true/false, "true"/"false" in any case, "1"/"0" and 0/1: anything else is wrong
-  fc.oneof(fc.integer().filter((n) => n !== 0 && n !== 1), fc.double().filter((x) => x !== 0 && x !== 1), fc.string({ minLength: 1 }).filter((s) => !['true', 'false', '1', '0'].includes(s.toLowerCase())))
-    .map((value) => ['single', JSON.stringify({ ...goodSingle, obj_id: 1, val: { kind: 'singleResource', id: 6, type: 'BOOLEAN', value } })] as ['single', string]),
+  fc
+    .oneof(
+      fc.integer().filter((n) => n !== 0 && n !== 1),
+      fc.double().filter((x) => x !== 0 && x !== 1),
+      fc.string({ minLength: 1 }).filter((s) => !['true', 'false', '1', '0'].includes(s.toLowerCase())),
+    )
+    .map(
+      (value) =>
+        ['single', JSON.stringify({ ...goodSingle, obj_id: 1, val: { kind: 'singleResource', id: 6, type: 'BOOLEAN', value } })] as [
+          'single',
+          string,
+        ],
+    ),
   // nesting far deeper than any node
   deep.map((text) => ['single', text] as ['single', string]),
   // composite: keys that are not paths, nodes that are not objects
-  fc.string().filter((k) => !/^\/?\d{1,5}(\/\d{1,5}){0,3}\/?$/.test(k) && !['kind', 'instances', 'resources', 'values', 'value'].includes(k))
+  fc
+    .string()
+    .filter((k) => !/^\/?\d{1,5}(\/\d{1,5}){0,3}\/?$/.test(k) && !['kind', 'instances', 'resources', 'values', 'value'].includes(k))
     .map((key) => ['composite', JSON.stringify({ ep: 'dev', val: { [key]: goodComposite.val['/3303'] } })] as ['composite', string]),
-  fc.oneof(fc.string(), fc.integer(), fc.array(fc.jsonValue(), { maxLength: 3 }), fc.constant(null))
+  fc
+    .oneof(fc.string(), fc.integer(), fc.array(fc.jsonValue(), { maxLength: 3 }), fc.constant(null))
     .map((node) => ['composite', JSON.stringify({ ep: 'dev', val: { '/3303': node } })] as ['composite', string]),
 );
 
@@ -67,7 +129,11 @@ describe('malformed Leshan posts (property-based)', () => {
     const seen = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(malformed, async ([route, text]) => {
-        const res = await fetch(`${d.url}/leshan_api/resource/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+        const res = await fetch(`${d.url}/leshan_api/resource/${route}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: text,
+        });
         const body = (await res.json()) as { error?: { code?: string; message?: string } };
         seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
         assert.ok(res.status >= 400 && res.status < 500, `${res.status} for ${text.slice(0, 200)}`);
@@ -77,7 +143,11 @@ describe('malformed Leshan posts (property-based)', () => {
       { numRuns: 1000 },
     );
     assert.ok((seen.get(400) ?? 0) > 900, JSON.stringify([...seen]));
-    const good = await fetch(`${d.url}/leshan_api/resource/single`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(goodSingle) });
+    const good = await fetch(`${d.url}/leshan_api/resource/single`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(goodSingle),
+    });
     assert.equal(good.status, 201, 'a good post still goes through');
     assert.equal(d.proc.exitCode, null, 'the daemon is still running');
     assert.ok(!d.lines.some((l) => l.level === 'error' || l.level === 'fatal'), 'no error was logged');

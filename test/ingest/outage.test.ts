@@ -9,7 +9,11 @@ import { until } from '../support/controllerHarness.js';
 import { postMany } from '../support/load.js';
 
 const single = '/leshan_api/resource/single';
-const value = (ep: string) => (i: number) => ({ ep, obj_id: 3303, val: { kind: 'singleResource', id: 5700, type: 'FLOAT', value: String(i) } });
+const value = (ep: string) => (i: number) => ({
+  ep,
+  obj_id: 3303,
+  val: { kind: 'singleResource', id: 5700, type: 'FLOAT', value: String(i) },
+});
 
 describe('nothing acknowledged is lost (real daemon process, real influxd)', () => {
   let influxd: Influxd;

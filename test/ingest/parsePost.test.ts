@@ -59,7 +59,9 @@ describe('parseSinglePost', () => {
     assert.equal(postError(() => parseSinglePost({ ep: 'd', obj_id: 70000, val: {} })).field, 'obj_id');
     assert.equal(postError(() => parseSinglePost({ ep: 'd', obj_id: 3, inst_id: -1, val: {} })).field, 'inst_id');
     assert.equal(postError(() => parseSinglePost({ ep: 'd', obj_id: 3 })).field, 'val');
-    const bad = postError(() => parseSinglePost({ ep: 'd', obj_id: 3303, val: { kind: 'singleResource', id: 5700, type: 'FLOAT', value: 'warm' } }));
+    const bad = postError(() =>
+      parseSinglePost({ ep: 'd', obj_id: 3303, val: { kind: 'singleResource', id: 5700, type: 'FLOAT', value: 'warm' } }),
+    );
     assert.equal(bad.field, 'val.value');
     const kind = postError(() => parseSinglePost({ ep: 'd', obj_id: 3303, val: { kind: 'blob', id: 1 } }));
     assert.equal(kind.field, 'val.kind');
@@ -90,7 +92,9 @@ describe('parseCompositePost', () => {
     });
     assert.equal(post.ep, 'qemu_x86');
     assert.deepEqual(
-      post.values.map((v) => `${v.objectId}/${v.instanceId}/${v.resourceId}${v.resourceInstanceId === undefined ? '' : `/${v.resourceInstanceId}`}`),
+      post.values.map(
+        (v) => `${v.objectId}/${v.instanceId}/${v.resourceId}${v.resourceInstanceId === undefined ? '' : `/${v.resourceInstanceId}`}`,
+      ),
       ['3/0/0', '3/0/6/0', '3/0/6/1', '3/0/17', '3303/0/5700'],
     );
   });
@@ -105,7 +109,17 @@ describe('parseCompositePost', () => {
     const err = postError(() =>
       parseCompositePost({
         ep: 'd',
-        val: { '/3': { ...device, instances: [{ ...device.instances[0], resources: [device.instances[0]!.resources[0], { kind: 'singleResource', id: 9, type: 'INTEGER', value: 'x' }] }] } },
+        val: {
+          '/3': {
+            ...device,
+            instances: [
+              {
+                ...device.instances[0],
+                resources: [device.instances[0]!.resources[0], { kind: 'singleResource', id: 9, type: 'INTEGER', value: 'x' }],
+              },
+            ],
+          },
+        },
       }),
     );
     assert.equal(err.field, 'val["/3"].instances[0].resources[1].value');

@@ -1,12 +1,22 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cachedNameTags, dataLine, endpointTag, fieldOf, quotedField, registrationLine, repairedStringValues } from '../../src/ingest/points.js';
+import {
+  cachedNameTags,
+  dataLine,
+  endpointTag,
+  fieldOf,
+  quotedField,
+  registrationLine,
+  repairedStringValues,
+} from '../../src/ingest/points.js';
 import { registrationEventOf as registrationEvent } from '../../src/lwm2m/registrationObject.js';
 import { NanoClock } from '../../src/ingest/nanoClock.js';
 import type { ResourceValue } from '../../src/lwm2m/node.js';
 
 const at = (objectId: number, resourceId: number, value: ResourceValue['value'], resourceInstanceId?: number): ResourceValue =>
-  resourceInstanceId === undefined ? { objectId, instanceId: 0, resourceId, value } : { objectId, instanceId: 0, resourceId, resourceInstanceId, value };
+  resourceInstanceId === undefined
+    ? { objectId, instanceId: 0, resourceId, value }
+    : { objectId, instanceId: 0, resourceId, resourceInstanceId, value };
 
 describe('fieldOf', () => {
   it('gives every type its own field kind, integers exact', () => {

@@ -129,7 +129,10 @@ describe('LeshanClient: each kind on the wire (against the Leshan double)', () =
     const d = await leshan();
     d.register({ endpoint: 'dev1', queueMode: false });
     const c = client(d);
-    assert.deepEqual(confirmed(await c.send(op({ kind: 'execute', path: '/3/0/4', args: "0='v1',1" }))), { status: 'CHANGED(204)', code: 204 });
+    assert.deepEqual(confirmed(await c.send(op({ kind: 'execute', path: '/3/0/4', args: "0='v1',1" }))), {
+      status: 'CHANGED(204)',
+      code: 204,
+    });
     const r = lastRequest(d);
     assert.deepEqual(wire(r), {
       method: 'POST',
@@ -185,7 +188,11 @@ describe('LeshanClient: each kind on the wire (against the Leshan double)', () =
     const c = client(d);
     const content = { id: 5700, kind: 'singleResource', type: 'FLOAT', value: '21' };
     d.answer('dev1', '/3303/0/5700', { kind: 'success', content });
-    assert.deepEqual(confirmed(await c.send(op({ kind: 'observe', path: '/3303/0/5700' }))), { status: 'CONTENT(205)', code: 205, content });
+    assert.deepEqual(confirmed(await c.send(op({ kind: 'observe', path: '/3303/0/5700' }))), {
+      status: 'CONTENT(205)',
+      code: 205,
+      content,
+    });
     assert.deepEqual(wire(lastRequest(d)), {
       method: 'POST',
       url: '/api/clients/dev1/3303/0/5700/observe?timeout=5',
@@ -229,7 +236,10 @@ describe('LeshanClient: each kind on the wire (against the Leshan double)', () =
     const c = client(d, { requestTimeoutS: 30 });
     assert.deepEqual(confirmed(await c.send(op({ kind: 'delete', path: '/3303/1' }))), { status: 'DELETED(202)', code: 202 });
     const r = lastRequest(d);
-    assert.deepEqual([r.method, r.url, r.op, r.lwm2mPath, r.headers['content-length']], ['DELETE', '/api/clients/dev1/3303/1?timeout=30', 'delete', '/3303/1', undefined]);
+    assert.deepEqual(
+      [r.method, r.url, r.op, r.lwm2mPath, r.headers['content-length']],
+      ['DELETE', '/api/clients/dev1/3303/1?timeout=30', 'delete', '/3303/1', undefined],
+    );
   });
 });
 
@@ -260,28 +270,32 @@ describe('LeshanClient: outcomes', () => {
     assert.ok(s.ms >= 45 && s.ms < 1000, `answered after ${s.ms} ms (double: 5 s scaled to 50 ms)`);
   });
 
-  it("requestTimeoutS + margin is the deadline: Leshan's 504 at 1 s arrives; a Leshan stuck past it is a counted timeout", { timeout: 10_000 }, async () => {
-    const d = await leshan({ timeScale: 1 });
-    d.register({ endpoint: 'dev1', queueMode: false });
-    d.answer('dev1', '/3/0/1', { kind: 'timeout' });
-    const c = client(d, { requestTimeoutS: 1, timeoutMarginS: 0.5 });
-    const s = await c.send(op({ kind: 'read', path: '/3/0/1' }));
-    assert.equal(s.attempt.kind === 'notDelivered' && s.attempt.reason, 'timeout', JSON.stringify(s.attempt));
-    assert.ok(s.ms >= 950 && s.ms < 1450, `504 after ${s.ms} ms`);
+  it(
+    "requestTimeoutS + margin is the deadline: Leshan's 504 at 1 s arrives; a Leshan stuck past it is a counted timeout",
+    { timeout: 10_000 },
+    async () => {
+      const d = await leshan({ timeScale: 1 });
+      d.register({ endpoint: 'dev1', queueMode: false });
+      d.answer('dev1', '/3/0/1', { kind: 'timeout' });
+      const c = client(d, { requestTimeoutS: 1, timeoutMarginS: 0.5 });
+      const s = await c.send(op({ kind: 'read', path: '/3/0/1' }));
+      assert.equal(s.attempt.kind === 'notDelivered' && s.attempt.reason, 'timeout', JSON.stringify(s.attempt));
+      assert.ok(s.ms >= 950 && s.ms < 1450, `504 after ${s.ms} ms`);
 
-    // Leshan itself would answer only after 4 s: cut at the deadline (1.5 s), counted like Leshan's own timeout.
-    const slow = await leshan({ timeScale: 4 });
-    slow.register({ endpoint: 'dev1', queueMode: false });
-    slow.answer('dev1', '/3/0/1', { kind: 'timeout' });
-    const stuck = await client(slow, { requestTimeoutS: 1, timeoutMarginS: 0.5 }).send(op({ kind: 'read', path: '/3/0/1' }));
-    assert.deepEqual(stuck.attempt, {
-      kind: 'notDelivered',
-      reason: 'timeout',
-      httpStatus: 0,
-      message: 'Leshan: no complete answer within 1.5 s (Leshan stuck past its own timeout)',
-    });
-    assert.ok(stuck.ms >= 1450 && stuck.ms < 1800, `gave up after ${stuck.ms} ms`);
-  });
+      // Leshan itself would answer only after 4 s: cut at the deadline (1.5 s), counted like Leshan's own timeout.
+      const slow = await leshan({ timeScale: 4 });
+      slow.register({ endpoint: 'dev1', queueMode: false });
+      slow.answer('dev1', '/3/0/1', { kind: 'timeout' });
+      const stuck = await client(slow, { requestTimeoutS: 1, timeoutMarginS: 0.5 }).send(op({ kind: 'read', path: '/3/0/1' }));
+      assert.deepEqual(stuck.attempt, {
+        kind: 'notDelivered',
+        reason: 'timeout',
+        httpStatus: 0,
+        message: 'Leshan: no complete answer within 1.5 s (Leshan stuck past its own timeout)',
+      });
+      assert.ok(stuck.ms >= 1450 && stuck.ms < 1800, `gave up after ${stuck.ms} ms`);
+    },
+  );
 
   it('a sleeping queue-mode client (M15) is "sleeping"; nothing reaches the device', async () => {
     const d = await leshan();
@@ -308,7 +322,10 @@ describe('LeshanClient: outcomes', () => {
         message: 'Leshan: endpoint is not registered (400)',
       });
     }
-    assert.deepEqual(d.requests.map((r) => r.body), ['', '']);
+    assert.deepEqual(
+      d.requests.map((r) => r.body),
+      ['', ''],
+    );
   });
 
   it('Leshan master with a sleeping client: delayed, with the requestId Leshan gave', async () => {
@@ -322,12 +339,17 @@ describe('LeshanClient: outcomes', () => {
     assert.equal(d.delivered().length, 0);
   });
 
-  it('a CoAP RST is a serverError keeping Leshan\'s text', async () => {
+  it("a CoAP RST is a serverError keeping Leshan's text", async () => {
     const d = await leshan();
     d.register({ endpoint: 'dev1', queueMode: false });
     d.answer('dev1', '/3/0/4', { kind: 'rst', message: 'device said no' });
     const s = await client(d).send(op({ kind: 'execute', path: '/3/0/4' }));
-    assert.deepEqual(s.attempt, { kind: 'notDelivered', reason: 'serverError', httpStatus: 500, message: 'Leshan: Request rejected: device said no (500)' });
+    assert.deepEqual(s.attempt, {
+      kind: 'notDelivered',
+      reason: 'serverError',
+      httpStatus: 500,
+      message: 'Leshan: Request rejected: device said no (500)',
+    });
   });
 
   it('Leshan down is unreachable (not thrown); the same client works again once it is back', async () => {
@@ -339,7 +361,10 @@ describe('LeshanClient: outcomes', () => {
     for (let i = 0; i < 2; i++) {
       const s = await c.send(op({ kind: 'write', path: '/3/0/14', type: 'STRING', value: 'a' }));
       assert.equal(s.attempt.kind, 'unreachable', JSON.stringify(s.attempt));
-      assert.match((s.attempt as { message: string }).message, /^Leshan unreachable: .*(ECONNREFUSED|other side closed|UND_ERR_SOCKET|ECONNRESET)/);
+      assert.match(
+        (s.attempt as { message: string }).message,
+        /^Leshan unreachable: .*(ECONNREFUSED|other side closed|UND_ERR_SOCKET|ECONNRESET)/,
+      );
     }
     await d.setDown(false);
     assert.equal((await c.send(op({ kind: 'read', path: '/3/0/1' }))).attempt.kind, 'confirmed');
@@ -406,28 +431,39 @@ describe('LeshanClient: a hostile or broken Leshan (deadline, size cap, depth)',
 
   it('no headers at all: the same deadline', { timeout: 5000 }, async () => {
     const d = await faulty({ kind: 'hang' });
-    const s = await client(d, { requestTimeoutS: 1, timeoutMarginS: 0.2 }).send(op({ kind: 'write', path: '/3/0/14', type: 'STRING', value: 'x' }));
+    const s = await client(d, { requestTimeoutS: 1, timeoutMarginS: 0.2 }).send(
+      op({ kind: 'write', path: '/3/0/14', type: 'STRING', value: 'x' }),
+    );
     assert.equal(s.attempt.kind === 'notDelivered' && s.attempt.reason, 'timeout', JSON.stringify(s.attempt));
     assert.ok(s.ms >= 1150 && s.ms < 1600, `ended after ${s.ms} ms`);
   });
 
-  it('a 64 MiB answer is cut at maxResponseBytes: an unexpected answer, nothing kept, the rest never read', { timeout: 20_000 }, async () => {
-    for (const chunked of [false, true]) {
-      const d = await faulty({ kind: 'huge', bytes: 64 * 1024 * 1024, chunked });
-      const c = client(d, { maxResponseBytes: 1024 * 1024 });
-      const s = await c.send(op({ kind: 'read', path: '/3/0/1' }));
-      assert.equal(s.attempt.kind, 'notDelivered', JSON.stringify(s.attempt).slice(0, 300));
-      assert.equal(s.attempt.kind === 'notDelivered' && s.attempt.reason, 'other');
-      assert.equal((s.attempt as { httpStatus: number }).httpStatus, 200);
-      // with Content-Length: refused from the header; chunked: after reading just past the cap
-      const expected = chunked ? /^Leshan: unexpected answer \(HTTP 200, answer larger than 1048576 bytes \(maxResponseBytes\); not kept\)$/ : /larger than 1048576 bytes/;
-      assert.match((s.attempt as { message: string }).message, expected);
-      assert.ok(s.ms < 3000, `took ${s.ms} ms`);
-      await delay(100);
-      const sent = d.faultBytesWritten();
-      assert.ok(sent < 16 * 1024 * 1024, `${chunked ? 'chunked' : 'with length'}: the double wrote ${sent} bytes before the client hung up`);
-    }
-  });
+  it(
+    'a 64 MiB answer is cut at maxResponseBytes: an unexpected answer, nothing kept, the rest never read',
+    { timeout: 20_000 },
+    async () => {
+      for (const chunked of [false, true]) {
+        const d = await faulty({ kind: 'huge', bytes: 64 * 1024 * 1024, chunked });
+        const c = client(d, { maxResponseBytes: 1024 * 1024 });
+        const s = await c.send(op({ kind: 'read', path: '/3/0/1' }));
+        assert.equal(s.attempt.kind, 'notDelivered', JSON.stringify(s.attempt).slice(0, 300));
+        assert.equal(s.attempt.kind === 'notDelivered' && s.attempt.reason, 'other');
+        assert.equal((s.attempt as { httpStatus: number }).httpStatus, 200);
+        // with Content-Length: refused from the header; chunked: after reading just past the cap
+        const expected = chunked
+          ? /^Leshan: unexpected answer \(HTTP 200, answer larger than 1048576 bytes \(maxResponseBytes\); not kept\)$/
+          : /larger than 1048576 bytes/;
+        assert.match((s.attempt as { message: string }).message, expected);
+        assert.ok(s.ms < 3000, `took ${s.ms} ms`);
+        await delay(100);
+        const sent = d.faultBytesWritten();
+        assert.ok(
+          sent < 16 * 1024 * 1024,
+          `${chunked ? 'chunked' : 'with length'}: the double wrote ${sent} bytes before the client hung up`,
+        );
+      }
+    },
+  );
 
   it('an answer just under the cap is read whole', async () => {
     const d = await faulty({ kind: 'huge', bytes: 200_000 });
@@ -438,7 +474,10 @@ describe('LeshanClient: a hostile or broken Leshan (deadline, size cap, depth)',
 
   it('content nested 100 000 levels deep is an unexpected answer, never kept (and nothing recurses)', async () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
-    const d = await faulty({ kind: 'raw', body: `{"status":"CONTENT(205)","valid":true,"success":true,"failure":false,"content":${deep}}` });
+    const d = await faulty({
+      kind: 'raw',
+      body: `{"status":"CONTENT(205)","valid":true,"success":true,"failure":false,"content":${deep}}`,
+    });
     const s = await client(d).send(op({ kind: 'read', path: '/3/0/1' }));
     assert.deepEqual(s.attempt, {
       kind: 'notDelivered',
@@ -464,29 +503,33 @@ describe('LeshanClient: a hostile or broken Leshan (deadline, size cap, depth)',
     assert.equal((await c.listClients()).length, 1, 'and a normal answer again');
   });
 
-  it('abort() ends the requests in flight at once: a write back to unreachable, a sent execute unknown; later sends unreachable', { timeout: 5000 }, async () => {
-    const d = await faulty({ kind: 'hang' });
-    const c = client(d, { requestTimeoutS: 30 });
-    const write = c.send(op({ kind: 'write', path: '/3/0/14', type: 'STRING', value: 'x' }));
-    const exec = c.send(op({ kind: 'execute', path: '/3/0/4' }));
-    const listed = c.listClients().then(
-      () => 'resolved',
-      (err: unknown) => String(err),
-    );
-    await waitUntil(() => d.requests.length === 3);
-    const t0 = performance.now();
-    await c.abort();
-    const [w, e] = await Promise.all([write, exec]);
-    assert.equal(await listed, 'Error: Leshan unreachable: request aborted: the daemon is stopping');
-    assert.ok(performance.now() - t0 < 200, `abort took ${performance.now() - t0} ms`);
-    assert.deepEqual(w.attempt, { kind: 'unreachable', message: 'Leshan unreachable: request aborted: the daemon is stopping' });
-    assert.equal(e.attempt.kind === 'notDelivered' && e.attempt.reason, 'unknownOutcome');
-    d.clearRequests();
-    const later = await c.send(op({ kind: 'execute', path: '/3/0/4' }));
-    assert.equal(later.attempt.kind, 'unreachable', 'nothing was sent: safe to repeat, even an execute');
-    assert.equal(d.requests.length, 0);
-    await c.abort(); // idempotent
-  });
+  it(
+    'abort() ends the requests in flight at once: a write back to unreachable, a sent execute unknown; later sends unreachable',
+    { timeout: 5000 },
+    async () => {
+      const d = await faulty({ kind: 'hang' });
+      const c = client(d, { requestTimeoutS: 30 });
+      const write = c.send(op({ kind: 'write', path: '/3/0/14', type: 'STRING', value: 'x' }));
+      const exec = c.send(op({ kind: 'execute', path: '/3/0/4' }));
+      const listed = c.listClients().then(
+        () => 'resolved',
+        (err: unknown) => String(err),
+      );
+      await waitUntil(() => d.requests.length === 3);
+      const t0 = performance.now();
+      await c.abort();
+      const [w, e] = await Promise.all([write, exec]);
+      assert.equal(await listed, 'Error: Leshan unreachable: request aborted: the daemon is stopping');
+      assert.ok(performance.now() - t0 < 200, `abort took ${performance.now() - t0} ms`);
+      assert.deepEqual(w.attempt, { kind: 'unreachable', message: 'Leshan unreachable: request aborted: the daemon is stopping' });
+      assert.equal(e.attempt.kind === 'notDelivered' && e.attempt.reason, 'unknownOutcome');
+      d.clearRequests();
+      const later = await c.send(op({ kind: 'execute', path: '/3/0/4' }));
+      assert.equal(later.attempt.kind, 'unreachable', 'nothing was sent: safe to repeat, even an execute');
+      assert.equal(d.requests.length, 0);
+      await c.abort(); // idempotent
+    },
+  );
 });
 
 describe('LeshanClient: endpoint names, base URL, pool, log', () => {
@@ -525,7 +568,12 @@ describe('LeshanClient: endpoint names, base URL, pool, log', () => {
     const d = await leshan();
     d.register({ endpoint: 'dev1', queueMode: false });
     const s = await client(d, { url: `${d.url}/prefix/` }).send(op({ kind: 'read', path: '/3/0/1' }));
-    assert.deepEqual(s.attempt, { kind: 'notDelivered', reason: 'other', httpStatus: 404, message: 'Leshan: unexpected answer (404 Not Found)' });
+    assert.deepEqual(s.attempt, {
+      kind: 'notDelivered',
+      reason: 'other',
+      httpStatus: 404,
+      message: 'Leshan: unexpected answer (404 Not Found)',
+    });
     assert.equal(lastRequest(d).url, '/prefix/api/clients/dev1/3/0/1?timeout=5');
     assert.equal((await client(d, { url: `${d.url}/` }).send(op({ kind: 'read', path: '/3/0/1' }))).attempt.kind, 'confirmed');
   });
@@ -537,7 +585,10 @@ describe('LeshanClient: endpoint names, base URL, pool, log', () => {
     const t0 = Date.now();
     const all = await Promise.all(Array.from({ length: 6 }, (_, i) => c.send(op({ kind: 'read', path: `/3/0/${i}` }))));
     const elapsed = Date.now() - t0;
-    assert.deepEqual(all.map((s) => s.attempt.kind), Array(6).fill('confirmed'));
+    assert.deepEqual(
+      all.map((s) => s.attempt.kind),
+      Array(6).fill('confirmed'),
+    );
     assert.ok(elapsed >= 290, `6 requests of 100 ms over 2 connections took ${elapsed} ms (3 rounds expected)`);
     // And they overlap when the pool allows it.
     const wide = client(d, { connections: 6, requestTimeoutS: 60 });
@@ -572,7 +623,13 @@ describe('LeshanClient: endpoint names, base URL, pool, log', () => {
     d.register({ endpoint: 'dev1', queueMode: false });
     d.register({ endpoint: 'q 1', queueMode: true });
     const list = (await client(d).listClients()) as Array<{ endpoint: string; queuemode: boolean }>;
-    assert.deepEqual(list.map((r) => [r.endpoint, r.queuemode]), [['dev1', false], ['q 1', true]]);
+    assert.deepEqual(
+      list.map((r) => [r.endpoint, r.queuemode]),
+      [
+        ['dev1', false],
+        ['q 1', true],
+      ],
+    );
     assert.equal(lastRequest(d).url, '/api/clients');
   });
 
@@ -589,14 +646,22 @@ describe('LeshanClient: endpoint names, base URL, pool, log', () => {
     // an answer no Leshan gives: a 401 from something in between
     const proxy = createServer((_req, res) => res.writeHead(401).end('who are you'));
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    const odd = new LeshanClient({ url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, requestTimeoutS: 5, connections: 1, log });
+    const odd = new LeshanClient({
+      url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      requestTimeoutS: 5,
+      connections: 1,
+      log,
+    });
     clients.push(odd);
     await odd.send(op({ id: '43', kind: 'cancel-observe', path: '/3/0/1' }));
     proxy.close();
     assert.equal(lines.length, 2);
     const [first, second] = lines;
     assert.deepEqual([first?.[0], first?.[2]], ['debug', 'leshan attempt']);
-    assert.deepEqual({ ...first?.[1], ms: 0 }, { ep: 'dev1', id: '42', kind: 'read', path: '/3/0/1', method: 'GET', outcome: 'confirmed', ms: 0 });
+    assert.deepEqual(
+      { ...first?.[1], ms: 0 },
+      { ep: 'dev1', id: '42', kind: 'read', path: '/3/0/1', method: 'GET', outcome: 'confirmed', ms: 0 },
+    );
     assert.deepEqual([second?.[0], second?.[1].outcome, second?.[1].method], ['warn', 'other', 'DELETE']);
     assert.match(String(second?.[1].detail), /401 who are you/);
   });

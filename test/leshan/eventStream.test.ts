@@ -159,7 +159,17 @@ describe('LeshanEventStream', () => {
     d.notify('dev1', '/3303/0/5700', temp);
     d.notifyComposite('dev1', composite);
     d.emit('SEND', { ep: 'dev1', val: sent });
-    d.emit('COAPLOG', { timestamp: 1, incoming: true, type: 'CON', code: 'POST', mId: 1, token: 'ab', options: '', payload: '', ep: 'dev1' });
+    d.emit('COAPLOG', {
+      timestamp: 1,
+      incoming: true,
+      type: 'CON',
+      code: 'POST',
+      mId: 1,
+      token: 'ab',
+      options: '',
+      payload: '',
+      ep: 'dev1',
+    });
     d.emit('REQUEST_RESPONSE', { ep: 'dev1', path: '/3/0/1', requestId: 'req-1', response, delayed: true });
     d.deregister('dev1');
     await waitFor('DEREGISTRATION', () => h.events.some((e) => e.type === 'deregistration'));
@@ -242,8 +252,15 @@ describe('LeshanEventStream', () => {
     assert.equal(lost[0]?.obj.retryInMs, 40);
     const failures = h.logs.filter((l) => /cannot open/.test(l.msg));
     assert.ok(failures.length >= 2 && failures.length <= 8, `${failures.length} failed attempts in 600 ms`);
-    assert.deepEqual(failures.slice(0, 3).map((l) => l.obj.retryInMs), [80, 160, 160]);
-    assert.deepEqual(failures.map((l) => l.level), ['warn', ...failures.slice(1).map(() => 'debug')], 'one warn per outage');
+    assert.deepEqual(
+      failures.slice(0, 3).map((l) => l.obj.retryInMs),
+      [80, 160, 160],
+    );
+    assert.deepEqual(
+      failures.map((l) => l.level),
+      ['warn', ...failures.slice(1).map(() => 'debug')],
+      'one warn per outage',
+    );
     assert.match(String(failures[0]?.obj.reason), /ECONNREFUSED/);
 
     await d.setDown(false);
@@ -275,7 +292,13 @@ describe('LeshanEventStream', () => {
     assert.match(h.disconnected[0] ?? '', /no complete line .* 300 ms/);
     assert.ok(h.connected >= 2 && h.stream.reconnects >= 1);
     // No byte ever arrived, so the backoff keeps growing: 20, then 40.
-    assert.deepEqual(h.warns(/lost/).slice(0, 2).map((l) => l.obj.retryInMs), [20, 40]);
+    assert.deepEqual(
+      h
+        .warns(/lost/)
+        .slice(0, 2)
+        .map((l) => l.obj.retryInMs),
+      [20, 40],
+    );
   });
 
   it('keeps a stream that only carries heartbeats', T, async () => {
@@ -299,10 +322,13 @@ describe('LeshanEventStream', () => {
     assert.deepEqual(h.events, [{ type: 'awake', ep: 'x' }]);
     assert.deepEqual([h.connected, h.stream.connects, h.stream.reconnects, raw.conns.length], [1, 1, 0, 3]);
     const failures = h.logs.filter((l) => /cannot open/.test(l.msg));
-    assert.deepEqual(failures.map((l) => [l.level, l.obj.reason]), [
-      ['warn', 'HTTP 503'],
-      ['debug', 'content type "text/html" is not text/event-stream'],
-    ]);
+    assert.deepEqual(
+      failures.map((l) => [l.level, l.obj.reason]),
+      [
+        ['warn', 'HTTP 503'],
+        ['debug', 'content type "text/html" is not text/event-stream'],
+      ],
+    );
   });
 
   it('logs a failing onEvent (throw or rejection) and a malformed event, and goes on', T, async () => {
@@ -322,12 +348,21 @@ describe('LeshanEventStream', () => {
     d.emit('AWAKE', { nope: true });
     d.register({ endpoint: 'after', queueMode: false });
     await waitFor('last REGISTRATION', () => h.events.some((e) => e.type === 'registration' && e.registration.endpoint === 'after'));
-    assert.deepEqual(h.events.map((e) => e.type), ['awake', 'registration', 'sleeping', 'registration']);
+    assert.deepEqual(
+      h.events.map((e) => e.type),
+      ['awake', 'registration', 'sleeping', 'registration'],
+    );
     await waitFor('rejection counted', () => h.stream.callbackErrors === 2);
     assert.equal(h.stream.parseErrors, 2);
     assert.deepEqual([h.stream.connects, h.stream.connected], [1, true]);
-    assert.deepEqual(h.warns(/callback failed/).map((l) => l.obj.err), ['boom', 'async boom']);
-    assert.deepEqual(h.warns(/malformed/).map((l) => l.obj.event), ['NOTIFICATION', 'AWAKE']);
+    assert.deepEqual(
+      h.warns(/callback failed/).map((l) => l.obj.err),
+      ['boom', 'async boom'],
+    );
+    assert.deepEqual(
+      h.warns(/malformed/).map((l) => l.obj.event),
+      ['NOTIFICATION', 'AWAKE'],
+    );
   });
 
   it('stop() closes the stream and stops reconnecting; the stream can be started again', T, async () => {
@@ -373,7 +408,13 @@ describe('LeshanEventStream', () => {
     const h = follow(raw.url, { maxLineBytes: 64 * 1024, backoff: { minMs: 20, maxMs: 1000 }, random: () => 1 });
     await waitFor('five losses', () => h.warns(/lost/).length >= 5, 6000);
     await h.stream.stop();
-    assert.deepEqual(h.warns(/lost/).slice(0, 5).map((l) => l.obj.retryInMs), [20, 40, 80, 160, 320]);
+    assert.deepEqual(
+      h
+        .warns(/lost/)
+        .slice(0, 5)
+        .map((l) => l.obj.retryInMs),
+      [20, 40, 80, 160, 320],
+    );
     for (const reason of h.disconnected.slice(0, 5)) assert.equal(reason, 'more than 65536 bytes without a line end');
     assert.equal(h.events.length, 0);
   });
@@ -391,7 +432,13 @@ describe('LeshanEventStream', () => {
     assert.match(h.disconnected[0] ?? '', /no complete line \(not even a heartbeat\) for 300 ms/);
     const lived = (raw.conns[0]?.closedAt ?? Infinity) - (raw.conns[0]?.at ?? 0);
     assert.ok(lived >= 250 && lived < 700, `dripping connection closed after ${lived} ms`);
-    assert.deepEqual(h.warns(/lost/).slice(0, 2).map((l) => l.obj.retryInMs), [20, 40]);
+    assert.deepEqual(
+      h
+        .warns(/lost/)
+        .slice(0, 2)
+        .map((l) => l.obj.retryInMs),
+      [20, 40],
+    );
   });
 
   it('one event data past maxLineBytes (many short lines) breaks the stream too', T, async () => {
@@ -436,8 +483,14 @@ describe('LeshanEventStream', () => {
     assert.deepEqual([h.stream.parseErrors, h.stream.invalidEndpoints], [4, 3]);
     assert.deepEqual(invalid, ['endpoint', 'endpoint', 'endpoint', 'malformed']);
     const named = h.warns(/invalid endpoint name/);
-    assert.deepEqual(named.map((l) => l.obj.event), ['AWAKE', 'REGISTRATION', 'NOTIFICATION']);
-    assert.deepEqual(named.map((l) => l.obj.ep), ['"dev\\n1"', '"bell\\u0007"', `"${'L'.repeat(64)}"… (300000 characters)`]);
+    assert.deepEqual(
+      named.map((l) => l.obj.event),
+      ['AWAKE', 'REGISTRATION', 'NOTIFICATION'],
+    );
+    assert.deepEqual(
+      named.map((l) => l.obj.ep),
+      ['"dev\\n1"', '"bell\\u0007"', `"${'L'.repeat(64)}"… (300000 characters)`],
+    );
     for (const l of named) assert.ok(JSON.stringify(l.obj).length < 400, 'the log line stays short');
     assert.deepEqual([h.stream.connects, h.stream.connected], [1, true]);
   });

@@ -40,7 +40,10 @@ const REG_1X = {
   lifetime: 300,
   bindingMode: 'UQ',
   rootPath: '/',
-  objectLinks: [{ url: '/1/0', attributes: {} }, { url: '/3/0', attributes: {} }],
+  objectLinks: [
+    { url: '/1/0', attributes: {} },
+    { url: '/3/0', attributes: {} },
+  ],
   secure: false,
   additionalRegistrationAttributes: {},
 };
@@ -163,7 +166,11 @@ describe('parseLeshanEvent', () => {
   it('REQUEST_RESPONSE (LM): with and without path', () => {
     const response = { status: 'CHANGED(204)', valid: true, success: true, failure: false };
     assert.deepEqual(ok('REQUEST_RESPONSE', { ep: 'sleepy', path: '/3/0/1', requestId: 'u-1', response, delayed: true }), {
-      type: 'requestResponse', ep: 'sleepy', path: '/3/0/1', requestId: 'u-1', response,
+      type: 'requestResponse',
+      ep: 'sleepy',
+      path: '/3/0/1',
+      requestId: 'u-1',
+      response,
     });
     const composite = ok('REQUEST_RESPONSE', { ep: 'sleepy', requestId: 'u-2', response, delayed: true });
     assert.deepEqual(composite, { type: 'requestResponse', ep: 'sleepy', requestId: 'u-2', response });
@@ -171,7 +178,8 @@ describe('parseLeshanEvent', () => {
   });
 
   it('unknown events are ignored, whatever their data', () => {
-    const coaplog = '{"timestamp":1718790000123,"incoming":true,"type":"CON","code":"POST","mId":1,"token":"ab","options":"","payload":"","ep":"x"}';
+    const coaplog =
+      '{"timestamp":1718790000123,"incoming":true,"type":"CON","code":"POST","mId":1,"token":"ab","options":"","payload":"","ep":"x"}';
     assert.equal(parseLeshanEvent('COAPLOG', coaplog), undefined);
     assert.equal(parseLeshanEvent('COAP_LOG', 'not json'), undefined);
     assert.equal(parseLeshanEvent('message', '{"ep":"x"}'), undefined);
@@ -245,14 +253,23 @@ describe('parseLeshanEvent: what a hostile Leshan may send', () => {
 
   it('data nested deeper than 64 levels is refused before it is parsed', () => {
     const deep = '['.repeat(200_000) + ']'.repeat(200_000);
-    assert.equal(err('NOTIFICATION', `{"ep":"x","kind":"single","res":"/3/0/1","val":${deep}}`), 'NOTIFICATION: data nested deeper than 64 levels');
-    assert.equal(err('REQUEST_RESPONSE', `{"ep":"x","requestId":"r","response":{"content":${deep}}}`), 'REQUEST_RESPONSE: data nested deeper than 64 levels');
+    assert.equal(
+      err('NOTIFICATION', `{"ep":"x","kind":"single","res":"/3/0/1","val":${deep}}`),
+      'NOTIFICATION: data nested deeper than 64 levels',
+    );
+    assert.equal(
+      err('REQUEST_RESPONSE', `{"ep":"x","requestId":"r","response":{"content":${deep}}}`),
+      'REQUEST_RESPONSE: data nested deeper than 64 levels',
+    );
     assert.equal(parseLeshanEvent('COAPLOG', deep), undefined, 'unknown events are not even scanned');
   });
 
   it('GET /api/clients: entries with such names are skipped', () => {
     const regs = parseRegistrations([{ ...REG_2X, endpoint: 'bad\u0007' }, REG_1X, { ...REG_2X, endpoint: 'y'.repeat(257) }]);
-    assert.deepEqual(regs.map((r) => r.endpoint), ['old1']);
+    assert.deepEqual(
+      regs.map((r) => r.endpoint),
+      ['old1'],
+    );
   });
 });
 
@@ -261,7 +278,11 @@ describe('parseRegistrations (GET /api/clients)', () => {
     const regs = parseRegistrations([REG_2X, { endpoint: 'no-id' }, null, 'x', REG_1X, REG_2X_Q]);
     assert.deepEqual(
       regs.map((r) => [r.endpoint, r.registrationId, r.queueMode]),
-      [['qemu_x86', 'Ab12Cd34', false], ['old1', 'reg-1x', true], ['sleepy', 'Zz99', true]],
+      [
+        ['qemu_x86', 'Ab12Cd34', false],
+        ['old1', 'reg-1x', true],
+        ['sleepy', 'Zz99', true],
+      ],
     );
     assert.equal(regs[1]?.registrationDate, Date.UTC(2024, 5, 19, 8, 20, 30));
   });

@@ -33,20 +33,35 @@ describe('buildRequest: write (PUT, node JSON as Leshan 2.x deserializes it, §2
     ['/3/0/14', 'STRING', '+02:00', '{"id":14,"kind":"singleResource","type":"STRING","value":"+02:00"}'],
     ['/1/0/1', 'INTEGER', 300, '{"id":1,"kind":"singleResource","type":"INTEGER","value":"300"}'],
     ['/1/0/1', 'INTEGER', '-9223372036854775808', '{"id":1,"kind":"singleResource","type":"INTEGER","value":"-9223372036854775808"}'],
-    ['/3/0/21', 'UNSIGNED_INTEGER', '18446744073709551615', '{"id":21,"kind":"singleResource","type":"UNSIGNED_INTEGER","value":"18446744073709551615"}'],
+    [
+      '/3/0/21',
+      'UNSIGNED_INTEGER',
+      '18446744073709551615',
+      '{"id":21,"kind":"singleResource","type":"UNSIGNED_INTEGER","value":"18446744073709551615"}',
+    ],
     ['/3303/0/5700', 'FLOAT', '21.5', '{"id":5700,"kind":"singleResource","type":"FLOAT","value":21.5}'],
     ['/1/0/6', 'BOOLEAN', 'true', '{"id":6,"kind":"singleResource","type":"BOOLEAN","value":true}'],
     ['/1/0/6', 'BOOLEAN', false, '{"id":6,"kind":"singleResource","type":"BOOLEAN","value":false}'],
     ['/3/0/13', 'TIME', 1725000000000, '{"id":13,"kind":"singleResource","type":"TIME","value":1725000000000}'],
     ['/3/0/13', 'TIME', '2024-08-30T06:40:00Z', '{"id":13,"kind":"singleResource","type":"TIME","value":1725000000000}'],
     ['/5/0/0', 'OPAQUE', 'CAFE01', '{"id":0,"kind":"singleResource","type":"OPAQUE","value":"cafe01"}'],
-    ['/3/0/22', 'OBJLNK', { objectId: 3303, objectInstanceId: 0 }, '{"id":22,"kind":"singleResource","type":"OBJLNK","value":{"objectId":3303,"objectInstanceId":0}}'],
+    [
+      '/3/0/22',
+      'OBJLNK',
+      { objectId: 3303, objectInstanceId: 0 },
+      '{"id":22,"kind":"singleResource","type":"OBJLNK","value":{"objectId":3303,"objectInstanceId":0}}',
+    ],
     ['/3/0/22', 'OBJLNK', '3303:1', '{"id":22,"kind":"singleResource","type":"OBJLNK","value":{"objectId":3303,"objectInstanceId":1}}'],
     ['/3/0/23', 'CORELINK', '</3/0>,</1/0>', '{"id":23,"kind":"singleResource","type":"CORELINK","value":"</3/0>,</1/0>"}'],
     ['/16/0/0/1', 'STRING', 'bb', '{"id":1,"kind":"resourceInstance","type":"STRING","value":"bb"}'],
     ['/16/0/0', 'STRING', { 0: 'aa', 1: 'bb' }, '{"id":0,"kind":"multiResource","type":"STRING","values":{"0":"aa","1":"bb"}}'],
     ['/16/0/0', 'INTEGER', { 7: 5, 2: '6' }, '{"id":0,"kind":"multiResource","type":"INTEGER","values":{"2":"6","7":"5"}}'],
-    ['/16/0/0', 'OBJLNK', { 0: '3:0', 1: { objectId: 1, objectInstanceId: 2 } }, '{"id":0,"kind":"multiResource","type":"OBJLNK","values":{"0":{"objectId":3,"objectInstanceId":0},"1":{"objectId":1,"objectInstanceId":2}}}'],
+    [
+      '/16/0/0',
+      'OBJLNK',
+      { 0: '3:0', 1: { objectId: 1, objectInstanceId: 2 } },
+      '{"id":0,"kind":"multiResource","type":"OBJLNK","values":{"0":{"objectId":3,"objectInstanceId":0},"1":{"objectId":1,"objectInstanceId":2}}}',
+    ],
   ];
   for (const [path, type, value, body] of cases) {
     it(`${type} ${JSON.stringify(value)} at ${path}`, () => {
@@ -105,7 +120,11 @@ describe('buildRequest: the other kinds', () => {
 
   it('read at every level', () => {
     for (const path of ['/3', '/3/0', '/3/0/1', '/16/0/0/1']) {
-      assert.deepEqual(buildRequest(op({ kind: 'read', path }), 5), { method: 'GET', path: `/api/clients/dev1${path}?timeout=5`, headers: {} });
+      assert.deepEqual(buildRequest(op({ kind: 'read', path }), 5), {
+        method: 'GET',
+        path: `/api/clients/dev1${path}?timeout=5`,
+        headers: {},
+      });
     }
   });
 

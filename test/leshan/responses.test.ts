@@ -51,16 +51,31 @@ describe('classifyResponse: device responses (200, §4)', () => {
 
   it('Leshan 1.x bare status names map to their codes', () => {
     const names: Array<[string, number]> = [
-      ['CREATED', 201], ['DELETED', 202], ['CHANGED', 204], ['CONTENT', 205], ['BAD_REQUEST', 400],
-      ['UNAUTHORIZED', 401], ['FORBIDDEN', 403], ['NOT_FOUND', 404], ['METHOD_NOT_ALLOWED', 405],
-      ['NOT_ACCEPTABLE', 406], ['REQUEST_ENTITY_INCOMPLETE', 408], ['PRECONDITION_FAILED', 412],
-      ['REQUEST_ENTITY_TOO_LARGE', 413], ['UNSUPPORTED_CONTENT_FORMAT', 415], ['INTERNAL_SERVER_ERROR', 500],
+      ['CREATED', 201],
+      ['DELETED', 202],
+      ['CHANGED', 204],
+      ['CONTENT', 205],
+      ['BAD_REQUEST', 400],
+      ['UNAUTHORIZED', 401],
+      ['FORBIDDEN', 403],
+      ['NOT_FOUND', 404],
+      ['METHOD_NOT_ALLOWED', 405],
+      ['NOT_ACCEPTABLE', 406],
+      ['REQUEST_ENTITY_INCOMPLETE', 408],
+      ['PRECONDITION_FAILED', 412],
+      ['REQUEST_ENTITY_TOO_LARGE', 413],
+      ['UNSUPPORTED_CONTENT_FORMAT', 415],
+      ['INTERNAL_SERVER_ERROR', 500],
     ];
     for (const [name, code] of names) {
       assert.equal(statusCode(name), code, name);
       assert.equal(statusCode(`${name}(${code})`), code, `${name}(${code})`);
     }
-    const ok = classifyResponse(200, JSON_TYPE, '{"status":"CONTENT","valid":true,"success":true,"failure":false,"content":{"id":1,"value":5}}');
+    const ok = classifyResponse(
+      200,
+      JSON_TYPE,
+      '{"status":"CONTENT","valid":true,"success":true,"failure":false,"content":{"id":1,"value":5}}',
+    );
     assert.deepEqual(ok, { kind: 'confirmed', result: { status: 'CONTENT', code: 205, content: { id: 1, value: 5 } } });
     const nf = classifyResponse(200, JSON_TYPE, '{"status":"METHOD_NOT_ALLOWED","valid":true,"success":false,"failure":true}');
     assert.deepEqual(nf, { kind: 'deviceError', code: 405, result: { status: 'METHOD_NOT_ALLOWED', code: 405 } });
@@ -92,7 +107,8 @@ describe('classifyResponse: device responses (200, §4)', () => {
       ['{"status":204,"success":true}', 'Leshan: unexpected answer (200, no status and success: {"status":204,"success":true})'],
       ['{"status":"WEIRD","success":false}', 'Leshan: unexpected answer (200, unknown status "WEIRD": {"status":"WEIRD","success":false})'],
     ];
-    for (const [body, message] of cases) assert.deepEqual(classifyResponse(200, JSON_TYPE, body), notDelivered('other', 200, message), body);
+    for (const [body, message] of cases)
+      assert.deepEqual(classifyResponse(200, JSON_TYPE, body), notDelivered('other', 200, message), body);
   });
 });
 
@@ -129,21 +145,36 @@ describe('classifyResponse: Leshan refusals (§1.3, §5.2)', () => {
 
   it('400 invalid requests: handleException texts, master "Invalid path", M15 Jetty page, Jetty URI checks', () => {
     const cases: Array<[string | undefined, string, string]> = [
-      [undefined, 'Invalid request: Invalid path /3/0 : Only resource can be executed.', 'Invalid request: Invalid path /3/0 : Only resource can be executed.'],
+      [
+        undefined,
+        'Invalid request: Invalid path /3/0 : Only resource can be executed.',
+        'Invalid request: Invalid path /3/0 : Only resource can be executed.',
+      ],
       [undefined, 'Invalid request:The destination path is bad', 'Invalid request:The destination path is bad'],
-      [undefined, 'Invalid request: unable to parse json to tlv:Unexpected end-of-input', 'Invalid request: unable to parse json to tlv:Unexpected end-of-input'],
+      [
+        undefined,
+        'Invalid request: unable to parse json to tlv:Unexpected end-of-input',
+        'Invalid request: unable to parse json to tlv:Unexpected end-of-input',
+      ],
       ['text/plain; charset=UTF-8', 'Invalid path', 'Invalid path'],
       ['text/plain; charset=UTF-8', 'Invalid attributes: timeout attribute is unknown', 'Invalid attributes: timeout attribute is unknown'],
       ['text/html;charset=iso-8859-1', jettyPage(400, 'Invalid path'), 'Invalid path'],
       ['text/html;charset=iso-8859-1', jettyPage(400, 'Ambiguous URI path separator'), 'Ambiguous URI path separator'],
     ];
     for (const [type, body, text] of cases) {
-      assert.deepEqual(classifyResponse(400, type, body), notDelivered('invalidRequest', 400, `Leshan refused the request (400 ${text})`), body);
+      assert.deepEqual(
+        classifyResponse(400, type, body),
+        notDelivered('invalidRequest', 400, `Leshan refused the request (400 ${text})`),
+        body,
+      );
     }
   });
 
   it('400 with any other text is "other"', () => {
-    assert.deepEqual(classifyResponse(400, undefined, 'Bad things'), notDelivered('other', 400, 'Leshan: unexpected answer (400 Bad things)'));
+    assert.deepEqual(
+      classifyResponse(400, undefined, 'Bad things'),
+      notDelivered('other', 400, 'Leshan: unexpected answer (400 Bad things)'),
+    );
   });
 
   it("500 is a server error that keeps Leshan's text", () => {
@@ -167,7 +198,10 @@ describe('classifyResponse: Leshan refusals (§1.3, §5.2)', () => {
       notDelivered('invalidRequest', 404, "Leshan holds no such observation (404 no observation for path /3/0/1 for client 'dev1')"),
       'an active cancel of an observation Leshan does not hold cannot succeed later either',
     );
-    assert.deepEqual(classifyResponse(404, 'text/html', jettyPage(404, 'Not Found')), notDelivered('other', 404, 'Leshan: unexpected answer (404 Not Found)'));
+    assert.deepEqual(
+      classifyResponse(404, 'text/html', jettyPage(404, 'Not Found')),
+      notDelivered('other', 404, 'Leshan: unexpected answer (404 Not Found)'),
+    );
     assert.deepEqual(classifyResponse(401, undefined, ''), notDelivered('other', 401, 'Leshan: unexpected answer (401)'));
     const long = classifyResponse(502, undefined, `line1\n\n${'x'.repeat(500)}`);
     assert.equal(long.kind, 'notDelivered');
@@ -190,7 +224,11 @@ describe('classifyResponse: content nested too deep (a hostile Leshan)', () => {
   it('63 levels of content is kept; brackets inside strings do not count', () => {
     const kept = classifyResponse(200, JSON_TYPE, answer(nested(63)));
     assert.equal(kept.kind, 'confirmed');
-    const text = classifyResponse(200, JSON_TYPE, answer(JSON.stringify({ id: 0, kind: 'singleResource', type: 'STRING', value: '[{\\"'.repeat(100) })));
+    const text = classifyResponse(
+      200,
+      JSON_TYPE,
+      answer(JSON.stringify({ id: 0, kind: 'singleResource', type: 'STRING', value: '[{\\"'.repeat(100) })),
+    );
     assert.equal(text.kind, 'confirmed');
   });
 });

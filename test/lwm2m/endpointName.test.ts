@@ -5,7 +5,13 @@ import { endpointAddressProblem, endpointNameProblem, MAX_ENDPOINT_NAME_LENGTH }
 
 describe('endpoint names', () => {
   it('takes the names devices use', () => {
-    for (const ep of ['qemu_x86', 'urn:imei:490154203237518', 'urn:dev:ops:32473-IoT_Device-1', 'Gerät 7', 'a'.repeat(MAX_ENDPOINT_NAME_LENGTH)]) {
+    for (const ep of [
+      'qemu_x86',
+      'urn:imei:490154203237518',
+      'urn:dev:ops:32473-IoT_Device-1',
+      'Gerät 7',
+      'a'.repeat(MAX_ENDPOINT_NAME_LENGTH),
+    ]) {
       assert.equal(endpointNameProblem(ep), undefined, ep);
       assert.equal(endpointAddressProblem(ep), undefined, ep);
     }

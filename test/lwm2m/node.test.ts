@@ -1,11 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  buildWriteNode,
-  flattenNode,
-  type NodeContext,
-  type ResourceValue,
-} from '../../src/lwm2m/node.js';
+import { buildWriteNode, flattenNode, type NodeContext, type ResourceValue } from '../../src/lwm2m/node.js';
 import { FieldError } from '../../src/lwm2m/fieldError.js';
 import { parsePath, PathError, type LwM2mPath } from '../../src/lwm2m/path.js';
 import { convertValue, ValueError, type TypedValue } from '../../src/lwm2m/value.js';
@@ -84,9 +79,7 @@ describe('flattenNode: seed payloads', () => {
     const body = JSON.parse(
       '{"ep":"qemu_x86","obj_id":3303,"val":{"kind":"singleResource","id":5700,"type":"FLOAT","value":"24.899181214836236"}}',
     ) as { obj_id: number; val: unknown };
-    assert.deepEqual(flatten(body.val, { objectId: body.obj_id }), [
-      rv('/3303/0/5700', { type: 'FLOAT', value: 24.899181214836236 }),
-    ]);
+    assert.deepEqual(flatten(body.val, { objectId: body.obj_id }), [rv('/3303/0/5700', { type: 'FLOAT', value: 24.899181214836236 })]);
   });
 
   it('reads the composite example as documented (val is the obj node)', () => {
@@ -115,9 +108,7 @@ describe('flattenNode: seed payloads', () => {
     const ms = 1725000000000;
     for (const id of [0, 1, 2]) {
       const body = { ep: 'qemu_x86', obj_id: 10240, val: { kind: 'singleResource', id, type: 'TIME', value: ms } };
-      assert.deepEqual(flatten(body.val, { objectId: body.obj_id }), [
-        rv(`/10240/0/${id}`, { type: 'TIME', value: ms }),
-      ]);
+      assert.deepEqual(flatten(body.val, { objectId: body.obj_id }), [rv(`/10240/0/${id}`, { type: 'TIME', value: ms })]);
     }
   });
 });
@@ -143,9 +134,7 @@ describe('flattenNode: node kinds (2.x)', () => {
   it('resourceInstance: one value at the resource of the context', () => {
     const node = { kind: 'resourceInstance', id: 1, type: 'STRING', value: 'bb' };
     assert.deepEqual(flatten(node, { objectId: 16, instanceId: 0, resourceId: 0 }), [rv('/16/0/0/1', str('bb'))]);
-    assert.deepEqual(flatten(node, { objectId: 16, instanceId: 0, resourceId: 0, resourceInstanceId: 1 }), [
-      rv('/16/0/0/1', str('bb')),
-    ]);
+    assert.deepEqual(flatten(node, { objectId: 16, instanceId: 0, resourceId: 0, resourceInstanceId: 1 }), [rv('/16/0/0/1', str('bb'))]);
   });
 
   it('instance: its resources, with the instance id from the node, else the context, else 0', () => {
@@ -153,10 +142,7 @@ describe('flattenNode: node kinds (2.x)', () => {
       { kind: 'singleResource', id: 1, type: 'INTEGER', value: '60' },
       { kind: 'singleResource', id: 6, type: 'BOOLEAN', value: false },
     ];
-    const expected = (i: number): ResourceValue[] => [
-      rv(`/1/${i}/1`, int('60')),
-      rv(`/1/${i}/6`, { type: 'BOOLEAN', value: false }),
-    ];
+    const expected = (i: number): ResourceValue[] => [rv(`/1/${i}/1`, int('60')), rv(`/1/${i}/6`, { type: 'BOOLEAN', value: false })];
     assert.deepEqual(flatten({ kind: 'instance', id: 3, resources }, { objectId: 1 }), expected(3));
     assert.deepEqual(flatten({ kind: 'instance', resources }, { objectId: 1, instanceId: 4 }), expected(4));
     assert.deepEqual(flatten({ kind: 'instance', resources }, { objectId: 1 }), expected(0));
@@ -181,8 +167,16 @@ describe('flattenNode: node kinds (2.x)', () => {
     const node = {
       kind: 'root',
       objects: [
-        { kind: 'obj', id: 3, instances: [{ kind: 'instance', id: 0, resources: [{ kind: 'singleResource', id: 0, type: 'STRING', value: 'Z' }] }] },
-        { kind: 'obj', id: 5, instances: [{ kind: 'instance', id: 0, resources: [{ kind: 'singleResource', id: 3, type: 'INTEGER', value: '2' }] }] },
+        {
+          kind: 'obj',
+          id: 3,
+          instances: [{ kind: 'instance', id: 0, resources: [{ kind: 'singleResource', id: 0, type: 'STRING', value: 'Z' }] }],
+        },
+        {
+          kind: 'obj',
+          id: 5,
+          instances: [{ kind: 'instance', id: 0, resources: [{ kind: 'singleResource', id: 3, type: 'INTEGER', value: '2' }] }],
+        },
       ],
     };
     assert.deepEqual(flatten(node), [rv('/3/0/0', str('Z')), rv('/5/0/3', int('2'))]);
@@ -241,9 +235,7 @@ describe('flattenNode: Leshan 1.x nodes (no kind, no type)', () => {
     assert.deepEqual(flatten({ id: 0, resources: [{ id: 5700, value: 22.5 }] }, { objectId: 3303 }), [
       rv('/3303/0/5700', { type: 'FLOAT', value: 22.5 }),
     ]);
-    assert.deepEqual(flatten({ id: 6, value: true }, { objectId: 1, instanceId: 0 }), [
-      rv('/1/0/6', { type: 'BOOLEAN', value: true }),
-    ]);
+    assert.deepEqual(flatten({ id: 6, value: true }, { objectId: 1, instanceId: 0 }), [rv('/1/0/6', { type: 'BOOLEAN', value: true })]);
   });
 
   it('reads a kind-less value at a resource instance path as a resource instance', () => {
@@ -299,7 +291,11 @@ describe('flattenNode: errors name the field', () => {
       kind: 'root',
       objects: [
         { kind: 'obj', id: 1, instances: [] },
-        { kind: 'obj', id: 2, instances: [{ kind: 'instance', id: 0, resources: [{ kind: 'singleResource', type: 'STRING', value: 'x' }] }] },
+        {
+          kind: 'obj',
+          id: 2,
+          instances: [{ kind: 'instance', id: 0, resources: [{ kind: 'singleResource', type: 'STRING', value: 'x' }] }],
+        },
       ],
     };
     fails(node, {}, 'val.objects[1].instances[0].resources[0].id', 'missing id');
@@ -355,7 +351,13 @@ describe('flattenNode: errors name the field', () => {
   });
 
   it('rejects nodes that are not objects', () => {
-    for (const [x, shown] of [[null, 'null'], [[], 'an array'], ['x', '"x"'], [5, '5'], [undefined, 'nothing']] as const) {
+    for (const [x, shown] of [
+      [null, 'null'],
+      [[], 'an array'],
+      ['x', '"x"'],
+      [5, '5'],
+      [undefined, 'nothing'],
+    ] as const) {
       fails(x, { objectId: 1 }, 'val', `expected an object, got ${shown}`);
     }
     fails({ kind: 'obj', id: 1, instances: [[]] }, {}, 'val.instances[0]', 'expected an object, got an array');
@@ -363,9 +365,24 @@ describe('flattenNode: errors name the field', () => {
   });
 
   it('rejects children of the wrong kind', () => {
-    fails({ kind: 'obj', id: 1, instances: [{ kind: 'obj', id: 1, instances: [] }] }, {}, 'val.instances[0]', 'expected an instance node, got obj');
-    fails({ kind: 'instance', resources: [{ kind: 'instance', resources: [] }] }, { objectId: 1 }, 'val.resources[0]', /expected a singleResource or multiResource node, got instance/);
-    fails({ kind: 'instance', resources: [{ kind: 'resourceInstance', id: 0, type: 'STRING', value: 'x' }] }, { objectId: 1 }, 'val.resources[0]', /got resourceInstance/);
+    fails(
+      { kind: 'obj', id: 1, instances: [{ kind: 'obj', id: 1, instances: [] }] },
+      {},
+      'val.instances[0]',
+      'expected an instance node, got obj',
+    );
+    fails(
+      { kind: 'instance', resources: [{ kind: 'instance', resources: [] }] },
+      { objectId: 1 },
+      'val.resources[0]',
+      /expected a singleResource or multiResource node, got instance/,
+    );
+    fails(
+      { kind: 'instance', resources: [{ kind: 'resourceInstance', id: 0, type: 'STRING', value: 'x' }] },
+      { objectId: 1 },
+      'val.resources[0]',
+      /got resourceInstance/,
+    );
     fails({ kind: 'root', objects: [{ kind: 'root', objects: [] }] }, {}, 'val.objects[0]', 'expected an obj node, got root');
   });
 
@@ -373,7 +390,12 @@ describe('flattenNode: errors name the field', () => {
     const write = { kind: 'singleResource', id: 15, type: 'STRING', value: 'Europe/Berlin' };
     fails(write, { objectId: 3, instanceId: 0, resourceId: 14 }, 'val.id', 'id 15 does not match resource id 14 of the path');
     fails({ kind: 'obj', id: 4, instances: [] }, { objectId: 3 }, 'val.id', 'id 4 does not match object id 3 of the path');
-    fails({ kind: 'instance', id: 1, resources: [] }, { objectId: 3, instanceId: 0 }, 'val.id', 'id 1 does not match instance id 0 of the path');
+    fails(
+      { kind: 'instance', id: 1, resources: [] },
+      { objectId: 3, instanceId: 0 },
+      'val.id',
+      'id 1 does not match instance id 0 of the path',
+    );
     fails(
       { kind: 'obj', id: 3, instances: [{ kind: 'instance', id: 1, resources: [] }] },
       { objectId: 3, instanceId: 0 },
@@ -389,10 +411,20 @@ describe('flattenNode: errors name the field', () => {
   });
 
   it('rejects nodes that need ids the context does not give', () => {
-    fails({ kind: 'resourceInstance', id: 1, type: 'STRING', value: 'x' }, { objectId: 16, instanceId: 0 }, 'val', /needs object and resource ids/);
+    fails(
+      { kind: 'resourceInstance', id: 1, type: 'STRING', value: 'x' },
+      { objectId: 16, instanceId: 0 },
+      'val',
+      /needs object and resource ids/,
+    );
     fails({ kind: 'instance', resources: [] }, {}, 'val', 'an instance node needs an object id from the path or body');
     fails({ kind: 'singleResource', id: 1, type: 'STRING', value: 'x' }, {}, 'val', /needs an object id/);
-    fails({ kind: 'singleResource', id: 1, type: 'STRING', value: 'x' }, { objectId: 16, instanceId: 0, resourceId: 1, resourceInstanceId: 0 }, 'val', /does not fit a resource instance path/);
+    fails(
+      { kind: 'singleResource', id: 1, type: 'STRING', value: 'x' },
+      { objectId: 16, instanceId: 0, resourceId: 1, resourceInstanceId: 0 },
+      'val',
+      /does not fit a resource instance path/,
+    );
   });
 
   it('rejects invalid context ids', () => {
@@ -419,7 +451,12 @@ describe('flattenNode: hostile nesting', () => {
   it('does not descend into nested value objects', () => {
     let inner: unknown = { objectId: 1, objectInstanceId: 1 };
     for (let k = 0; k < DEPTH; k++) inner = { objectId: inner, objectInstanceId: 0 };
-    fails({ kind: 'singleResource', id: 22, type: 'OBJLNK', value: inner }, { objectId: 3 }, 'val.value', /objectId an object is not an integer/);
+    fails(
+      { kind: 'singleResource', id: 22, type: 'OBJLNK', value: inner },
+      { objectId: 3 },
+      'val.value',
+      /objectId an object is not an integer/,
+    );
   });
 });
 
@@ -465,7 +502,13 @@ describe('buildWriteNode: the bodies of docs/leshan-rest-api.md §2.3', () => {
       ['/3/0/14', str('+02:00')],
       ['/3303/0/5700', convertValue('FLOAT', '21.5')],
       ['/3/0/22', convertValue('OBJLNK', '3303:0')],
-      ['/16/0/0', new Map([[0, str('aa')], [1, str('bb')]])],
+      [
+        '/16/0/0',
+        new Map([
+          [0, str('aa')],
+          [1, str('bb')],
+        ]),
+      ],
       ['/16/0/0/1', str('bb')],
     ];
     for (const [path, value] of cases) {
@@ -484,8 +527,17 @@ describe('buildWriteNode: the bodies of docs/leshan-rest-api.md §2.3', () => {
 
   it('refuses empty, mixed or badly keyed Maps', () => {
     assert.throws(() => buildWriteNode(parsePath('/16/0/0'), new Map()), ValueError);
-    assert.throws(() => buildWriteNode(parsePath('/16/0/0'), new Map([[0, str('a')], [1, int('1')]])), /is INTEGER but the other instances are STRING/);
+    assert.throws(
+      () =>
+        buildWriteNode(
+          parsePath('/16/0/0'),
+          new Map([
+            [0, str('a')],
+            [1, int('1')],
+          ]),
+        ),
+      /is INTEGER but the other instances are STRING/,
+    );
     assert.throws(() => buildWriteNode(parsePath('/16/0/0'), new Map([[70000, str('a')]])), PathError);
   });
 });
-

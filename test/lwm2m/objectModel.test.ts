@@ -145,7 +145,10 @@ describe('object model: invariants and lookups', () => {
   it('lists 58 models by ascending id', () => {
     const ids = listObjectModels().map((o) => o.id);
     assert.equal(ids.length, 8 + 49 + 1);
-    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+    );
   });
 
   it('cannot be changed by callers', () => {

@@ -1,18 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  formatPath,
-  isValidId,
-  MAX_ID,
-  parsePath,
-  PathError,
-  pathLevel,
-  type LwM2mPath,
-} from '../../src/lwm2m/path.js';
+import { formatPath, isValidId, MAX_ID, parsePath, PathError, pathLevel, type LwM2mPath } from '../../src/lwm2m/path.js';
 
 function rejects(text: string, message: RegExp): void {
-  assert.throws(() => parsePath(text), (e: unknown) => e instanceof PathError && message.test(e.message), text);
+  assert.throws(
+    () => parsePath(text),
+    (e: unknown) => e instanceof PathError && message.test(e.message),
+    text,
+  );
 }
 
 describe('parsePath', () => {

@@ -31,7 +31,11 @@ describe('kill -9 while operations are created and sent (real daemon process)', 
     const devices = ['crash-a', 'crash-b', 'crash-c', 'crash-d'];
     for (const ep of devices) {
       leshan.register({ endpoint: ep, queueMode: true });
-      const r = await post(first.url, '/leshan_api/resource/single', { ep, obj_id: 10240, val: { kind: 'singleResource', id: 0, type: 'TIME', value: 1 } });
+      const r = await post(first.url, '/leshan_api/resource/single', {
+        ep,
+        obj_id: 10240,
+        val: { kind: 'singleResource', id: 0, type: 'TIME', value: 1 },
+      });
       assert.equal(r.status, 201);
     }
     const acknowledged = new Set<string>();
@@ -59,8 +63,11 @@ describe('kill -9 while operations are created and sent (real daemon process)', 
     const second = await startDaemon({ dataDir, config });
     daemons.push(second);
     const all: Operation[] = [];
-    for (let cursor: string | undefined; ; ) {
-      const page = (await (await fetch(`${second.url}/api/operations?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)).json()) as { items: Operation[]; next?: string };
+    for (let cursor: string | undefined; ;) {
+      const page = (await (await fetch(`${second.url}/api/operations?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)).json()) as {
+        items: Operation[];
+        next?: string;
+      };
       all.push(...page.items);
       if (!page.next) break;
       cursor = page.next;
@@ -68,7 +75,11 @@ describe('kill -9 while operations are created and sent (real daemon process)', 
     const ids = new Set(all.map((o) => o.id));
     const missing = [...acknowledged].filter((id) => !ids.has(id));
     assert.deepEqual(missing, [], 'every acknowledged operation survived');
-    assert.deepEqual(all.filter((o) => o.status === 'SENDING').map((o) => o.id), [], 'none is stuck in SENDING');
+    assert.deepEqual(
+      all.filter((o) => o.status === 'SENDING').map((o) => o.id),
+      [],
+      'none is stuck in SENDING',
+    );
     const confirmed = all.filter((o) => o.status === 'CONFIRMED').length;
     assert.ok(confirmed > 0, 'operations confirmed before the crash are still confirmed');
     for (const o of all) if (o.status === 'QUEUED') assert.ok(o.attempts <= 1);

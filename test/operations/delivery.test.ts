@@ -76,12 +76,36 @@ describe('delivery through Leshan (daemon in-process, Leshan test double)', () =
     assert.deepEqual(got, [
       ['PUT', `/${ep}/1/0/1`, '5', 'application/json', JSON.stringify({ id: 1, kind: 'singleResource', type: 'INTEGER', value: '300' })],
       ['PUT', `/${ep}/1/0/6`, '5', 'application/json', JSON.stringify({ id: 6, kind: 'singleResource', type: 'BOOLEAN', value: true })],
-      ['PUT', `/${ep}/3/0/13`, '5', 'application/json', JSON.stringify({ id: 13, kind: 'singleResource', type: 'TIME', value: 1732550000000 })],
+      [
+        'PUT',
+        `/${ep}/3/0/13`,
+        '5',
+        'application/json',
+        JSON.stringify({ id: 13, kind: 'singleResource', type: 'TIME', value: 1732550000000 }),
+      ],
       ['PUT', `/${ep}/5/0/0`, '5', 'application/json', JSON.stringify({ id: 0, kind: 'singleResource', type: 'OPAQUE', value: 'cafe01' })],
-      ['PUT', `/${ep}/3303/0/5750`, '5', 'application/json', JSON.stringify({ id: 5750, kind: 'singleResource', type: 'STRING', value: 'kitchen' })],
+      [
+        'PUT',
+        `/${ep}/3303/0/5750`,
+        '5',
+        'application/json',
+        JSON.stringify({ id: 5750, kind: 'singleResource', type: 'STRING', value: 'kitchen' }),
+      ],
       ['PUT', `/${ep}/40000/0/1`, '5', 'application/json', JSON.stringify({ id: 1, kind: 'singleResource', type: 'FLOAT', value: 21.5 })],
-      ['PUT', `/${ep}/40000/0/2`, '5', 'application/json', JSON.stringify({ id: 2, kind: 'singleResource', type: 'OBJLNK', value: { objectId: 3303, objectInstanceId: 0 } })],
-      ['PUT', `/${ep}/40000/0/3`, '5', 'application/json', JSON.stringify({ id: 3, kind: 'multiResource', type: 'INTEGER', values: { '0': '1', '1': '5' } })],
+      [
+        'PUT',
+        `/${ep}/40000/0/2`,
+        '5',
+        'application/json',
+        JSON.stringify({ id: 2, kind: 'singleResource', type: 'OBJLNK', value: { objectId: 3303, objectInstanceId: 0 } }),
+      ],
+      [
+        'PUT',
+        `/${ep}/40000/0/3`,
+        '5',
+        'application/json',
+        JSON.stringify({ id: 3, kind: 'multiResource', type: 'INTEGER', values: { '0': '1', '1': '5' } }),
+      ],
       ['POST', `/${ep}/3/0/4`, '5', undefined, ''],
       ['POST', `/${ep}/5/0/2`, '5', 'text/plain; charset=UTF-8', "0='v1',1"],
       ['GET', `/${ep}/3/0/0`, '5', undefined, ''],
@@ -107,7 +131,11 @@ describe('delivery through Leshan (daemon in-process, Leshan test double)', () =
     leshan.answer(ep, '/3/0/4', { kind: 'timeout' }, { kind: 'timeout' }, { kind: 'timeout' });
     const op = (await api.queue(ep, { kind: 'execute', path: '/3/0/4' })).body as Operation;
     for (let attempt = 1; attempt <= 3; attempt++) {
-      await until(async () => ((await api.get(op.id)).body as Operation).attempts === attempt && ((await api.get(op.id)).body as Operation).status !== 'SENDING');
+      await until(
+        async () =>
+          ((await api.get(op.id)).body as Operation).attempts === attempt &&
+          ((await api.get(op.id)).body as Operation).status !== 'SENDING',
+      );
       const now = (await api.get(op.id)).body as Operation;
       assert.equal(now.status, attempt < 3 ? 'QUEUED' : 'FAILED', `after attempt ${attempt}`);
       if (attempt < 3) {
@@ -124,7 +152,10 @@ describe('delivery through Leshan (daemon in-process, Leshan test double)', () =
     leshan.answer(ep, '/1/0/1', { kind: 'timeout' }, { kind: 'timeout' });
     const op = (await api.queue(ep, { kind: 'write', path: '/1/0/1', value: 60 })).body as Operation;
     for (let i = 1; i <= 2; i++) {
-      await until(async () => ((await api.get(op.id)).body as Operation).attempts === i && ((await api.get(op.id)).body as Operation).status === 'QUEUED');
+      await until(
+        async () =>
+          ((await api.get(op.id)).body as Operation).attempts === i && ((await api.get(op.id)).body as Operation).status === 'QUEUED',
+      );
       await updateDevice(d, leshan, ep);
     }
     const done = await settled(op.id);
@@ -136,10 +167,14 @@ describe('delivery through Leshan (daemon in-process, Leshan test double)', () =
     leshan.register({ endpoint: ep, queueMode: true });
     leshan.setLatency(ep, 30);
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push(((await api.queue(ep, { kind: 'write', path: '/3/0/14', value: `+0${i}:00` })).body as Operation).id);
+    for (let i = 0; i < 5; i++)
+      ids.push(((await api.queue(ep, { kind: 'write', path: '/3/0/14', value: `+0${i}:00` })).body as Operation).id);
     leshan.answer(ep, '/3/0/14', { kind: 'success' }, { kind: 'success' }, { kind: 'timeout' });
     await postRegistration(d, ep, 'updated');
-    await until(async () => ((await api.get(ids[2]!)).body as Operation).attempts === 1 && ((await api.get(ids[2]!)).body as Operation).status === 'QUEUED');
+    await until(
+      async () =>
+        ((await api.get(ids[2]!)).body as Operation).attempts === 1 && ((await api.get(ids[2]!)).body as Operation).status === 'QUEUED',
+    );
     await new Promise((r) => setTimeout(r, 150));
     const bodies = sentTo(ep).map((r) => (r.json as { value: string }).value);
     assert.deepEqual(bodies, ['+00:00', '+01:00', '+02:00'], 'oldest first, stopped after the timeout');
@@ -148,7 +183,10 @@ describe('delivery through Leshan (daemon in-process, Leshan test double)', () =
     assert.equal(((await api.get(ids[3]!)).body as Operation).status, 'QUEUED');
     await updateDevice(d, leshan, ep);
     for (const id of ids) assert.equal((await settled(id)).status, 'CONFIRMED');
-    assert.deepEqual(sentTo(ep).map((r) => (r.json as { value: string }).value), ['+00:00', '+01:00', '+02:00', '+02:00', '+03:00', '+04:00']);
+    assert.deepEqual(
+      sentTo(ep).map((r) => (r.json as { value: string }).value),
+      ['+00:00', '+01:00', '+02:00', '+02:00', '+03:00', '+04:00'],
+    );
     assert.equal(((await api.get(ids[2]!)).body as Operation).attempts, 2);
   });
 
@@ -186,7 +224,8 @@ describe('Delivery at shutdown', () => {
     const { Registry } = await import('prom-client');
     const { testLogger } = await import('../support/config.js');
     const queued = new Map<string, Operation>();
-    for (const ep of ['a', 'b']) queued.set(ep, { id: ep, ep, kind: 'read', path: '/3/0/0', status: 'QUEUED', attempts: 0, createdAt: '', updatedAt: '' });
+    for (const ep of ['a', 'b'])
+      queued.set(ep, { id: ep, ep, kind: 'read', path: '/3/0/0', status: 'QUEUED', attempts: 0, createdAt: '', updatedAt: '' });
     let release: (() => void) | undefined;
     const sent: string[] = [];
     const delivery = new Delivery({
@@ -203,7 +242,10 @@ describe('Delivery at shutdown', () => {
       client: {
         send: (op) => {
           sent.push(op.ep);
-          return new Promise((resolve) => (release = () => resolve({ attempt: { kind: 'confirmed', result: { status: 'CHANGED(204)', code: 204 } }, ms: 1 })));
+          return new Promise(
+            (resolve) =>
+              (release = () => resolve({ attempt: { kind: 'confirmed', result: { status: 'CHANGED(204)', code: 204 } }, ms: 1 })),
+          );
         },
       },
       maxAttempts: 3,

@@ -49,7 +49,11 @@ describe('operator API', () => {
       assert.equal(r.body.error.details.field, field);
       assert.match(r.body.error.message, new RegExp(`^${field}: `));
     }
-    const malformed = await fetch(`${d.url}/api/endpoints/dev-a/operations`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"kind":' });
+    const malformed = await fetch(`${d.url}/api/endpoints/dev-a/operations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: '{"kind":',
+    });
     assert.equal(malformed.status, 400);
     assert.equal(((await malformed.json()) as { error: { code: string } }).error.code, 'malformed_json');
     assert.equal((await api.call('GET', '/api/operations?limit=1000')).body.items.length, before);
@@ -60,15 +64,30 @@ describe('operator API', () => {
     for (let i = 0; i < 5; i++) ids.push((await api.queue('dev-list', { kind: 'read', path: `/3/0/${i}` })).body.id);
     await api.cancel(ids[1]!);
     const all = await api.call('GET', '/api/endpoints/dev-list/operations');
-    assert.deepEqual(all.body.items.map((o: Operation) => o.id), ids);
+    assert.deepEqual(
+      all.body.items.map((o: Operation) => o.id),
+      ids,
+    );
     const queued = await api.call('GET', '/api/operations?ep=dev-list&status=QUEUED');
-    assert.deepEqual(queued.body.items.map((o: Operation) => o.id), [ids[0], ids[2], ids[3], ids[4]]);
+    assert.deepEqual(
+      queued.body.items.map((o: Operation) => o.id),
+      [ids[0], ids[2], ids[3], ids[4]],
+    );
     const page1 = await api.call('GET', '/api/endpoints/dev-list/operations?limit=2');
-    assert.deepEqual(page1.body.items.map((o: Operation) => o.id), ids.slice(0, 2));
+    assert.deepEqual(
+      page1.body.items.map((o: Operation) => o.id),
+      ids.slice(0, 2),
+    );
     const page2 = await api.call('GET', `/api/endpoints/dev-list/operations?limit=2&cursor=${page1.body.next}`);
-    assert.deepEqual(page2.body.items.map((o: Operation) => o.id), ids.slice(2, 4));
+    assert.deepEqual(
+      page2.body.items.map((o: Operation) => o.id),
+      ids.slice(2, 4),
+    );
     const page3 = await api.call('GET', `/api/endpoints/dev-list/operations?limit=2&cursor=${page2.body.next}`);
-    assert.deepEqual(page3.body.items.map((o: Operation) => o.id), ids.slice(4));
+    assert.deepEqual(
+      page3.body.items.map((o: Operation) => o.id),
+      ids.slice(4),
+    );
     assert.equal(page3.body.next, undefined);
     for (const bad of ['limit=0', 'limit=5000', 'limit=x', 'status=DONE', 'cursor=abc']) {
       const r = await api.call('GET', `/api/operations?${bad}`);
@@ -115,7 +134,10 @@ describe('operator API', () => {
     assert.equal(one.body.pending, 1);
     assert.equal(one.body.lastEvent.type, 'deregistered');
     const list = await api.call('GET', '/api/endpoints');
-    assert.ok(list.body.items.some((e: { ep: string }) => e.ep === 'dev-a'), 'an endpoint known only from its operations is listed');
+    assert.ok(
+      list.body.items.some((e: { ep: string }) => e.ep === 'dev-a'),
+      'an endpoint known only from its operations is listed',
+    );
     assert.equal((await api.call('GET', '/api/endpoints/never-seen')).status, 404);
     const page = await api.call('GET', '/api/endpoints?limit=1');
     assert.equal(page.body.items.length, 1);
@@ -150,16 +172,32 @@ describe('operator API', () => {
     const prefix = await operator(d, TOKEN.slice(0, -1)).call('GET', '/api/endpoints');
     assert.equal(prefix.status, 401);
     assert.equal((await fetch(`${d.url}/health`)).status === 401, false);
-    const post = await d.post('/leshan_api/resource/single', { ep: 'x', obj_id: 3, val: { kind: 'singleResource', id: 0, type: 'STRING', value: 'a' } });
+    const post = await d.post('/leshan_api/resource/single', {
+      ep: 'x',
+      obj_id: 3,
+      val: { kind: 'singleResource', id: 0, type: 'STRING', value: 'a' },
+    });
     assert.equal(post.status, 201, 'Leshan posts are guarded by the address allow-list, not the token');
   });
 
   it('checks the token before reading the body: a huge or malformed body without a token is 401, not 413 or 400', async () => {
-    const huge = await fetch(`${d.url}/api/endpoints/dev-a/operations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"x":"${'a'.repeat(3 * 1024 * 1024)}"}` });
+    const huge = await fetch(`${d.url}/api/endpoints/dev-a/operations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"x":"${'a'.repeat(3 * 1024 * 1024)}"}`,
+    });
     assert.equal(huge.status, 401);
-    const malformed = await fetch(`${d.url}/api/endpoints/dev-a/operations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind":' });
+    const malformed = await fetch(`${d.url}/api/endpoints/dev-a/operations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"kind":',
+    });
     assert.equal(malformed.status, 401);
-    const tooBig = await operator(d, TOKEN).call('POST', '/api/endpoints/dev-a/operations', { kind: 'write', path: '/5/0/1', value: 'a'.repeat(2 * 1024 * 1024) });
+    const tooBig = await operator(d, TOKEN).call('POST', '/api/endpoints/dev-a/operations', {
+      kind: 'write',
+      path: '/5/0/1',
+      value: 'a'.repeat(2 * 1024 * 1024),
+    });
     assert.equal(tooBig.status, 413, 'with the token, the body limit applies as before');
   });
 

@@ -7,7 +7,12 @@ const at = (attempts: number) => ({ attempts });
 describe('settle (the outcome table)', () => {
   it('confirms success and keeps the result', () => {
     const result = { status: 'CONTENT(205)', code: 205, content: { id: 0, kind: 'singleResource', type: 'STRING', value: 'x' } };
-    assert.deepEqual(settle(at(1), { kind: 'confirmed', result }, 3), { status: 'CONFIRMED', result, countAttempt: true, endpoint: 'delivered' });
+    assert.deepEqual(settle(at(1), { kind: 'confirmed', result }, 3), {
+      status: 'CONFIRMED',
+      result,
+      countAttempt: true,
+      endpoint: 'delivered',
+    });
   });
 
   it('fails at once on a device 4.xx and moves on to the next operation', () => {

@@ -39,10 +39,29 @@ describe('OperationStore', () => {
     const { operation: b } = await store.create({ ep: 'dev-b', kind: 'execute', path: '/3/0/4', args: "0='v1'" });
     assert.equal(replayed, false);
     assert.deepEqual(a, {
-      id: '1', ep: 'dev-a', kind: 'write', path: '/5/0/1', value: 'https://x/fw-1.bin', type: 'STRING',
-      status: 'QUEUED', attempts: 0, createdAt: iso(T0), updatedAt: iso(T0), expiresAt: iso(T0 + 1000),
+      id: '1',
+      ep: 'dev-a',
+      kind: 'write',
+      path: '/5/0/1',
+      value: 'https://x/fw-1.bin',
+      type: 'STRING',
+      status: 'QUEUED',
+      attempts: 0,
+      createdAt: iso(T0),
+      updatedAt: iso(T0),
+      expiresAt: iso(T0 + 1000),
     });
-    assert.deepEqual(b, { id: '2', ep: 'dev-b', kind: 'execute', path: '/3/0/4', args: "0='v1'", status: 'QUEUED', attempts: 0, createdAt: iso(T0 + 5), updatedAt: iso(T0 + 5) });
+    assert.deepEqual(b, {
+      id: '2',
+      ep: 'dev-b',
+      kind: 'execute',
+      path: '/3/0/4',
+      args: "0='v1'",
+      status: 'QUEUED',
+      attempts: 0,
+      createdAt: iso(T0 + 5),
+      updatedAt: iso(T0 + 5),
+    });
     assert.equal(store.get('1'), a);
     assert.deepEqual(store.get('2'), b);
     assert.equal(store.get('3'), undefined);
@@ -71,19 +90,40 @@ describe('OperationStore', () => {
       pages.push(page.items.map((o) => o.id));
       after = page.next;
     } while (after);
-    assert.deepEqual(pages.map((p) => p.length), [10, 10, 5]);
-    assert.deepEqual(pages.flat(), Array.from({ length: 25 }, (_, i) => String(i + 1)));
+    assert.deepEqual(
+      pages.map((p) => p.length),
+      [10, 10, 5],
+    );
+    assert.deepEqual(
+      pages.flat(),
+      Array.from({ length: 25 }, (_, i) => String(i + 1)),
+    );
     assert.equal(store.list({ limit: 25 }).next, undefined, 'no next when the page holds the rest exactly');
     assert.equal(store.list({ limit: 24 }).next, '24');
 
     const odd = store.list({ ep: 'odd', limit: 100 }).items;
-    assert.deepEqual(odd.map((o) => o.id), ['2', '4', '6', '8', '10', '12', '14', '16', '18', '20', '22', '24']);
+    assert.deepEqual(
+      odd.map((o) => o.id),
+      ['2', '4', '6', '8', '10', '12', '14', '16', '18', '20', '22', '24'],
+    );
     const oddPage = store.list({ ep: 'odd', limit: 5, after: '4' });
-    assert.deepEqual(oddPage.items.map((o) => o.id), ['6', '8', '10', '12', '14']);
+    assert.deepEqual(
+      oddPage.items.map((o) => o.id),
+      ['6', '8', '10', '12', '14'],
+    );
     assert.equal(oddPage.next, '14');
-    assert.deepEqual(store.list({ status: 'CANCELLED', limit: 10 }).items.map((o) => o.id), ['3', '4']);
-    assert.deepEqual(store.list({ ep: 'odd', status: 'CANCELLED', limit: 10 }).items.map((o) => o.id), ['4']);
-    assert.deepEqual(store.list({ ep: 'even', status: 'QUEUED', limit: 2, after: '1' }), { items: [store.get('5'), store.get('7')], next: '7' });
+    assert.deepEqual(
+      store.list({ status: 'CANCELLED', limit: 10 }).items.map((o) => o.id),
+      ['3', '4'],
+    );
+    assert.deepEqual(
+      store.list({ ep: 'odd', status: 'CANCELLED', limit: 10 }).items.map((o) => o.id),
+      ['4'],
+    );
+    assert.deepEqual(store.list({ ep: 'even', status: 'QUEUED', limit: 2, after: '1' }), {
+      items: [store.get('5'), store.get('7')],
+      next: '7',
+    });
     assert.deepEqual(store.list({ ep: 'nobody', limit: 10 }), { items: [] });
     assert.throws(() => store.list({ limit: 0 }), RangeError);
     assert.throws(() => store.list({ limit: 10, after: 'abc' }), RangeError);
@@ -91,7 +131,16 @@ describe('OperationStore', () => {
 
   it('lists one endpoint through its own index, not by scanning every operation', async () => {
     await store.close();
-    const ops = Array.from({ length: 50_000 }, (_, i) => ({ id: String(i + 1), ep: i === 49_990 ? 'rare' : 'busy', kind: 'read', path: '/3/0', status: 'CONFIRMED', attempts: 1, createdAt: iso(T0), updatedAt: iso(T0) }));
+    const ops = Array.from({ length: 50_000 }, (_, i) => ({
+      id: String(i + 1),
+      ep: i === 49_990 ? 'rare' : 'busy',
+      kind: 'read',
+      path: '/3/0',
+      status: 'CONFIRMED',
+      attempts: 1,
+      createdAt: iso(T0),
+      updatedAt: iso(T0),
+    }));
     const { writeFile } = await import('node:fs/promises');
     await writeFile(tmp.file, JSON.stringify({ version: 1, nextId: 50_001, operations: ops }));
     store = await openStore(tmp.file, { now: clock.now });
@@ -150,7 +199,10 @@ describe('OperationStore', () => {
     clock.advance(1000);
     const sending = store.markSending('1');
     assert.ok(!(sending instanceof Promise), 'synchronous');
-    assert.deepEqual([sending.status, sending.attempts, sending.lastAttemptAt, sending.updatedAt], ['SENDING', 1, iso(T0 + 1000), iso(T0 + 1000)]);
+    assert.deepEqual(
+      [sending.status, sending.attempts, sending.lastAttemptAt, sending.updatedAt],
+      ['SENDING', 1, iso(T0 + 1000), iso(T0 + 1000)],
+    );
     assert.throws(() => store.markSending('1'), StoreConflictError);
     assert.throws(() => store.markSending('99'), StoreNotFoundError);
     await store.flush();
@@ -158,11 +210,18 @@ describe('OperationStore', () => {
 
     clock.advance(10);
     const confirmed = await store.settle('1', { status: 'CONFIRMED', result: { status: 'CHANGED(204)', code: 204 } });
-    assert.deepEqual([confirmed.status, confirmed.attempts, confirmed.result, confirmed.updatedAt], ['CONFIRMED', 1, { status: 'CHANGED(204)', code: 204 }, iso(T0 + 1010)]);
+    assert.deepEqual(
+      [confirmed.status, confirmed.attempts, confirmed.result, confirmed.updatedAt],
+      ['CONFIRMED', 1, { status: 'CHANGED(204)', code: 204 }, iso(T0 + 1010)],
+    );
     assert.equal(confirmed.error, undefined);
 
     store.markSending('2');
-    const refused = await store.settle('2', { status: 'FAILED', result: { status: 'NOT_FOUND(404)', code: 404 }, error: 'device refused: NOT_FOUND(404)' });
+    const refused = await store.settle('2', {
+      status: 'FAILED',
+      result: { status: 'NOT_FOUND(404)', code: 404 },
+      error: 'device refused: NOT_FOUND(404)',
+    });
     assert.deepEqual([refused.status, refused.attempts, refused.error], ['FAILED', 1, 'device refused: NOT_FOUND(404)']);
 
     store.markSending('3');
@@ -189,7 +248,10 @@ describe('OperationStore', () => {
     const ok = await store.settle('6', { status: 'CONFIRMED' });
     assert.deepEqual([retried.error, ok.error, ok.attempts], ['timeout', undefined, 2], 'a confirmation clears the last error');
 
-    await assert.rejects(store.settle('7', { status: 'CONFIRMED' }), (e: Error) => e instanceof StoreConflictError && /QUEUED/.test(e.message));
+    await assert.rejects(
+      store.settle('7', { status: 'CONFIRMED' }),
+      (e: Error) => e instanceof StoreConflictError && /QUEUED/.test(e.message),
+    );
     store.markSending('7');
     await assert.rejects(store.settle('7', { status: 'CANCELLED' }), RangeError);
     await assert.rejects(store.settle('7', { status: 'SENDING' }), RangeError);
@@ -241,16 +303,26 @@ describe('OperationStore', () => {
     assert.equal(store.get('1'), undefined);
     clock.advance(1);
     assert.equal(await store.prune(), 2);
-    assert.deepEqual(store.list({ limit: 10 }).items.map((o) => o.id), ['2', '4']);
+    assert.deepEqual(
+      store.list({ limit: 10 }).items.map((o) => o.id),
+      ['2', '4'],
+    );
     assert.deepEqual(store.countsByStatus(), countAll(store));
     const writes = store.writeCount;
     assert.equal(await store.prune(), 0);
     assert.equal(store.writeCount, writes, 'nothing to prune, nothing written');
-    assert.equal((await store.create({ ...write('old', 3), idempotencyKey: 'k' })).replayed, false, 'the key of a pruned operation is free');
+    assert.equal(
+      (await store.create({ ...write('old', 3), idempotencyKey: 'k' })).replayed,
+      false,
+      'the key of a pruned operation is free',
+    );
     await store.close();
 
     store = await openStore(tmp.file, { now: clock.now });
-    assert.deepEqual(store.list({ limit: 10 }).items.map((o) => o.id), ['2', '4', '6']);
+    assert.deepEqual(
+      store.list({ limit: 10 }).items.map((o) => o.id),
+      ['2', '4', '6'],
+    );
     assert.deepEqual(store.endpoints().sort(), ['new', 'old']);
     assert.equal(store.get('4')?.status, 'QUEUED', 'left SENDING at close, requeued on open');
     await store.cancel('6');

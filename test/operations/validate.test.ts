@@ -19,12 +19,23 @@ function fails(body: unknown, field: string, message: RegExp, ep = 'dev', key?: 
 
 describe('validateCreate', () => {
   it('takes a firmware URL write with the type from the object model, both path spellings', () => {
-    assert.deepEqual(ok({ kind: 'write', path: '/5/0/1', value: 'https://x/fw.bin' }), { ep: 'dev', kind: 'write', path: '/5/0/1', value: 'https://x/fw.bin', type: 'STRING' });
+    assert.deepEqual(ok({ kind: 'write', path: '/5/0/1', value: 'https://x/fw.bin' }), {
+      ep: 'dev',
+      kind: 'write',
+      path: '/5/0/1',
+      value: 'https://x/fw.bin',
+      type: 'STRING',
+    });
     assert.equal(ok({ kind: 'write', path: '5/0/1', value: 'u' }).path, '/5/0/1');
   });
 
   it('takes the other kinds at the depths Leshan serves them', () => {
-    assert.deepEqual(ok({ kind: 'execute', path: '/5/0/2', args: "0='a',1" }), { ep: 'dev', kind: 'execute', path: '/5/0/2', args: "0='a',1" });
+    assert.deepEqual(ok({ kind: 'execute', path: '/5/0/2', args: "0='a',1" }), {
+      ep: 'dev',
+      kind: 'execute',
+      path: '/5/0/2',
+      args: "0='a',1",
+    });
     assert.equal(ok({ kind: 'read', path: '/3' }).path, '/3');
     assert.equal(ok({ kind: 'observe', path: '/3303/0/5700' }).kind, 'observe');
     assert.equal(ok({ kind: 'cancel-observe', path: '/3303/0/5700' }).kind, 'cancel-observe');

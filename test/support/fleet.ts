@@ -4,7 +4,11 @@ import type { RunningController } from './controllerHarness.js';
 /** What the forked Leshan posts for a registration event (object 10240), to the daemon in `d`. */
 export async function postRegistration(d: RunningController, ep: string, event: 'registered' | 'deregistered' | 'updated'): Promise<void> {
   const id = { registered: 0, deregistered: 1, updated: 2 }[event];
-  const r = await d.post('/leshan_api/resource/single', { ep, obj_id: 10240, val: { kind: 'singleResource', id, type: 'TIME', value: 1732550000000 } });
+  const r = await d.post('/leshan_api/resource/single', {
+    ep,
+    obj_id: 10240,
+    val: { kind: 'singleResource', id, type: 'TIME', value: 1732550000000 },
+  });
   if (r.status !== 201) throw new Error(`registration post answered ${r.status}`);
 }
 
@@ -28,13 +32,18 @@ export function operator(d: RunningController, token?: string) {
     ...extra,
   });
   const call = async (method: string, path: string, body?: unknown, extra?: Record<string, string>) => {
-    const res = await fetch(d.url + path, { method, headers: headers(extra), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const res = await fetch(d.url + path, {
+      method,
+      headers: headers(extra),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
   };
   return {
     call,
-    queue: (ep: string, body: unknown, extra?: Record<string, string>) => call('POST', `/api/endpoints/${encodeURIComponent(ep)}/operations`, body, extra),
+    queue: (ep: string, body: unknown, extra?: Record<string, string>) =>
+      call('POST', `/api/endpoints/${encodeURIComponent(ep)}/operations`, body, extra),
     get: (id: string) => call('GET', `/api/operations/${id}`),
     cancel: (id: string) => call('DELETE', `/api/operations/${id}`),
   };

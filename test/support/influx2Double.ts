@@ -105,9 +105,10 @@ export async function startInflux2Double(opts: { token?: string; org?: string; b
     set maxBodyBytes(n: number) {
       state.maxBodyBytes = n;
     },
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -100,8 +100,19 @@ function openSse(d: LeshanDouble, query = '', headers: http.OutgoingHttpHeaders 
 }
 
 const REG_KEYS = [
-  'endpoint', 'registrationId', 'registrationDate', 'lastUpdate', 'address', 'lwM2mVersion', 'lifetime',
-  'bindingMode', 'rootPath', 'objectLinks', 'secure', 'additionalRegistrationAttributes', 'queuemode',
+  'endpoint',
+  'registrationId',
+  'registrationDate',
+  'lastUpdate',
+  'address',
+  'lwM2mVersion',
+  'lifetime',
+  'bindingMode',
+  'rootPath',
+  'objectLinks',
+  'secure',
+  'additionalRegistrationAttributes',
+  'queuemode',
   'availableInstances',
 ];
 const SLEEPING_TEXT = 'Invalid request: The destination client is sleeping, request cannot be sent.';
@@ -201,7 +212,10 @@ describe('leshanDouble: ClientServlet routes (§1, §3, §4)', () => {
     assert.equal(e1.status, 200);
     assert.equal(e1.text, '{"status":"NOT_FOUND(404)","valid":true,"success":false,"failure":true,"errormessage":"no such"}');
     assert.deepEqual(parse(await call(d, 'GET', '/dev1/3/0/1')), {
-      status: 'UNKNOWN(499)', valid: false, success: false, failure: true,
+      status: 'UNKNOWN(499)',
+      valid: false,
+      success: false,
+      failure: true,
     });
     assert.deepEqual(parse(await call(d, 'GET', '/dev1/3/0/1')).content, { id: 9, kind: 'singleResource', type: 'INTEGER', value: '7' });
     d.answer('dev1', '/3/0/1', { kind: 'deviceError', code: 204, errormessage: 'ignored on success' });
@@ -211,12 +225,18 @@ describe('leshanDouble: ClientServlet routes (§1, §3, §4)', () => {
 
   it('discover, create, delete and their segment rules', async () => {
     const disc = parse(await call(d, 'GET', '/dev1/3303/discover'));
-    assert.deepEqual(disc.objectLinks, [{ url: '/3303', attributes: {} }, { url: '/3303/0', attributes: {} }]);
+    assert.deepEqual(disc.objectLinks, [
+      { url: '/3303', attributes: {} },
+      { url: '/3303/0', attributes: {} },
+    ]);
     const created = await call(d, 'POST', '/dev1/3303', { kind: 'instance', resources: [] });
     assert.equal(created.text, '{"status":"CREATED(201)","valid":true,"success":true,"failure":false,"location":"3303/1"}');
     assert.equal(parse(await call(d, 'POST', '/dev1/3303', { id: 5, kind: 'instance', resources: [] })).location, '3303/5');
     const onInstance = await call(d, 'POST', '/dev1/3303/7', { kind: 'instance', resources: [] });
-    assert.deepEqual([onInstance.status, onInstance.text], [400, 'Invalid request: Invalid path /3303/7: Create request must target an object']);
+    assert.deepEqual(
+      [onInstance.status, onInstance.text],
+      [400, 'Invalid request: Invalid path /3303/7: Create request must target an object'],
+    );
     const notInstance = await call(d, 'POST', '/dev1/3303', { id: 1, kind: 'singleResource', type: 'STRING', value: 'a' });
     assert.deepEqual([notInstance.status, notInstance.text], [500, 'Unexpected exception: payload must contain an object instance']);
     assert.equal((await call(d, 'DELETE', '/dev1/3303/0')).text, '{"status":"DELETED(202)","valid":true,"success":true,"failure":false}');
@@ -257,7 +277,12 @@ describe('leshanDouble: ClientServlet routes (§1, §3, §4)', () => {
   it('write bodies are validated like the Jackson deserializer (500 value type, 400 syntax/path)', async () => {
     const res = (id: number, type: string, value: unknown) => ({ id, kind: 'singleResource', type, value });
     const cases: Array<[string, unknown, number, RegExp]> = [
-      ['/1/0/6', res(6, 'BOOLEAN', 'true'), 500, /^Unexpected exception: Unexpected JSON type of 'value' field \["true"\]: a JSON boolean is expected for BOOLEAN but was string/],
+      [
+        '/1/0/6',
+        res(6, 'BOOLEAN', 'true'),
+        500,
+        /^Unexpected exception: Unexpected JSON type of 'value' field \["true"\]: a JSON boolean is expected for BOOLEAN but was string/,
+      ],
       ['/1/0/6', res(6, 'BOOLEAN', true), 200, /CHANGED\(204\)/],
       ['/1/0/6', { id: 6, kind: 'singleResource', value: true }, 500, /^Unexpected exception: Cannot invoke/],
       ['/1/0/6', res(6, 'BOOL', true), 500, /^Unexpected exception: No enum constant .*Type\.BOOL$/],
@@ -282,7 +307,12 @@ describe('leshanDouble: ClientServlet routes (§1, §3, §4)', () => {
       ['/16/0/0', { id: 0, kind: 'multiResource', type: 'STRING', values: { 0: 'aa', 1: 'bb' } }, 200, /CHANGED/],
       ['/16/0/0/1', { id: 1, kind: 'resourceInstance', type: 'STRING', value: 'bb' }, 200, /CHANGED/],
       ['/16/0/0/1', res(1, 'STRING', 'bb'), 400, /node type 'LwM2mSingleResource' do not match/],
-      ['/1/0/1?replace=false', res(1, 'INTEGER', '1'), 400, /^Invalid request: Invalid mode for '\/1\/0\/1': update is not allowed on single resource$/],
+      [
+        '/1/0/1?replace=false',
+        res(1, 'INTEGER', '1'),
+        400,
+        /^Invalid request: Invalid mode for '\/1\/0\/1': update is not allowed on single resource$/,
+      ],
       ['/1/x/1', res(1, 'INTEGER', '1'), 500, /^Unexpected exception: Invalid elements in path 1\/x\/1$/],
     ];
     for (const [path, body, status, text] of cases) {
@@ -306,10 +336,14 @@ describe('leshanDouble: ClientServlet routes (§1, §3, §4)', () => {
     assert.equal(r.text, '{"status":"CHANGED(204)","valid":true,"success":true,"failure":false}');
     assert.equal(d.delivered().at(-1)?.args, "0='v1',1");
     const chunked = await new Promise<number>((resolve, reject) => {
-      const req = http.request(`${d.url}/api/clients/dev1/3/0/4`, { method: 'POST', headers: { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = http.request(
+        `${d.url}/api/clients/dev1/3/0/4`,
+        { method: 'POST', headers: { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       req.end('x-not-args');
     });
@@ -426,7 +460,10 @@ describe('leshanDouble: queue mode (§5)', () => {
         '"response":{"status":"CHANGED(204)","valid":true,"success":true,"failure":false},"delayed":true}',
     );
     assert.deepEqual(s.names().slice(-3), ['AWAKE', 'UPDATED', 'REQUEST_RESPONSE']);
-    assert.deepEqual(d.delivered().map((r) => r.op), ['execute']);
+    assert.deepEqual(
+      d.delivered().map((r) => r.op),
+      ['execute'],
+    );
     await sleep(30);
     assert.equal(s.events.filter((e) => e.event === 'REQUEST_RESPONSE').length, 1);
   });
@@ -440,14 +477,21 @@ describe('leshanDouble: queue mode (§5)', () => {
     assert.equal(parse(await call(d, 'GET', '/q1/3/0/1?timeout=1')).delayed, true);
     d.wake('q1');
     await s.waitFor('SLEEPING', () => true);
-    assert.equal(s.events.some((e) => e.event === 'REQUEST_RESPONSE'), false);
+    assert.equal(
+      s.events.some((e) => e.event === 'REQUEST_RESPONSE'),
+      false,
+    );
     d.sleep('q1');
     assert.equal(parse(await call(d, 'POST', '/q1/3/0/4')).delayed, true);
     d.deregister('q1');
     d.register({ endpoint: 'q1', queueMode: true });
     await s.waitFor('REGISTRATION', () => s.events.filter((e) => e.event === 'REGISTRATION').length === 2);
     await sleep(20);
-    assert.equal(s.events.some((e) => e.event === 'REQUEST_RESPONSE'), false, 'the queued request died with its registration');
+    assert.equal(
+      s.events.some((e) => e.event === 'REQUEST_RESPONSE'),
+      false,
+      'the queued request died with its registration',
+    );
     assert.equal(d.delivered().filter((r) => r.op === 'execute').length, 0);
     const ghost = await call(d, 'PUT', '/ghost/3');
     assert.deepEqual([ghost.status, ghost.text, ghost.type], [400, "No registered client with id 'ghost'", 'text/plain; charset=UTF-8']);
@@ -493,7 +537,10 @@ describe('leshanDouble: event stream (§5.3)', () => {
     d.register({ endpoint: 'b', queueMode: false });
     d.register({ endpoint: 'a', queueMode: false });
     await onlyA.waitFor('REGISTRATION');
-    assert.deepEqual(onlyA.events.map((e) => JSON.parse(e.data).endpoint), ['a']);
+    assert.deepEqual(
+      onlyA.events.map((e) => JSON.parse(e.data).endpoint),
+      ['a'],
+    );
     assert.equal(d.streamCount(), 1);
   });
 
@@ -507,7 +554,10 @@ describe('leshanDouble: event stream (§5.3)', () => {
     d.update('a', { lifetime: 60 });
     d.emit('COAPLOG', { timestamp: 1, incoming: true, type: 'CON', code: 'POST', mId: 1, token: '00', ep: 'b' });
     const n = await all.waitFor('NOTIFICATION');
-    assert.equal(n.data, '{"ep":"b","kind":"single","res":"/3303/0/5700","val":{"id":5700,"kind":"singleResource","type":"FLOAT","value":"24.9"}}');
+    assert.equal(
+      n.data,
+      '{"ep":"b","kind":"single","res":"/3303/0/5700","val":{"id":5700,"kind":"singleResource","type":"FLOAT","value":"24.9"}}',
+    );
     const u = JSON.parse((await onlyA.waitFor('UPDATED')).data) as { registration: object; update: object };
     assert.deepEqual(Object.keys(u), ['registration', 'update']);
     assert.deepEqual(Object.keys(u.update), ['registrationId', 'address', 'lifetime', 'secure', 'additionalAttributes']);
@@ -581,7 +631,10 @@ describe('leshanDouble: setDown', () => {
 
 describe('leshanDouble: faults (only when a test asks)', () => {
   /** Status, headers and body bytes of one raw request, with when the first and last bytes came. */
-  function rawGet(path: string, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number; text: string; firstMs: number; endMs: number }> {
+  function rawGet(
+    path: string,
+    method = 'GET',
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number; text: string; firstMs: number; endMs: number }> {
     const t0 = performance.now();
     return new Promise((resolve, reject) => {
       const req = http.request(`${d.url}/api/clients${path}`, { method, agent: false }, (res) => {
@@ -593,7 +646,14 @@ describe('leshanDouble: faults (only when a test asks)', () => {
         });
         res.on('end', () => {
           const body = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes: body.length, text: body.toString('utf8'), firstMs, endMs: performance.now() - t0 });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            bytes: body.length,
+            text: body.toString('utf8'),
+            firstMs,
+            endMs: performance.now() - t0,
+          });
         });
         res.on('error', reject);
       });
@@ -602,18 +662,22 @@ describe('leshanDouble: faults (only when a test asks)', () => {
     });
   }
 
-  it('drip: Leshan\'s own status, headers and body, one byte at a time; the request still reached the device', { timeout: 5000 }, async () => {
-    await start();
-    d.register({ endpoint: 'dev1', queueMode: false });
-    const normal = await call(d, 'POST', '/dev1/3/0/4');
-    d.fault({ kind: 'drip', everyMs: 5 });
-    const r = await rawGet('/dev1/3/0/4', 'POST');
-    assert.equal(r.status, 200);
-    assert.equal(r.text, normal.text, 'the same answer, only slower');
-    assert.equal(r.headers['content-length'], String(Buffer.byteLength(normal.text)));
-    assert.ok(r.endMs >= r.bytes * 5 * 0.8, `${r.bytes} bytes in ${r.endMs} ms`);
-    assert.equal(d.delivered('dev1').length, 2);
-  });
+  it(
+    "drip: Leshan's own status, headers and body, one byte at a time; the request still reached the device",
+    { timeout: 5000 },
+    async () => {
+      await start();
+      d.register({ endpoint: 'dev1', queueMode: false });
+      const normal = await call(d, 'POST', '/dev1/3/0/4');
+      d.fault({ kind: 'drip', everyMs: 5 });
+      const r = await rawGet('/dev1/3/0/4', 'POST');
+      assert.equal(r.status, 200);
+      assert.equal(r.text, normal.text, 'the same answer, only slower');
+      assert.equal(r.headers['content-length'], String(Buffer.byteLength(normal.text)));
+      assert.ok(r.endMs >= r.bytes * 5 * 0.8, `${r.bytes} bytes in ${r.endMs} ms`);
+      assert.equal(d.delivered('dev1').length, 2);
+    },
+  );
 
   it('huge: exactly the bytes asked, valid JSON, with Content-Length or chunked', { timeout: 10_000 }, async () => {
     await start();
@@ -625,7 +689,10 @@ describe('leshanDouble: faults (only when a test asks)', () => {
     const value = (JSON.parse(sized.text) as { content: { value: string } }).content.value;
     assert.match(value, /^x+$/);
     const chunked = await rawGet('/dev1/3/0/1');
-    assert.deepEqual([chunked.bytes, chunked.headers['content-length'], chunked.headers['transfer-encoding']], [300_000, undefined, 'chunked']);
+    assert.deepEqual(
+      [chunked.bytes, chunked.headers['content-length'], chunked.headers['transfer-encoding']],
+      [300_000, undefined, 'chunked'],
+    );
     assert.equal(d.faultBytesWritten(), 600_000);
     assert.equal((await call(d, 'GET', '/dev1/3/0/1')).text.length < 200, true, 'times: 1 each, then Leshan again');
   });

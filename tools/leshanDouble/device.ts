@@ -28,9 +28,7 @@ export interface DeviceRequest {
 }
 
 export type DeviceResult =
-  | { kind: 'response'; response: Record<string, unknown> }
-  | { kind: 'timeout' }
-  | { kind: 'error'; status: number; text: string };
+  { kind: 'response'; response: Record<string, unknown> } | { kind: 'timeout' } | { kind: 'error'; status: number; text: string };
 
 interface Pending {
   timer: NodeJS.Timeout;
@@ -160,9 +158,13 @@ export class Devices {
     const given = 'content' in a;
     const path = dreq.lwPath ?? [];
     switch (dreq.op) {
-      case 'read': case 'observe': case 'cancelObserve':
+      case 'read':
+      case 'observe':
+      case 'cancelObserve':
         return { content: given ? a.content : defaultNode(path) };
-      case 'readComposite': case 'observeComposite': case 'cancelObserveComposite': {
+      case 'readComposite':
+      case 'observeComposite':
+      case 'cancelObserveComposite': {
         if (given) return { content: a.content };
         const map: Record<string, unknown> = {};
         for (const p of dreq.compositePaths ?? []) map[p] = defaultNode(parseLwPath(p));

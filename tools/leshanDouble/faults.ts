@@ -104,7 +104,9 @@ export class Faults {
 
   /** A valid read response of exactly `bytes` bytes, produced while it is written. */
   private async huge(res: ServerResponse, fault: Extract<LeshanFault, { kind: 'huge' }>): Promise<void> {
-    const head = Buffer.from('{"status":"CONTENT(205)","valid":true,"success":true,"failure":false,"content":{"id":0,"kind":"singleResource","type":"STRING","value":"');
+    const head = Buffer.from(
+      '{"status":"CONTENT(205)","valid":true,"success":true,"failure":false,"content":{"id":0,"kind":"singleResource","type":"STRING","value":"',
+    );
     const tail = Buffer.from('"}}');
     const fill = Math.max(0, fault.bytes - head.length - tail.length);
     const headers: Record<string, string | number> = { 'Content-Type': 'application/json' };

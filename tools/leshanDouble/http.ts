@@ -16,8 +16,7 @@ export const json = (body: string): HttpAnswer => ({ status: 200, body, contentT
 export const bare = (status: number, body: string): HttpAnswer => ({ status, body });
 export const lmText = (status: number, body: string): HttpAnswer => ({ status, body, contentType: LM_TEXT_TYPE });
 
-const esc = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Jetty 11 ErrorHandler page, as sent by resp.sendError() or for an exception escaping a servlet. */
 export function jettyError(status: number, message: string, uri: string): HttpAnswer {

@@ -10,10 +10,15 @@ export type JavaExKind =
   | 'Runtime' // IllegalArgumentException, NPE, InvalidLwM2mPathException… → 500 "Unexpected exception: "
   | 'JsonProcessing' // Jackson JsonProcessingException (an IOException)
   | 'InvalidAttribute' // checked InvalidAttributeException
-  | 'Rejected' | 'Cancelled' | 'InvalidResponse';
+  | 'Rejected'
+  | 'Cancelled'
+  | 'InvalidResponse';
 
 export class JavaException extends Error {
-  constructor(readonly jkind: JavaExKind, message: string) {
+  constructor(
+    readonly jkind: JavaExKind,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -122,7 +127,9 @@ export function parseExecuteArgs(arglist: string | null): Map<number, string | n
     if (cursor < arglist.length && arglist.charAt(cursor) === '=') {
       cursor++;
       if (cursor < arglist.length && arglist.charAt(cursor) !== "'") {
-        fail(`Unable to parse Arguments [${arglist}] : opening quote ['] is expected at index ${cursor} after [${arglist.substring(0, cursor)}]`);
+        fail(
+          `Unable to parse Arguments [${arglist}] : opening quote ['] is expected at index ${cursor} after [${arglist.substring(0, cursor)}]`,
+        );
       }
       cursor++;
       const end = arglist.indexOf("'", cursor);

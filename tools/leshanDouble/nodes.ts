@@ -5,8 +5,7 @@
  */
 import { jsonProcessing, npe, runtime, type LwPath } from './java.js';
 
-export type NodeClass =
-  | 'LwM2mObject' | 'LwM2mObjectInstance' | 'LwM2mSingleResource' | 'LwM2mMultipleResource' | 'LwM2mResourceInstance';
+export type NodeClass = 'LwM2mObject' | 'LwM2mObjectInstance' | 'LwM2mSingleResource' | 'LwM2mMultipleResource' | 'LwM2mResourceInstance';
 
 export interface ParsedNode {
   cls: NodeClass;
@@ -16,9 +15,7 @@ export interface ParsedNode {
   children?: ParsedNode[];
 }
 
-const TYPES = new Set([
-  'STRING', 'INTEGER', 'UNSIGNED_INTEGER', 'FLOAT', 'BOOLEAN', 'OPAQUE', 'TIME', 'OBJLNK', 'CORELINK', 'NONE',
-]);
+const TYPES = new Set(['STRING', 'INTEGER', 'UNSIGNED_INTEGER', 'FLOAT', 'BOOLEAN', 'OPAQUE', 'TIME', 'OBJLNK', 'CORELINK', 'NONE']);
 const LONG_MAX = 9223372036854775807n;
 const ULONG_MAX = 18446744073709551615n;
 const JSON_NODE = 'com.fasterxml.jackson.databind.JsonNode';
@@ -145,9 +142,7 @@ function children(o: Obj, field: string, want: NodeClass[], wantName: string): P
   return arr.map((el) => {
     const child = deserializeNode(el);
     if (!want.includes(child.cls)) {
-      throw runtime(
-        `class org.eclipse.leshan.core.node.${child.cls} cannot be cast to class org.eclipse.leshan.core.node.${wantName}`,
-      );
+      throw runtime(`class org.eclipse.leshan.core.node.${child.cls} cannot be cast to class org.eclipse.leshan.core.node.${wantName}`);
     }
     return child;
   });

@@ -6,10 +6,21 @@
 import type { DoubleOp } from './types.js';
 
 const CODE_NAMES = new Map<number, string>([
-  [201, 'CREATED'], [202, 'DELETED'], [204, 'CHANGED'], [205, 'CONTENT'], [231, 'CONTINUE'],
-  [400, 'BAD_REQUEST'], [401, 'UNAUTHORIZED'], [403, 'FORBIDDEN'], [404, 'NOT_FOUND'],
-  [405, 'METHOD_NOT_ALLOWED'], [406, 'NOT_ACCEPTABLE'], [408, 'REQUEST_ENTITY_INCOMPLETE'],
-  [412, 'PRECONDITION_FAILED'], [413, 'REQUEST_ENTITY_TOO_LARGE'], [415, 'UNSUPPORTED_CONTENT_FORMAT'],
+  [201, 'CREATED'],
+  [202, 'DELETED'],
+  [204, 'CHANGED'],
+  [205, 'CONTENT'],
+  [231, 'CONTINUE'],
+  [400, 'BAD_REQUEST'],
+  [401, 'UNAUTHORIZED'],
+  [403, 'FORBIDDEN'],
+  [404, 'NOT_FOUND'],
+  [405, 'METHOD_NOT_ALLOWED'],
+  [406, 'NOT_ACCEPTABLE'],
+  [408, 'REQUEST_ENTITY_INCOMPLETE'],
+  [412, 'PRECONDITION_FAILED'],
+  [413, 'REQUEST_ENTITY_TOO_LARGE'],
+  [415, 'UNSUPPORTED_CONTENT_FORMAT'],
   [500, 'INTERNAL_SERVER_ERROR'],
 ]);
 
@@ -45,7 +56,10 @@ export function successCode(op: DoubleOp): number {
       return 201;
     case 'delete':
       return 202;
-    case 'write': case 'execute': case 'writeAttributes': case 'writeComposite':
+    case 'write':
+    case 'execute':
+    case 'writeAttributes':
+    case 'writeComposite':
       return 204;
     default:
       return 205;

@@ -91,7 +91,7 @@ export async function startLeshanDouble(opts: LeshanDoubleOptions = {}): Promise
       return write(res, rec, jettyError(400, 'Bad URI', rawPath));
     }
     if (rec) rec.path = path;
-    const method = req.method === 'HEAD' ? 'GET' : req.method ?? 'GET';
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
 
     if (path === CLIENTS || path.startsWith(`${CLIENTS}/`)) {
       const pathInfo = path === CLIENTS ? null : path.slice(CLIENTS.length);
@@ -101,12 +101,21 @@ export async function startLeshanDouble(opts: LeshanDoubleOptions = {}): Promise
       }
       const cl = req.headers['content-length'];
       const answer = await clientServlet(ctx, {
-        method, pathInfo, uri: rawPath, rawQuery, params, contentType, body, record: rec,
+        method,
+        pathInfo,
+        uri: rawPath,
+        rawQuery,
+        params,
+        contentType,
+        body,
+        record: rec,
         contentLength: cl === undefined ? -1 : Number(cl),
       });
       const fault = faults.take({ method, url, path: pathInfo ?? '' });
       if (fault) {
-        if (rec) rec.status = fault.kind === 'raw' ? fault.status ?? 200 : fault.kind === 'huge' ? 200 : fault.kind === 'drip' ? answer.status : undefined;
+        if (rec)
+          rec.status =
+            fault.kind === 'raw' ? (fault.status ?? 200) : fault.kind === 'huge' ? 200 : fault.kind === 'drip' ? answer.status : undefined;
         if (!res.destroyed && !res.writableEnded) faults.write(res, answer, fault);
         return;
       }
@@ -128,8 +137,15 @@ export async function startLeshanDouble(opts: LeshanDoubleOptions = {}): Promise
       const s = registry.get(ep);
       if (!s) return write(res, rec, bare(400, `no registered client with id '${ep}'`));
       const models = Object.keys(availableInstances(s.links)).map((id) => ({
-        id: Number(id), name: `Object ${id}`, instancetype: 'multiple', mandatory: false,
-        urn: `urn:oma:lwm2m:ext:${id}`, version: '1.0', lwm2mversion: '1.0', description: '', description2: '',
+        id: Number(id),
+        name: `Object ${id}`,
+        instancetype: 'multiple',
+        mandatory: false,
+        urn: `urn:oma:lwm2m:ext:${id}`,
+        version: '1.0',
+        lwm2mversion: '1.0',
+        description: '',
+        description2: '',
         resourcedefs: [],
       }));
       return write(res, rec, json(JSON.stringify(models)));

@@ -8,8 +8,18 @@
 import type { DeviceRequest, Devices } from './device.js';
 import { bare, jettyError, json, lmText, type HttpAnswer } from './http.js';
 import {
-  JavaException, handleException, invalidRequest, javaSplit, newPath, npe, parseExecuteArgs, parseLwPath,
-  parseWriteAttributes, pathToString, runtime, type LwPath,
+  JavaException,
+  handleException,
+  invalidRequest,
+  javaSplit,
+  newPath,
+  npe,
+  parseExecuteArgs,
+  parseLwPath,
+  parseWriteAttributes,
+  pathToString,
+  runtime,
+  type LwPath,
 } from './java.js';
 import type { ClientState, Registry } from './registry.js';
 import { target, writeOrCreate } from './write.js';

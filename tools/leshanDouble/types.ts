@@ -95,10 +95,23 @@ export interface LeshanDoubleOptions {
 
 /** The LwM2M operation a request was routed to (ClientServlet routing, §1.2). */
 export type DoubleOp =
-  | 'list' | 'registration' | 'read' | 'discover' | 'readComposite'
-  | 'write' | 'writeAttributes' | 'writeComposite' | 'execute' | 'create'
-  | 'observe' | 'observeComposite' | 'cancelObserve' | 'cancelObserveComposite' | 'delete'
-  | 'events' | 'objectspecs';
+  | 'list'
+  | 'registration'
+  | 'read'
+  | 'discover'
+  | 'readComposite'
+  | 'write'
+  | 'writeAttributes'
+  | 'writeComposite'
+  | 'execute'
+  | 'create'
+  | 'observe'
+  | 'observeComposite'
+  | 'cancelObserve'
+  | 'cancelObserveComposite'
+  | 'delete'
+  | 'events'
+  | 'objectspecs';
 
 export interface RecordedRequest {
   method: string;

@@ -4,9 +4,7 @@
  */
 import type { DeviceRequest } from './device.js';
 import type { HttpAnswer } from './http.js';
-import {
-  JavaException, invalidRequest, newPath, npe, parseJavaInt, parseLwPath, pathToString, runtime, type LwPath,
-} from './java.js';
+import { JavaException, invalidRequest, newPath, npe, parseJavaInt, parseLwPath, pathToString, runtime, type LwPath } from './java.js';
 import { deserializeNode, type ParsedNode } from './nodes.js';
 import type { ServletContext, ServletRequest } from './servlet.js';
 import type { DoubleOp } from './types.js';

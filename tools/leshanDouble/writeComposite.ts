@@ -17,9 +17,7 @@ export async function writeComposite(
   send: (paths: string[]) => Promise<HttpAnswer>,
 ): Promise<HttpAnswer> {
   const io = (cls: string, msg: string): HttpAnswer =>
-    mode === 'LM'
-      ? lmText(500, `Unexpected error handling PUT - ${r.uri} : ${cls} - ${msg} `)
-      : jettyError(500, `${cls}: ${msg}`, r.uri);
+    mode === 'LM' ? lmText(500, `Unexpected error handling PUT - ${r.uri} : ${cls} - ${msg} `) : jettyError(500, `${cls}: ${msg}`, r.uri);
   if (r.body.trim() === '') {
     return io('com.fasterxml.jackson.databind.exc.MismatchedInputException', 'No content to map due to end-of-input');
   }

@@ -75,7 +75,10 @@ export async function loadStore(o: LoadOptions): Promise<Loaded> {
   if (salvaged || invalid.length > 0) {
     const copy = `${o.file}.corrupt-${o.iso().replace(/[:.]/g, '-')}`;
     await copyFile(o.file, copy);
-    o.log.error({ file: o.file, copy, kept: valid.length, dropped: invalid.length }, 'operation store salvaged: every complete operation kept (the file was copied aside)');
+    o.log.error(
+      { file: o.file, copy, kept: valid.length, dropped: invalid.length },
+      'operation store salvaged: every complete operation kept (the file was copied aside)',
+    );
     mustWrite = true;
   }
   let requeued = 0;

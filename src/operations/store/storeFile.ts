@@ -85,7 +85,7 @@ export class StoreCodec implements Codec<StoreData> {
     const ops: Operation[] = [];
     const starts: number[] = [];
     const ends: number[] = []; // line ends, before the separating comma
-    for (let start = headerEnd + 1; start < bodyEnd; ) {
+    for (let start = headerEnd + 1; start < bodyEnd;) {
       const end = text.indexOf('\n', start); // never -1: the footer starts with a newline
       const last = end >= bodyEnd;
       if (end > bodyEnd) return undefined;

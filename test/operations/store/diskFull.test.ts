@@ -36,7 +36,11 @@ describe('OperationStore on a full disk (a real tmpfs)', () => {
     assert.throws(() => s.markSending('2'), StoreUnavailableError);
     await assert.rejects(s.cancel('3'), StoreUnavailableError);
     await assert.rejects(s.settle('1', { status: 'CONFIRMED' }), StoreUnavailableError);
-    assert.deepEqual(s.countsByStatus(), { QUEUED: 2, SENDING: 1, CONFIRMED: 0, FAILED: 0, CANCELLED: 0, EXPIRED: 0 }, 'memory is what the disk holds');
+    assert.deepEqual(
+      s.countsByStatus(),
+      { QUEUED: 2, SENDING: 1, CONFIRMED: 0, FAILED: 0, CANCELLED: 0, EXPIRED: 0 },
+      'memory is what the disk holds',
+    );
 
     await disk.free();
     await s.whenWritable();
@@ -45,7 +49,15 @@ describe('OperationStore on a full disk (a real tmpfs)', () => {
     assert.equal(created.operation.id, '4', 'the refused create used no id');
     await s.settle('1', { status: 'CONFIRMED' });
     const disk2 = await onDisk(file);
-    assert.deepEqual(disk2.operations.map((o) => [o.id, o.status]), [['1', 'CONFIRMED'], ['2', 'QUEUED'], ['3', 'QUEUED'], ['4', 'QUEUED']]);
+    assert.deepEqual(
+      disk2.operations.map((o) => [o.id, o.status]),
+      [
+        ['1', 'CONFIRMED'],
+        ['2', 'QUEUED'],
+        ['3', 'QUEUED'],
+        ['4', 'QUEUED'],
+      ],
+    );
   });
 
   it('a change made while a failing write was in flight is undone and refused with it', async () => {
@@ -66,6 +78,9 @@ describe('OperationStore on a full disk (a real tmpfs)', () => {
     await s.whenWritable();
     await s.close();
     store = undefined;
-    assert.deepEqual((await onDisk(file)).operations.map((o) => [o.id, o.status]), [['1', 'QUEUED']]);
+    assert.deepEqual(
+      (await onDisk(file)).operations.map((o) => [o.id, o.status]),
+      [['1', 'QUEUED']],
+    );
   });
 });

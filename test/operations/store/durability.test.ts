@@ -11,7 +11,15 @@ import { captureLog, onDisk, openStore, T0, tempDir, write } from './helpers.js'
 
 const iso = (t: number) => new Date(t).toISOString();
 const stored = (id: number, status: string, attempts: number, ep = 'dev') => ({
-  id: String(id), ep, kind: 'write', path: '/5/0/1', value: 'x', status, attempts, createdAt: iso(T0), updatedAt: iso(T0),
+  id: String(id),
+  ep,
+  kind: 'write',
+  path: '/5/0/1',
+  value: 'x',
+  status,
+  attempts,
+  createdAt: iso(T0),
+  updatedAt: iso(T0),
 });
 
 describe('OperationStore durability', () => {
@@ -69,7 +77,13 @@ describe('OperationStore durability', () => {
   });
 
   it('recovers operations a crash left in SENDING', async () => {
-    const ops = [stored(1, 'CONFIRMED', 1), stored(2, 'SENDING', 1), stored(3, 'SENDING', 3), stored(4, 'QUEUED', 0), stored(5, 'SENDING', 2, 'other')];
+    const ops = [
+      stored(1, 'CONFIRMED', 1),
+      stored(2, 'SENDING', 1),
+      stored(3, 'SENDING', 3),
+      stored(4, 'QUEUED', 0),
+      stored(5, 'SENDING', 2, 'other'),
+    ];
     await writeFile(tmp.file, JSON.stringify({ version: 1, nextId: 6, operations: ops }));
     const log = captureLog();
     store = await openStore(tmp.file, { log, now: () => T0 + 5000 });
@@ -86,7 +100,11 @@ describe('OperationStore durability', () => {
     assert.deepEqual(store.countsByStatus(), { QUEUED: 3, SENDING: 0, CONFIRMED: 1, FAILED: 1, CANCELLED: 0, EXPIRED: 0 });
     assert.ok(log.lines.some((l) => l.level === 'warn' && (l.obj as { requeued?: number }).requeued === 2));
     const disk = await onDisk(tmp.file);
-    assert.deepEqual(disk.operations.map((o) => o.status), ['CONFIRMED', 'QUEUED', 'FAILED', 'QUEUED', 'QUEUED'], 'recovery is written');
+    assert.deepEqual(
+      disk.operations.map((o) => o.status),
+      ['CONFIRMED', 'QUEUED', 'FAILED', 'QUEUED', 'QUEUED'],
+      'recovery is written',
+    );
   });
 
   it('refuses a corrupt (truncated, empty, not-JSON) file and leaves it untouched, saying how to recover', async () => {
@@ -111,22 +129,37 @@ describe('OperationStore durability', () => {
     await writeFile(tmp.file, torn);
     const log = captureLog();
     store = await openStore(tmp.file, { log, now: () => T0, salvage: true });
-    assert.deepEqual(store.list({ limit: 10 }).items.map((o) => o.id), ['38', '39', '40'], 'every complete operation kept');
+    assert.deepEqual(
+      store.list({ limit: 10 }).items.map((o) => o.id),
+      ['38', '39', '40'],
+      'every complete operation kept',
+    );
     const aside = `operations.json.corrupt-${iso(T0).replace(/[:.]/g, '-')}`;
     assert.deepEqual((await readdir(tmp.dir)).sort(), ['operations.json', aside]);
     assert.equal(await readFile(`${tmp.dir}/${aside}`, 'utf8'), torn, 'kept as it was');
     assert.ok(log.lines.some((l) => l.level === 'error' && JSON.stringify(l.obj).includes(aside)));
-    assert.deepEqual((await onDisk(tmp.file)).operations.map((o) => o.id), ['38', '39', '40'], 'a valid file again');
+    assert.deepEqual(
+      (await onDisk(tmp.file)).operations.map((o) => o.id),
+      ['38', '39', '40'],
+      'a valid file again',
+    );
     assert.equal((await store.create(write('d', 1))).operation.id, '42', 'id 41, seen in the damaged line, is not reused');
   });
 
   it('refuses a file with invalid entries; with --salvage-store keeps the valid ones after copying it aside', async () => {
-    const text = JSON.stringify({ version: 1, nextId: 4, operations: [stored(1, 'QUEUED', 0), { id: 'x' }, stored(3, 'BOGUS', 0), stored(1, 'FAILED', 1)] });
+    const text = JSON.stringify({
+      version: 1,
+      nextId: 4,
+      operations: [stored(1, 'QUEUED', 0), { id: 'x' }, stored(3, 'BOGUS', 0), stored(1, 'FAILED', 1)],
+    });
     await writeFile(tmp.file, text);
     await assert.rejects(openStore(tmp.file), (e: unknown) => e instanceof StoreCorruptError && /3 invalid operation/.test(e.message));
     const log = captureLog();
     store = await openStore(tmp.file, { log, salvage: true });
-    assert.deepEqual(store.list({ limit: 10 }).items.map((o) => [o.id, o.status]), [['1', 'QUEUED']]);
+    assert.deepEqual(
+      store.list({ limit: 10 }).items.map((o) => [o.id, o.status]),
+      [['1', 'QUEUED']],
+    );
     const copies = (await readdir(tmp.dir)).filter((n) => n.includes('.corrupt-'));
     assert.equal(copies.length, 1);
     assert.equal(await readFile(`${tmp.dir}/${copies[0]}`, 'utf8'), text);
@@ -141,12 +174,14 @@ describe('OperationStore durability', () => {
 
   it('keeps the file equal to memory through random changes, prunes and reopens', async () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     let now = T0;
     const options = { now: () => now, pruneAfterMs: 1000 };
     let s = (store = await openStore(tmp.file, options));
     for (let round = 0; round < 4; round++) {
-      await Promise.all(Array.from({ length: 300 }, (_, i) => s.create({ ...write(`dev-${i % 5}`, i), value: i % 7 ? `v${i}` : { ü: [i, '✓'] } })));
+      await Promise.all(
+        Array.from({ length: 300 }, (_, i) => s.create({ ...write(`dev-${i % 5}`, i), value: i % 7 ? `v${i}` : { ü: [i, '✓'] } })),
+      );
       const changes: Promise<unknown>[] = [];
       for (const op of s.list({ status: 'QUEUED', limit: 10_000 }).items) {
         const r = random();

@@ -35,4 +35,10 @@ export async function onDisk(file: string): Promise<{ nextId: number; operations
   return JSON.parse(await readFile(file, 'utf8')) as { nextId: number; operations: Operation[] };
 }
 
-export const write = (ep: string, n: number) => ({ ep, kind: 'write' as const, path: '/5/0/1', value: `https://x/fw-${n}.bin`, type: 'STRING' as const });
+export const write = (ep: string, n: number) => ({
+  ep,
+  kind: 'write' as const,
+  path: '/5/0/1',
+  value: `https://x/fw-${n}.bin`,
+  type: 'STRING' as const,
+});

@@ -5,7 +5,17 @@ import { BLOCK, StoreCodec, type StoreData } from '../../../src/operations/store
 
 const at = '2026-11-25T17:00:00.000Z';
 const op = (id: number, value: unknown = `v${id}`): Operation =>
-  Object.freeze({ id: String(id), ep: `dev-${id % 3}`, kind: 'write', path: '/5/0/1', value, status: 'QUEUED', attempts: 0, createdAt: at, updatedAt: at });
+  Object.freeze({
+    id: String(id),
+    ep: `dev-${id % 3}`,
+    kind: 'write',
+    path: '/5/0/1',
+    value,
+    status: 'QUEUED',
+    attempts: 0,
+    createdAt: at,
+    updatedAt: at,
+  });
 const data = (ops: Operation[], nextId = ops.length + 1): StoreData => ({ version: 1, nextId, operations: ops });
 const bytes = (chunks: Buffer[]) => Buffer.concat(chunks);
 
@@ -33,12 +43,23 @@ describe('StoreCodec', () => {
   it('re-encodes only the blocks whose operations changed', () => {
     const ops = Array.from({ length: 3 * BLOCK }, (_, i) => op(i + 1));
     const codec = new StoreCodec();
-    assert.equal(stringifyCalls(() => codec.encode(data(ops))), 3 * BLOCK);
-    assert.equal(stringifyCalls(() => codec.encode(data(ops))), 0, 'nothing changed');
+    assert.equal(
+      stringifyCalls(() => codec.encode(data(ops))),
+      3 * BLOCK,
+    );
+    assert.equal(
+      stringifyCalls(() => codec.encode(data(ops))),
+      0,
+      'nothing changed',
+    );
     ops[BLOCK + 5] = op(BLOCK + 6, 'changed');
     ops.push(op(3 * BLOCK + 1));
     let text = '';
-    assert.equal(stringifyCalls(() => void (text = bytes(codec.encode(data(ops))).toString())), BLOCK + 1, 'the changed block and the new one');
+    assert.equal(
+      stringifyCalls(() => void (text = bytes(codec.encode(data(ops))).toString())),
+      BLOCK + 1,
+      'the changed block and the new one',
+    );
     assert.deepEqual(JSON.parse(text).operations, ops);
     ops.splice(10, 1); // a removal shifts every block after it
     assert.deepEqual(JSON.parse(bytes(codec.encode(data(ops))).toString()).operations, ops);
@@ -51,7 +72,11 @@ describe('StoreCodec', () => {
       const codec = new StoreCodec();
       const read = codec.parse(file);
       assert.deepEqual(read, data(ops));
-      assert.equal(stringifyCalls(() => assert.ok(bytes(codec.encode(read)).equals(file))), 0, `${value}: same bytes, nothing encoded`);
+      assert.equal(
+        stringifyCalls(() => assert.ok(bytes(codec.encode(read)).equals(file))),
+        0,
+        `${value}: same bytes, nothing encoded`,
+      );
       read.operations[BLOCK] = op(BLOCK + 1, value + '!');
       read.nextId = 999;
       const again = bytes(codec.encode(read)).toString('utf8');
@@ -62,9 +87,23 @@ describe('StoreCodec', () => {
   it('parses a file in another layout as a whole, and rejects what is not the store document', () => {
     const ops = [op(1), op(2)];
     assert.deepEqual(new StoreCodec().parse(Buffer.from(JSON.stringify(data(ops), null, 2))), data(ops));
-    assert.deepEqual(new StoreCodec().parse(Buffer.from(JSON.stringify({ operations: ops }))), data(ops, 1), 'nextId defaults to 1 (the store raises it)');
+    assert.deepEqual(
+      new StoreCodec().parse(Buffer.from(JSON.stringify({ operations: ops }))),
+      data(ops, 1),
+      'nextId defaults to 1 (the store raises it)',
+    );
     const good = bytes(new StoreCodec().encode(data(ops))).toString();
-    for (const bad of ['', '[]', 'null', '{"operations":{}}', '{"nextId":"x","operations":[]}', good.slice(0, -5), good.replace('},\n', '}\n'), good.replace('}\n]}', '\n]}'), good.replace('"id":"1"', '"id":"1')]) {
+    for (const bad of [
+      '',
+      '[]',
+      'null',
+      '{"operations":{}}',
+      '{"nextId":"x","operations":[]}',
+      good.slice(0, -5),
+      good.replace('},\n', '}\n'),
+      good.replace('}\n]}', '\n]}'),
+      good.replace('"id":"1"', '"id":"1'),
+    ]) {
       assert.throws(() => new StoreCodec().parse(Buffer.from(bad)), Error, JSON.stringify(bad.slice(0, 40)));
     }
   });
