@@ -9,6 +9,7 @@ import type { AssemblyContext, Part } from './assembly/context.js';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import { createMetricsRegistry } from './metrics/registry.js';
+import { errorFields } from './log/errorText.js';
 
 /**
  * Owns the daemon's parts: starts them in order (data directory, InfluxDB, operations and delivery,
@@ -61,7 +62,7 @@ export class Controller {
           await part.stop();
         } catch (err) {
           code = 1;
-          this.log.error({ component: 'controller', part: part.name, err }, 'stop failed');
+          this.log.error({ component: 'controller', part: part.name, ...errorFields(err, { stack: true }) }, 'stop failed');
         }
       }
       this.parts.length = 0;

@@ -4,6 +4,7 @@ import { DataDirLockedError } from './dataDir/lock.js';
 import { StoreCorruptError } from './operations/store.js';
 import { createLogger } from './log/logger.js';
 import { createNotifier } from './systemd/sdNotify.js';
+import { errorFields } from './log/errorText.js';
 
 /** Exit status for an invalid configuration (EX_CONFIG); the systemd unit does not restart on it. */
 const EXIT_CONFIG = 78;
@@ -43,11 +44,11 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('uncaughtException', (err) => {
-    log.fatal({ component: 'main', err }, 'uncaught exception');
+    log.fatal({ component: 'main', ...errorFields(err, { stack: true }) }, 'uncaught exception');
     void shutdown('uncaught exception', 1);
   });
   process.on('unhandledRejection', (reason) => {
-    log.error({ component: 'main', err: reason }, 'unhandled promise rejection');
+    log.error({ component: 'main', ...errorFields(reason, { stack: true }) }, 'unhandled promise rejection');
   });
 
   try {
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
       await shutdown('start failed', EXIT_CONFIG);
       return;
     }
-    log.fatal({ component: 'main', err }, 'start failed');
+    log.fatal({ component: 'main', ...errorFields(err, { stack: true }) }, 'start failed');
     await shutdown('start failed', 1);
     return;
   }

@@ -6,6 +6,7 @@ import { parseRegistrations } from '../leshan/events.js';
 import { registerStreamMetrics } from '../leshan/streamMetrics.js';
 import type { DelayedRequests } from '../operations/delayedRequests.js';
 import type { AssemblyContext, Checks } from './context.js';
+import { errorFields } from '../log/errorText.js';
 
 /**
  * Leshan's event stream (`leshan.ingress` events or both): its events feed the same paths as the posts,
@@ -28,7 +29,7 @@ export function assembleEventStream(
   const stream = new LeshanEventStream({
     url: leshan.url,
     onEvent: ingress.handle,
-    onConnected: () => ingress.reconcile().catch((err: unknown) => log.warn({ err: String(err) }, 'could not reconcile with Leshan')),
+    onConnected: () => ingress.reconcile().catch((err: unknown) => log.warn(errorFields(err), 'could not reconcile with Leshan')),
     onInvalid: ingress.refused,
     heartbeatTimeoutMs: leshan.heartbeatTimeoutMs,
     connectTimeoutMs: leshanDeadlineMs(leshan.requestTimeoutS),

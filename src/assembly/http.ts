@@ -8,6 +8,7 @@ import { healthRoutes } from '../http/healthRoutes.js';
 import type { Ingest } from '../ingest/ingest.js';
 import { createLeshanHandler } from '../ingest/leshanHandler.js';
 import type { AssemblyContext, Checks } from './context.js';
+import { errorFields } from '../log/errorText.js';
 
 /** How long in-flight HTTP requests get to finish at shutdown before their connections are cut. */
 const HTTP_DRAIN_MS = 3000;
@@ -44,7 +45,7 @@ export async function startHttp(ctx: AssemblyContext, parts: { ingest: Ingest; r
       resolve();
     });
   });
-  server.on('error', (err) => log.error({ err }, 'HTTP server error'));
+  server.on('error', (err) => log.error(errorFields(err), 'HTTP server error'));
   ctx.started({ name: 'http', stop: () => stopHttp(server) });
   const address = server.address() as AddressInfo;
   log.info({ host: address.address, port: address.port }, 'listening');

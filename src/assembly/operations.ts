@@ -13,6 +13,7 @@ import { operatorRoutes } from '../operations/operatorRoutes.js';
 import { StandingObservations } from '../operations/standingObservations.js';
 import { OperationStore } from '../operations/store.js';
 import { LatePort, type AssemblyContext, type Checks } from './context.js';
+import { errorFields } from '../log/errorText.js';
 
 /** How long Leshan requests in flight get to finish at shutdown; unfinished ones are then aborted. */
 const DELIVERY_DRAIN_MS = 3000;
@@ -52,7 +53,10 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
   });
   await store.open();
   ctx.started({ name: 'operation store', stop: () => store.close() });
-  const pruner = setInterval(() => void store.prune().catch((err: unknown) => log.error({ err }, 'prune failed')), PRUNE_INTERVAL_MS);
+  const pruner = setInterval(
+    () => void store.prune().catch((err: unknown) => log.error(errorFields(err, { stack: true }), 'prune failed')),
+    PRUNE_INTERVAL_MS,
+  );
   pruner.unref();
   ctx.started({ name: 'pruner', stop: async () => clearInterval(pruner) });
 
@@ -85,7 +89,7 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
         log,
       })
     : undefined;
-  const standing = new StandingObservations(operations.standingObservations, store, (ep) => registry.workQueued(ep), log);
+  const standing = new StandingObservations({ list: operations.standingObservations, store, queued: (ep) => registry.workQueued(ep), log });
   const activity = new ActivityEffects({ registry, standing, ...(delayed && { delayed }) });
   const ingest = new Ingest({ sink: parts.lines, activity, ...(leshan.ingress === 'both' && { dedupe: new CrossSourceDedupe() }) });
 

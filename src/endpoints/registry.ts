@@ -1,6 +1,6 @@
 import { Counter, type Registry as Metrics } from 'prom-client';
 import { createActor, fromPromise, type Actor } from 'xstate';
-import type { Logger } from '../log/logger.js';
+import type { LogSink } from '../log/logger.js';
 import {
   endpointMachine,
   type DeliveryOutput,
@@ -9,6 +9,7 @@ import {
   type EndpointState,
   type RegistrationEventType,
 } from './endpointMachine.js';
+import { errorFields } from '../log/errorText.js';
 
 export interface RegistryOptions {
   awakeMs: number;
@@ -17,7 +18,7 @@ export interface RegistryOptions {
   hasQueued(ep: string): boolean;
   /** Sends the endpoint's oldest queued operation and says how it went. */
   deliverNext(ep: string): Promise<DeliveryOutput>;
-  log: Logger;
+  log: LogSink;
   /** The clock for the machines' timers and for event times (xstate's SimulatedClock in tests). */
   clock?: Clock;
   /**
@@ -291,7 +292,7 @@ export class EndpointRegistry {
         });
       },
       error: (err) => {
-        this.options.log.error({ ep, err }, 'endpoint actor failed; it starts afresh on its next event');
+        this.options.log.error({ ep, ...errorFields(err, { stack: true }) }, 'endpoint actor failed; it starts afresh on its next event');
         if (this.actors.get(ep) === actor) this.actors.delete(ep);
       },
     });

@@ -1,11 +1,11 @@
 import Koa, { type Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import type Router from '@koa/router';
-import type { Logger } from '../log/logger.js';
+import type { LogSink } from '../log/logger.js';
 import { errorHandler } from './errors.js';
 
 export interface AppOptions {
-  log: Logger;
+  log: LogSink;
   bodyLimitBytes: number;
   routers: Router[];
   /** Requests under `prefix` must pass `auth` before anything else is done with them (their body is not even read). */

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
-import type { Logger } from '../log/logger.js';
+import type { LogSink } from '../log/logger.js';
+import { errorFields } from '../log/errorText.js';
 
 /** An error meant for the client: a status, a stable machine-readable code and a message naming the problem. */
 export class HttpError extends Error {
@@ -76,7 +77,7 @@ export function toHttpError(err: unknown): HttpError {
  * The one error handler: every failure becomes `{"error":{"code","message"}}`; internals are never
  * sent, 5xx causes are logged. An unmatched route is a JSON 404 as well.
  */
-export function errorHandler(log: Logger): Middleware {
+export function errorHandler(log: LogSink): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -86,7 +87,7 @@ export function errorHandler(log: Logger): Middleware {
     } catch (err) {
       const httpError = toHttpError(err);
       if (httpError.status >= 500) {
-        log.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
+        log.error({ ...errorFields(err, { stack: true }), method: ctx.method, path: ctx.path }, 'request failed');
       }
       ctx.status = httpError.status;
       ctx.set('Cache-Control', 'no-store');

@@ -1,4 +1,4 @@
-import type { Logger } from '../log/logger.js';
+import type { LogSink } from '../log/logger.js';
 import type { InfluxEndpoint } from './endpoint.js';
 import { errorText } from '../log/errorText.js';
 
@@ -31,7 +31,7 @@ export class InfluxConnection {
 
   constructor(
     private readonly endpoint: InfluxEndpoint,
-    private readonly log: Logger,
+    private readonly log: LogSink,
   ) {}
 
   get state(): InfluxState {

@@ -1,5 +1,6 @@
 import { appendFile, rename, stat } from 'node:fs/promises';
 import type { LogSink } from '../log/logger.js';
+import { errorFields } from '../log/errorText.js';
 
 /**
  * Where lines InfluxDB refused are set aside for an operator: a capped file of line protocol, each line
@@ -36,7 +37,7 @@ export class RejectedLines {
         this.bytes += entry.length;
       } catch (err) {
         this.bytes = undefined;
-        this.log.warn({ err: String(err), file: this.file }, 'could not keep a refused point aside');
+        this.log.warn({ ...errorFields(err), file: this.file }, 'could not keep a refused point aside');
       }
     });
     this.chain = run;

@@ -2,6 +2,7 @@ import { mkdir, open, readdir, readFile, rename, truncate, unlink, writeFile, ty
 import path from 'node:path';
 import * as zlib from 'node:zlib';
 import type { LogSink } from '../log/logger.js';
+import { errorFields } from '../log/errorText.js';
 
 interface Segment {
   seq: number;
@@ -236,7 +237,10 @@ export class Spool {
           await tail.handle.truncate(tail.segment.bytes);
           tail.torn = false;
         } catch (err) {
-          this.log?.warn({ err: String(err), file: tail.segment.file }, 'could not cut back a torn spool record; starting a new segment');
+          this.log?.warn(
+            { ...errorFields(err), file: tail.segment.file },
+            'could not cut back a torn spool record; starting a new segment',
+          );
           await this.rotate();
           tail = this.tail!;
         }

@@ -1,12 +1,13 @@
 import path from 'node:path';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../log/logger.js';
+import type { LogSink } from '../log/logger.js';
 import type { InfluxConnection } from './connection.js';
 import type { InfluxEndpoint } from './endpoint.js';
 import { RejectedLines } from './rejected.js';
 import type { Spool } from './spool.js';
 import { sendBatch, type SendFailure } from './send.js';
 import { createWriterMetrics } from './writerMetrics.js';
+import { errorFields } from '../log/errorText.js';
 
 export interface WriterTuning {
   /** Lines per request. */
@@ -40,7 +41,7 @@ export interface InfluxWriterOptions extends Partial<WriterTuning> {
   endpoint: InfluxEndpoint;
   connection: InfluxConnection;
   spool: Spool;
-  log: Logger;
+  log: LogSink;
   registry: Registry;
 }
 
@@ -88,7 +89,7 @@ export class InfluxWriter {
   private readonly endpoint: InfluxEndpoint;
   private readonly connection: InfluxConnection;
   private readonly spool: Spool;
-  private readonly log: Logger;
+  private readonly log: LogSink;
   private readonly options: WriterTuning;
   private readonly metrics: ReturnType<typeof createWriterMetrics>;
   private readonly rejected: RejectedLines;
@@ -319,7 +320,7 @@ export class InfluxWriter {
       await this.spool.append(lines);
     } catch (err) {
       this.metrics.dropped.inc({ reason: 'spool_error' }, lines.length);
-      this.log.error({ err, lines: lines.length }, 'could not spool points; dropped');
+      this.log.error({ ...errorFields(err), lines: lines.length }, 'could not spool points; dropped');
     } finally {
       this.spoolWrites--;
       this.notifyIdle();
@@ -355,7 +356,7 @@ export class InfluxWriter {
       if (!batch) {
         if (this.spool.empty && this.queue.length === 0 && this.spoolWrites === 0) {
           this.spooling = false;
-          this.log.info('spool replayed; writing directly again');
+          this.log.info({}, 'spool replayed; writing directly again');
           this.pump();
           this.notifyIdle();
           return;

@@ -1,9 +1,9 @@
 import { Counter, type Registry as Metrics } from 'prom-client';
 import type { LeshanEvent, Registration } from '../leshan/events.js';
-import type { Logger } from '../log/logger.js';
+import type { LogSink } from '../log/logger.js';
 import type { EndpointActivity, Ingest } from './ingest.js';
 import { registrationValue, type RegistrationEvent } from '../lwm2m/registrationObject.js';
-import { errorText } from '../log/errorText.js';
+import { errorFields } from '../log/errorText.js';
 
 /** Requests Leshan queued itself (see DelayedRequests): settled by REQUEST_RESPONSE. */
 export interface StreamDelayed {
@@ -17,7 +17,7 @@ export interface EventIngressOptions {
   delayed: StreamDelayed;
   /** Leshan's registration list (`GET /api/clients`), for reconciling after a (re)connection. */
   listRegistrations(): Promise<Registration[]>;
-  log: Logger;
+  log: LogSink;
   metrics: Metrics;
 }
 
@@ -71,7 +71,7 @@ export class EventIngress {
             ingest.acceptNode(event.ep, path, node, 'event');
           } catch (err) {
             this.events.inc({ type: 'invalid' });
-            log.warn({ ep: event.ep, path, err: errorText(err) }, `${event.type} value not stored`);
+            log.warn({ ep: event.ep, path, ...errorFields(err) }, `${event.type} value not stored`);
           }
         }
         return;

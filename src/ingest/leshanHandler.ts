@@ -2,11 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlockList } from 'node:net';
 import { Counter, type Registry } from 'prom-client';
 import { badRequest, errorBody, HttpError, toHttpError } from '../http/errors.js';
-import type { Logger } from '../log/logger.js';
+import type { LogSink } from '../log/logger.js';
 import type { Ingest } from './ingest.js';
 import { FieldError } from '../lwm2m/fieldError.js';
 import { parseCompositePost, parseSinglePost, type ParsedPost } from './parsePost.js';
 import { repairedStringValues } from './points.js';
+import { errorFields } from '../log/errorText.js';
 
 const ROUTES: Record<string, { route: 'single' | 'composite'; parse: (body: unknown) => ParsedPost }> = {
   '/leshan_api/resource/single': { route: 'single', parse: parseSinglePost },
@@ -21,7 +22,7 @@ export interface LeshanHandlerOptions {
   allowFrom: BlockList;
   bodyLimitBytes: number;
   registry: Registry;
-  log: Logger;
+  log: LogSink;
   /** false with `leshan.ingress: events`: posts are refused (409), so a misconfiguration shows. */
   enabled?: boolean;
 }
@@ -83,7 +84,7 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
 
   const fail = (res: ServerResponse, route: string, err: unknown): void => {
     const httpError = toHttpError(err);
-    if (httpError.status >= 500) log.error({ err, route }, 'Leshan post failed');
+    if (httpError.status >= 500) log.error({ ...errorFields(err, { stack: true }), route }, 'Leshan post failed');
     posts.inc({ route, status: httpError.status });
     send(res, httpError.status, JSON.stringify(errorBody(httpError)));
   };

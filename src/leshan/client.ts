@@ -23,9 +23,6 @@ import { classifyResponse, type AttemptResult } from './responses.js';
 import { errorText } from '../log/errorText.js';
 import { leshanBase } from './baseUrl.js';
 
-/** The part of a pino logger the client uses. */
-export type LeshanClientLog = Pick<LogSink, 'debug' | 'warn'>;
-
 /** Default of `timeoutMarginS`: how much longer than Leshan's own `?timeout=` a request may take in all. */
 export const DEFAULT_TIMEOUT_MARGIN_S = 10;
 /** Default of `maxResponseBytes` (the configuration's `leshan.maxResponseBytes`). */
@@ -43,7 +40,7 @@ export interface LeshanClientOptions {
   requestTimeoutS: number;
   /** Most connections kept open to Leshan. */
   connections: number;
-  log?: LeshanClientLog;
+  log?: LogSink;
   /** How much longer than `requestTimeoutS` a request may take, headers and whole body (default 10 s). */
   timeoutMarginS?: number;
   /** Largest answer body read (default 1 MiB); a bigger one is cut off and the attempt fails. */
@@ -62,7 +59,7 @@ export class LeshanClient {
   private readonly timeoutS: number;
   private readonly deadlineMs: number;
   private readonly maxBytes: number;
-  private readonly log: LeshanClientLog | undefined;
+  private readonly log: LogSink | undefined;
   /** Requests in flight, so that abort() can end them. */
   private readonly inFlight = new Set<AbortController>();
   private aborted = false;

@@ -27,11 +27,8 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { Agent, request } from 'undici';
 import type { LogSink } from '../log/logger.js';
 import { parseLeshanEvent, type LeshanEvent } from './events.js';
-import { errorText } from '../log/errorText.js';
+import { errorFields, errorText } from '../log/errorText.js';
 import { leshanBase } from './baseUrl.js';
-
-/** The part of a pino logger the stream uses. */
-export type LeshanEventStreamLog = Pick<LogSink, 'debug' | 'info' | 'warn'>;
 
 export interface LeshanEventStreamOptions {
   /** Leshan's base URL, e.g. `http://127.0.0.1:8080` (a path prefix such as `/leshan` is kept). */
@@ -42,7 +39,7 @@ export interface LeshanEventStreamOptions {
   onConnected?(): void | Promise<unknown>;
   /** Called when an open stream is lost (or closed by `stop()`, reason "stopped"). Not called for failed attempts. */
   onDisconnected?(reason: string): void | Promise<unknown>;
-  log?: LeshanEventStreamLog;
+  log?: LogSink;
   /** Silence after which a stream is dead (default 35 000 ms: three missed 10 s heartbeats plus slack). */
   heartbeatTimeoutMs?: number;
   /** Reconnection backoff (default { minMs: 500, maxMs: 30 000 }). */
@@ -83,7 +80,7 @@ export class LeshanEventStream {
   private readonly random: () => number;
   private readonly connectTimeoutMs: number;
   private readonly maxLineBytes: number;
-  private readonly log: LeshanEventStreamLog | undefined;
+  private readonly log: LogSink | undefined;
 
   private running = false;
   private loop: Promise<void> | undefined;
@@ -177,7 +174,7 @@ export class LeshanEventStream {
       this.gapStart = performance.now();
       await this.run();
     })().catch((e: unknown) => {
-      this.log?.warn({ err: errorText(e) }, 'Leshan event stream loop failed (bug)');
+      this.log?.warn(errorFields(e, { stack: true }), 'Leshan event stream loop failed (bug)');
     });
     this.loop = loop;
     void loop.finally(() => {

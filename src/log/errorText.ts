@@ -12,3 +12,13 @@ export function errorText(e: unknown): string {
   const cause = e.cause instanceof Error && e.cause.message && !message.includes(e.cause.message) ? `: ${e.cause.message}` : '';
   return `${message || e.name}${cause}`;
 }
+
+/**
+ * The fields every log line about an error carries: `err` (errorText) and, for failures that point at
+ * a bug (an unexpected exception, an HTTP 500), `stack`. The one way errors are logged.
+ */
+export function errorFields(e: unknown, options: { stack?: boolean } = {}): { err: string; stack?: string } {
+  const fields: { err: string; stack?: string } = { err: errorText(e) };
+  if (options.stack && e instanceof Error && e.stack) fields.stack = e.stack;
+  return fields;
+}

@@ -1,6 +1,6 @@
 import type { DeliveryResult } from '../endpoints/endpointMachine.js';
 import { classifyDeviceResponse, type AttemptResult } from '../leshan/responses.js';
-import type { Logger } from '../log/logger.js';
+import type { LogSink } from '../log/logger.js';
 import type { Operation } from './operation.js';
 
 interface Held {
@@ -16,7 +16,7 @@ export interface DelayedRequestsOptions {
   settled(ep: string): void;
   /** How long after the device's AWAKE its answer may take before the request is taken as lost. */
   answerWaitMs: number;
-  log: Logger;
+  log: LogSink;
 }
 
 /**

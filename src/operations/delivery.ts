@@ -2,10 +2,11 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { DeliveryOutput, DeliveryResult } from '../endpoints/endpointMachine.js';
 import type { AttemptResult } from '../leshan/responses.js';
-import type { Logger } from '../log/logger.js';
+import type { LogSink } from '../log/logger.js';
 import type { Operation } from './operation.js';
 import { settle } from './outcome.js';
 import { StoreUnavailableError } from './store/errors.js';
+import { errorFields } from '../log/errorText.js';
 
 /** The part of the store delivery uses. */
 export interface DeliveryStore {
@@ -37,7 +38,7 @@ export interface DeliveryOptions {
   /** Requests to Leshan at once, over all endpoints: a wake storm must not flood Leshan. */
   maxConcurrent: number;
   now: () => number;
-  log: Logger;
+  log: LogSink;
   registry: Registry;
   /** A confirmed read or observe returned this content (to be written to InfluxDB). */
   onContent?: (op: Operation, content: unknown) => void;
@@ -169,14 +170,13 @@ export class Delivery {
         await store.whenWritable();
       }
     }
-    if (log.isLevelEnabled('debug'))
-      log.debug({ ep: op.ep, id: op.id, kind: op.kind, path: op.path, status: settled.status }, 'attempt settled');
+    log.debug({ ep: op.ep, id: op.id, kind: op.kind, path: op.path, status: settled.status }, 'attempt settled');
     if (settled.status === 'FAILED') log.warn({ ep: op.ep, id: op.id, error: settled.error }, 'operation failed');
     if (settled.status === 'CONFIRMED' && settled.result?.content !== undefined && (op.kind === 'read' || op.kind === 'observe')) {
       try {
         this.options.onContent?.(settled, settled.result.content);
       } catch (err) {
-        log.warn({ ep: op.ep, id: op.id, err: String(err) }, 'could not record the content read');
+        log.warn({ ep: op.ep, id: op.id, ...errorFields(err) }, 'could not record the content read');
       }
     }
     return outcome.endpoint;

@@ -1,7 +1,8 @@
-import type { Logger } from '../log/logger.js';
+import type { LogSink } from '../log/logger.js';
 import { parsePath } from '../lwm2m/path.js';
 import type { OperationStore } from './store.js';
 import { validateCreate } from './validate.js';
+import { errorFields } from '../log/errorText.js';
 
 /** A path to keep observed: on every endpoint that has its object, or on the endpoints listed. */
 export interface StandingObservation {
@@ -20,6 +21,15 @@ export function objectsOf(objectLinks: unknown[]): Set<number> {
   return ids;
 }
 
+export interface StandingObservationsOptions {
+  list: readonly StandingObservation[];
+  store: OperationStore;
+  /** Operations were queued for `ep` (the endpoint registry sends them if it is awake). */
+  queued: (ep: string) => void;
+  log: LogSink;
+  now?: () => number;
+}
+
 /**
  * Leshan forgets a device's observations when it registers again. The configured standing observations
  * are queued as `observe` operations after each registration (with the usual statuses), keyed by the
@@ -28,14 +38,13 @@ export function objectsOf(objectLinks: unknown[]): Set<number> {
  * only, every endpoint gets every unrestricted path (a device without the object answers 4.04: FAILED).
  */
 export class StandingObservations {
-  constructor(
-    private readonly list: readonly StandingObservation[],
-    private readonly store: OperationStore,
-    private readonly queued: (ep: string) => void,
-    private readonly log: Logger,
-    private readonly now: () => number = Date.now,
-  ) {
-    for (const item of list) parsePath(item.path); // the config schema has checked it; fail loudly if not
+  private readonly list: readonly StandingObservation[];
+  private readonly now: () => number;
+
+  constructor(private readonly options: StandingObservationsOptions) {
+    this.list = options.list;
+    this.now = options.now ?? Date.now;
+    for (const item of this.list) parsePath(item.path); // the config schema has checked it; fail loudly if not
   }
 
   async registered(ep: string, registrationDate: number, objectLinks?: unknown[]): Promise<void> {
@@ -47,15 +56,15 @@ export class StandingObservations {
       if (objects && !objects.has(parsePath(item.path).objectId)) continue;
       try {
         const input = validateCreate(ep, { kind: 'observe', path: item.path }, `standing:${registrationDate}:${item.path}`, this.now());
-        const { replayed } = await this.store.create(input);
+        const { replayed } = await this.options.store.create(input);
         if (!replayed) created++;
       } catch (err) {
-        this.log.error({ ep, path: item.path, err }, 'could not queue a standing observation');
+        this.options.log.error({ ep, path: item.path, ...errorFields(err) }, 'could not queue a standing observation');
       }
     }
     if (created > 0) {
-      this.log.info({ ep, created }, 'standing observations queued after registration');
-      this.queued(ep);
+      this.options.log.info({ ep, created }, 'standing observations queued after registration');
+      this.options.queued(ep);
     }
   }
 }

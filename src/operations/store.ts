@@ -15,14 +15,15 @@ import { GroupedWriter } from './store/groupedWriter.js';
 import { OperationIndex } from './store/indexes.js';
 import { loadStore } from './store/load.js';
 import { frozenJson, StoreCodec, type StoreData } from './store/storeFile.js';
-import type { CreateOperationInput, ListQuery, OperationStoreOptions, SettlePatch, StoreLog } from './store/types.js';
+import type { CreateOperationInput, ListQuery, OperationStoreOptions, SettlePatch } from './store/types.js';
 import { errorText } from '../log/errorText.js';
+import type { LogSink } from '../log/logger.js';
 
 export { StoreClosedError, StoreConflictError, StoreCorruptError, StoreNotFoundError, StoreUnavailableError };
-export type { CreateOperationInput, ListQuery, OperationStoreOptions, SettlePatch, StoreLog };
+export type { CreateOperationInput, ListQuery, OperationStoreOptions, SettlePatch };
 
 const SETTLED: ReadonlySet<OperationStatus> = new Set(['QUEUED', 'CONFIRMED', 'FAILED', 'EXPIRED']);
-const noLog: StoreLog = { info() {}, warn() {}, error() {} };
+const noLog: LogSink = { debug() {}, info() {}, warn() {}, error() {} };
 const DEFAULT_RETRY_WRITE_MS = 2000;
 
 /** What to put back if the changes since a point cannot be written: each changed id as it was then (null: it did not exist). */
@@ -33,7 +34,7 @@ interface Undo {
 
 export class OperationStore {
   private readonly now: () => number;
-  private readonly log: StoreLog;
+  private readonly log: LogSink;
   private readonly codec = new StoreCodec();
   private readonly writer: GroupedWriter;
   private db: Low<StoreData> | undefined;

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import type { Logger } from '../log/logger.js';
+import type { LogSink } from '../log/logger.js';
+import { errorFields } from '../log/errorText.js';
 
 /** The part of the `unix-dgram` native module used here (it ships no types). */
 interface UnixDgramSocket {
@@ -21,11 +22,11 @@ export interface Notifier {
 
 const require = createRequire(import.meta.url);
 
-function loadUnixDgram(log: Logger): UnixDgram | undefined {
+function loadUnixDgram(log: LogSink): UnixDgram | undefined {
   try {
     return require('unix-dgram') as UnixDgram;
   } catch (err) {
-    log.warn({ err: String(err) }, 'NOTIFY_SOCKET is set but unix-dgram could not be loaded: no sd_notify');
+    log.warn(errorFields(err), 'NOTIFY_SOCKET is set but unix-dgram could not be loaded: no sd_notify');
     return undefined;
   }
 }
@@ -44,13 +45,13 @@ export function watchdogIntervalMs(env: Record<string, string | undefined>, pid 
  * (`@name`) are supported. The watchdog ping starts with `ready()`, not before: a daemon that hangs
  * while starting is killed by TimeoutStartSec, and one that hangs later by WatchdogSec.
  */
-export function createNotifier(env: Record<string, string | undefined>, log: Logger): Notifier {
+export function createNotifier(env: Record<string, string | undefined>, log: LogSink): Notifier {
   const target = env.NOTIFY_SOCKET;
   const dgram = target ? loadUnixDgram(log) : undefined;
   if (!target || !dgram) return { enabled: false, ready() {}, stopping() {}, close() {} };
   const path = target.startsWith('@') ? `\0${target.slice(1)}` : target;
   const socket = dgram.createSocket('unix_dgram');
-  socket.on('error', (err) => log.warn({ err: err.message }, 'sd_notify socket error'));
+  socket.on('error', (err) => log.warn(errorFields(err), 'sd_notify socket error'));
   let watchdog: NodeJS.Timeout | undefined;
   let closed = false;
 
@@ -58,7 +59,7 @@ export function createNotifier(env: Record<string, string | undefined>, log: Log
     if (closed) return;
     const buf = Buffer.from(message);
     socket.send(buf, 0, buf.length, path, (err) => {
-      if (err) log.warn({ err: err.message, message }, 'sd_notify send failed');
+      if (err) log.warn({ ...errorFields(err), message }, 'sd_notify send failed');
     });
   };
 

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { sendingOp } from '../support/operations.js';
 import { afterEach, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { LeshanClient, type LeshanClientLog, type LeshanClientOptions, type SendResult } from '../../src/leshan/client.js';
+import { LeshanClient, type LeshanClientOptions, type SendResult } from '../../src/leshan/client.js';
+import type { LogSink } from '../../src/log/logger.js';
 import type { AttemptResult } from '../../src/leshan/responses.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { Operation } from '../../src/operations/operation.js';
@@ -637,9 +638,11 @@ describe('LeshanClient: endpoint names, base URL, pool, log', () => {
     const d = await leshan();
     d.register({ endpoint: 'dev1', queueMode: false });
     const lines: Array<[string, Record<string, unknown>, string | undefined]> = [];
-    const log: LeshanClientLog = {
+    const log: LogSink = {
       debug: (o, m) => void lines.push(['debug', o as Record<string, unknown>, m]),
+      info: (o, m) => void lines.push(['info', o as Record<string, unknown>, m]),
       warn: (o, m) => void lines.push(['warn', o as Record<string, unknown>, m]),
+      error: (o, m) => void lines.push(['error', o as Record<string, unknown>, m]),
     };
     const c = client(d, { log });
     await c.send(op({ id: '42', kind: 'read', path: '/3/0/1' }));

@@ -8,7 +8,7 @@ import { parseRegistrations, type LeshanEvent } from '../../src/leshan/events.js
 import { sseFrame, startLeshanDouble, type LeshanDouble, type LeshanDoubleOptions } from '../../tools/leshanDouble.js';
 
 interface LogLine {
-  level: 'debug' | 'info' | 'warn';
+  level: 'debug' | 'info' | 'warn' | 'error';
   obj: Record<string, unknown>;
   msg: string;
 }
@@ -56,7 +56,7 @@ function follow(url: string, opts: Partial<LeshanEventStreamOptions> = {}): Harn
     onEvent: (e) => void h.events.push(e),
     onConnected: () => void h.connected++,
     onDisconnected: (reason) => void h.disconnected.push(reason),
-    log: { debug: line('debug'), info: line('info'), warn: line('warn') },
+    log: { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') },
     backoff: { minMs: 20, maxMs: 200 },
     ...opts,
   });

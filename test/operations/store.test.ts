@@ -1,7 +1,8 @@
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPERATION_STATUSES, type OperationStatus } from '../../src/operations/operation.js';
-import { OperationStore, StoreClosedError, StoreConflictError, StoreNotFoundError, type StoreLog } from '../../src/operations/store.js';
+import { OperationStore, StoreClosedError, StoreConflictError, StoreNotFoundError } from '../../src/operations/store.js';
+import type { LogSink } from '../../src/log/logger.js';
 import { createLogger } from '../../src/log/logger.js';
 import { manualClock, onDisk, openStore, T0, tempDir, write } from './store/helpers.js';
 
@@ -29,7 +30,7 @@ describe('OperationStore', () => {
   });
 
   it('takes a pino logger', () => {
-    const log: StoreLog = createLogger('silent');
+    const log: LogSink = createLogger('silent');
     assert.ok(new OperationStore({ file: tmp.file, maxAttempts: 3, pruneAfterMs: 1, log }));
   });
 

@@ -5,7 +5,7 @@ import type { Operation } from '../operation.js';
 import { CorruptFileError, DurableFile } from './durableFile.js';
 import { checkOperation, type StoreCodec, type StoreData } from './storeFile.js';
 import { StoreCorruptError } from './errors.js';
-import type { StoreLog } from './types.js';
+import type { LogSink } from '../../log/logger.js';
 import { errorText } from '../../log/errorText.js';
 
 export interface Loaded {
@@ -23,7 +23,7 @@ interface LoadOptions {
   codec: StoreCodec;
   maxAttempts: number;
   iso: () => string;
-  log: StoreLog;
+  log: LogSink;
   /** Keep every complete operation of a corrupt file instead of refusing it. */
   salvage: boolean;
 }

@@ -1,9 +1,6 @@
 import type { LogSink } from '../../log/logger.js';
 import type { OperationResult, OperationStatus } from '../operation.js';
 
-/** Pino-like: `log.info({ extra }, 'message')`. */
-export type StoreLog = Pick<LogSink, 'info' | 'warn' | 'error'>;
-
 export interface OperationStoreOptions {
   /** e.g. `${dataDir}/operations.json`; its directory is created if missing. */
   file: string;
@@ -12,7 +9,7 @@ export interface OperationStoreOptions {
   maxAttempts: number;
   /** `prune()` removes finished operations last updated longer ago than this. */
   pruneAfterMs: number;
-  log?: StoreLog;
+  log?: LogSink;
   /** A corrupt file: keep every complete operation in it (copied aside first) instead of refusing to open. */
   salvage?: boolean;
   /** After a failed write, how often a write is tried again (default 2 s); changes are refused meanwhile. */

@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { OperationStore, type OperationStoreOptions, type StoreLog } from '../../../src/operations/store.js';
+import type { LogSink } from '../../../src/log/logger.js';
+import { OperationStore, type OperationStoreOptions } from '../../../src/operations/store.js';
 import type { Operation } from '../../../src/operations/operation.js';
 
 export const T0 = Date.parse('2026-11-25T17:00:00.000Z');
@@ -13,10 +14,10 @@ export function manualClock(start = T0): { now: () => number; advance(ms: number
 }
 
 /** A log that keeps what it is given. */
-export function captureLog(): StoreLog & { lines: { level: string; obj: object; msg?: string }[] } {
+export function captureLog(): LogSink & { lines: { level: string; obj: object; msg?: string }[] } {
   const lines: { level: string; obj: object; msg?: string }[] = [];
   const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, obj, msg });
-  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 export async function tempDir(): Promise<{ dir: string; file: string; cleanup(): Promise<void> }> {
