@@ -19,7 +19,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { LogSink } from '../log/logger.js';
 import { jsonNestingExceeds, MAX_LESHAN_JSON_DEPTH } from './jsonDepth.js';
 import { buildRequest, type RequestSpec } from './requests.js';
-import { classifyResponse, type AttemptResult } from './responses.js';
+import { classifyCancelObserve, classifyResponse, type AttemptResult } from './responses.js';
 import { errorText } from '../log/errorText.js';
 import { leshanBase } from './baseUrl.js';
 
@@ -105,7 +105,8 @@ export class LeshanClient {
     }
     const answer = await this.exchange(req.method, this.basePath + req.path, req.headers, req.body ?? null);
     if (answer.kind === 'answer') {
-      attempt = classifyResponse(answer.status, answer.contentType, answer.text, this.timeoutS);
+      const classify = op.kind === 'cancel-observe' ? classifyCancelObserve : classifyResponse;
+      attempt = classify(answer.status, answer.contentType, answer.text, this.timeoutS);
     } else if (op.kind === 'execute' && (answer.kind !== 'error' || !beforeSending(answer.error))) {
       const what = answer.kind === 'error' ? `connection to Leshan lost (${this.cut(answer)})` : `Leshan: ${this.cut(answer)}`;
       attempt = {

@@ -72,6 +72,27 @@ export function statusCode(status: string): number | undefined {
  */
 export function classifyResponse(httpStatus: number, contentType: string | undefined, bodyText: string, timeoutS?: number): AttemptResult {
   if (httpStatus === 200) return classifyJson(bodyText);
+  return classifyError(httpStatus, contentType, bodyText, timeoutS);
+}
+
+/**
+ * Leshan's answer to a cancel-observe. An empty 200 is the passive cancel (§1.2): Leshan forgot the
+ * observation without telling the device, which is what the operator asked for (a Leshan that knows
+ * only the passive cancel, such as 2.0.0-M4, answers `?active` that way too); the device's next
+ * notification is then refused. Anything else is classified as for every request.
+ */
+export function classifyCancelObserve(
+  httpStatus: number,
+  contentType: string | undefined,
+  bodyText: string,
+  timeoutS?: number,
+): AttemptResult {
+  if (httpStatus === 200 && bodyText.trim() === '')
+    return { kind: 'confirmed', result: { status: 'passive cancel: Leshan forgot the observation' } };
+  return classifyResponse(httpStatus, contentType, bodyText, timeoutS);
+}
+
+function classifyError(httpStatus: number, contentType: string | undefined, bodyText: string, timeoutS?: number): AttemptResult {
   const text = leshanText(contentType, bodyText);
   const notDelivered = (reason: Extract<AttemptResult, { kind: 'notDelivered' }>['reason'], message: string): AttemptResult => ({
     kind: 'notDelivered',

@@ -232,3 +232,18 @@ describe('classifyResponse: content nested too deep (a hostile Leshan)', () => {
     assert.equal(text.kind, 'confirmed');
   });
 });
+
+describe('classifyCancelObserve', () => {
+  it('takes the passive cancel (an empty 200) as done, and classifies anything else as any answer', async () => {
+    const { classifyCancelObserve, classifyResponse } = await import('../../src/leshan/responses.js');
+    assert.deepEqual(classifyCancelObserve(200, undefined, ''), {
+      kind: 'confirmed',
+      result: { status: 'passive cancel: Leshan forgot the observation' },
+    });
+    assert.deepEqual(classifyCancelObserve(200, 'text/plain', ' \r\n'), classifyCancelObserve(200, undefined, ''));
+    assert.equal(classifyResponse(200, undefined, '').kind, 'notDelivered', 'an empty 200 to any other request is still unexpected');
+    const active = '{"status":"CONTENT(205)","valid":true,"success":true,"failure":false}';
+    assert.deepEqual(classifyCancelObserve(200, 'application/json', active), classifyResponse(200, 'application/json', active));
+    assert.equal(classifyCancelObserve(404, 'text/plain', "no observation for path /3/0/1 for  client 'x'").kind, 'notDelivered');
+  });
+});
