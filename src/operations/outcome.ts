@@ -7,7 +7,9 @@
  * | 200 success:true                        | CONFIRMED (read/observe keep the content) | next one       |
  * | 200 success:false, device 4.xx          | FAILED now, with the code                 | next one       |
  * | 200 success:false, device 5.xx          | QUEUED (FAILED at maxAttempts)            | waits for wake |
- * | 504, 400 sleeping/not registered, 500   | QUEUED (FAILED at maxAttempts)            | waits for wake |
+ * | 504, 500, other                         | QUEUED (FAILED at maxAttempts)            | waits for wake |
+ * | 400 sleeping / not registered           | QUEUED, not an attempt (nothing reached   | waits for wake |
+ * |                                         | the device: Leshan refused to send it)    |                |
  * | 400 Invalid request (not sleeping)      | FAILED now: the same request fails again  | next one       |
  * | 200 delayed (Leshan >= 2.0.0-M17 queue) | QUEUED (FAILED at maxAttempts)            | waits for wake |
  * | nothing (Leshan unreachable)            | QUEUED, attempt not counted               | retry later    |
@@ -58,6 +60,10 @@ export function settle(op: Pick<Operation, 'attempts'>, attempt: AttemptResult, 
       if (attempt.reason === 'invalidRequest') {
         return { status: 'FAILED', error: attempt.message, countAttempt: true, endpoint: 'delivered' };
       }
+      if (attempt.reason === 'sleeping' || attempt.reason === 'notRegistered') {
+        // Leshan refused to send it: nothing reached the device, so it is no attempt
+        return { status: 'QUEUED', error: attempt.message, countAttempt: false, endpoint: 'asleep' };
+      }
       if (attempt.reason === 'unknownOutcome') {
         // an execute may have run: never repeated behind the operator's back
         return { status: 'FAILED', error: attempt.message, countAttempt: true, endpoint: 'unreachable' };
@@ -66,6 +72,6 @@ export function settle(op: Pick<Operation, 'attempts'>, attempt: AttemptResult, 
     case 'delayed':
       return retryOrFail(`Leshan queued the request itself (requestId ${attempt.requestId}): the device is asleep`);
     case 'unreachable':
-      return { status: 'QUEUED', error: `Leshan unreachable: ${attempt.message}`, countAttempt: false, endpoint: 'unreachable' };
+      return { status: 'QUEUED', error: attempt.message, countAttempt: false, endpoint: 'unreachable' };
   }
 }

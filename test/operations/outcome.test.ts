@@ -28,8 +28,21 @@ describe('settle (the outcome table)', () => {
     assert.equal(s.endpoint, 'asleep');
   });
 
+  it('does not count a "sleeping" or "not registered" refusal as an attempt: nothing reached the device', () => {
+    for (const reason of ['sleeping', 'notRegistered'] as const) {
+      const attempt = { kind: 'notDelivered' as const, reason, httpStatus: 400, message: `m-${reason}` };
+      for (const attempts of [1, 3]) {
+        assert.deepEqual(
+          settle(at(attempts), attempt, 3),
+          { status: 'QUEUED', error: `m-${reason}`, countAttempt: false, endpoint: 'asleep' },
+          `${reason} at ${attempts}`,
+        );
+      }
+    }
+  });
+
   it('requeues what was not delivered until maxAttempts, then fails, and pauses the queue', () => {
-    for (const reason of ['timeout', 'sleeping', 'notRegistered', 'serverError', 'other'] as const) {
+    for (const reason of ['timeout', 'serverError', 'other'] as const) {
       const attempt = { kind: 'notDelivered' as const, reason, httpStatus: 504, message: `m-${reason}` };
       const again = settle(at(2), attempt, 3);
       assert.equal(again.status, 'QUEUED', reason);
@@ -49,8 +62,12 @@ describe('settle (the outcome table)', () => {
   });
 
   it('does not count an attempt that never reached Leshan', () => {
-    const s = settle(at(3), { kind: 'unreachable', message: 'ECONNREFUSED' }, 3);
-    assert.deepEqual(s, { status: 'QUEUED', error: 'Leshan unreachable: ECONNREFUSED', countAttempt: false, endpoint: 'unreachable' });
+    const s = settle(at(3), { kind: 'unreachable', message: 'Leshan unreachable: ECONNREFUSED' }, 3);
+    assert.deepEqual(
+      s,
+      { status: 'QUEUED', error: 'Leshan unreachable: ECONNREFUSED', countAttempt: false, endpoint: 'unreachable' },
+      'the prefix once',
+    );
   });
 
   it('fails an execute whose outcome is unknown rather than run it again', () => {
