@@ -18,8 +18,6 @@ export type EndpointEvent =
   | { type: 'endpoint.registered'; at: number; queueMode?: boolean }
   | { type: 'endpoint.updated'; at: number }
   | { type: 'endpoint.deregistered'; at: number }
-  /** Values arrived from the device: it is awake (as Leshan's own presence logic has it). */
-  | { type: 'endpoint.data'; at: number }
   /** Leshan's AWAKE event: awake now (the window stays as the fallback should SLEEPING never come). */
   | { type: 'endpoint.awake'; at: number }
   /** Leshan's SLEEPING event: asleep now. */
@@ -43,6 +41,8 @@ export type DeliveryResult =
 export interface DeliveryOutput {
   result: DeliveryResult;
   at: number;
+  /** The device itself answered (success or a device error): Leshan restarts its awake timer then. */
+  answered?: boolean;
 }
 
 /** What an offline endpoint is remembered by when its actor is not running (see EndpointRegistry). */
@@ -100,6 +100,11 @@ export const endpointMachine = setup({
     clearWoke: assign({ wokeWhileSending: false }),
     /** A delivery step ended at `at`: the reference time for the delays. */
     noteTime: assign((_, params: { at: number }) => ({ now: params.at })),
+    /** The device answered at `at`: awake for awakeMs from then (Leshan restarts its awake timer on an answer). */
+    wakeOnAnswer: assign(({ context }, params: { at: number }) => ({
+      now: params.at,
+      awakeUntil: Math.max(context.awakeUntil, params.at + context.awakeMs),
+    })),
     /** The device did not take the request at `at`: taken as asleep from then on. */
     closeWindowAt: assign((_, params: { at: number }) => ({ now: params.at, awakeUntil: params.at })),
   },
@@ -111,6 +116,8 @@ export const endpointMachine = setup({
     awakeNow: ({ event }) => event.type === 'endpoint.reconciled' && event.registered && event.awake,
     /** Leshan's SLEEPING applies only in queue mode. */
     inQueueMode: ({ context }) => context.queueMode,
+    /** The device itself answered: it is awake. */
+    deviceAnswered: (_, params: DeliveryOutput) => params.answered === true,
     /** The device did not take it, and no wake-up came while it was sent: the answer is current. */
     answeredAsleep: ({ context }, params: DeliveryOutput) => params.result === 'asleep' && !context.wokeWhileSending,
     /** Leshan did not answer, and the device is still awake: try again after a pause. */
@@ -136,7 +143,6 @@ export const endpointMachine = setup({
       on: {
         'endpoint.registered': { target: 'online', actions: ['recordRegistration', 'wake'] },
         'endpoint.updated': { target: 'online', actions: ['recordRegistration', 'wake'] },
-        'endpoint.data': { target: 'online', actions: 'wake' },
         'endpoint.awake': { target: 'online', actions: 'wake' },
         'endpoint.deregistered': { actions: 'recordRegistration' },
         'endpoint.reconciled': [{ guard: 'awakeNow', target: 'online', actions: ['reconcile', 'wake'] }, { actions: 'reconcile' }],
@@ -151,7 +157,6 @@ export const endpointMachine = setup({
         // re-entering restarts the awake timer from the new deadline
         'endpoint.registered': { target: 'online', reenter: true, actions: ['recordRegistration', 'wake'] },
         'endpoint.updated': { target: 'online', reenter: true, actions: ['recordRegistration', 'wake'] },
-        'endpoint.data': { target: 'online', reenter: true, actions: 'wake' },
         'endpoint.awake': { target: 'online', reenter: true, actions: 'wake' },
         'endpoint.sleeping': { guard: 'inQueueMode', target: 'offline', actions: 'sleep' },
         'endpoint.deregistered': { target: 'offline', actions: ['recordRegistration', 'sleep'] },
@@ -178,6 +183,11 @@ export const endpointMachine = setup({
         // (a wake-up newer than the request beats the request's "asleep": the device is awake now)
         onDone: [
           {
+            guard: { type: 'deviceAnswered', params: ({ event }) => event.output },
+            target: 'online',
+            actions: { type: 'wakeOnAnswer', params: ({ event }) => event.output },
+          },
+          {
             guard: { type: 'answeredAsleep', params: ({ event }) => event.output },
             target: 'offline',
             actions: { type: 'closeWindowAt', params: ({ event }) => event.output },
@@ -201,7 +211,6 @@ export const endpointMachine = setup({
         // one operation at a time: the request in flight finishes first, the window moves meanwhile
         'endpoint.registered': { actions: ['recordRegistration', 'wake', 'markWoke'] },
         'endpoint.updated': { actions: ['recordRegistration', 'wake', 'markWoke'] },
-        'endpoint.data': { actions: ['wake', 'markWoke'] },
         'endpoint.awake': { actions: ['wake', 'markWoke'] },
         'endpoint.sleeping': { guard: 'inQueueMode', actions: 'sleep' },
         'endpoint.deregistered': { actions: ['recordRegistration', 'sleep'] },

@@ -45,9 +45,6 @@ export interface EndpointView {
 
 type EndpointActor = Actor<typeof endpointMachine>;
 
-/** How finely values from an endpoint move its awake window (see dataReceived). */
-const DATA_WAKE_RESOLUTION_MS = 1000;
-
 /** A timer source with the time: xstate's Clock (not exported by xstate) plus `now()`; SimulatedClock fits. */
 export interface Clock {
   setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
@@ -138,25 +135,6 @@ export class EndpointRegistry {
     for (const [ep, actor] of this.actors) if (actor.getSnapshot().context.registered) out.push(ep);
     for (const [ep, dormant] of this.dormant) if (dormant.registered) out.push(ep);
     return out;
-  }
-
-  /**
-   * Values arrived: the endpoint is awake. Called on every ingested post (the hot path), so an endpoint
-   * whose window was already extended within the last second is left alone: re-entering the state would
-   * reset its timer for a gain of under a second in a window of `awakeMs`.
-   */
-  dataReceived(ep: string): void {
-    const at = this.now();
-    const actor = this.actors.get(ep);
-    if (actor) {
-      const { context } = actor.getSnapshot();
-      if (context.awakeUntil - at > this.options.awakeMs - DATA_WAKE_RESOLUTION_MS) return;
-    } else if (!this.dormant.has(ep) && !this.options.hasQueued(ep)) {
-      // values alone do not make an endpoint worth remembering: a name nobody registered and nothing
-      // waits for costs no memory, however many of them a device (or a fuzzer) makes up
-      return;
-    }
-    this.send(ep, { type: 'endpoint.data', at });
   }
 
   /** An operation was queued: an awake endpoint sends it at once. */

@@ -16,8 +16,6 @@ export interface LineSink {
  * registry, standing observations, requests Leshan holds). Every source of activity goes through it.
  */
 export interface EndpointActivity {
-  /** Values arrived from the endpoint: it is awake. */
-  dataReceived(ep: string): void;
   /** A registration lifecycle event (object 10240) arrived; `info` when the source knows more (the event stream). */
   registrationEvent(ep: string, event: RegistrationEvent, value: ResourceValue, info?: RegistrationInfo): void;
   /** Leshan's AWAKE (true) or SLEEPING (false): exact, where the awake window is a guess. */
@@ -44,7 +42,10 @@ export interface RegistrationInfo {
 }
 
 /**
- * Turns accepted posts into InfluxDB lines and tells the endpoint registry. Hot path: per value one
+ * Turns accepted posts into InfluxDB lines and tells the endpoint registry about registrations. Values
+ * do not make an endpoint awake: Leshan does not take a notification as a sign of presence either
+ * (its presence service is built with updateRegistrationOnNotification = false), and a request sent
+ * then is refused as "sleeping". Hot path: per value one
  * string build and one array push; nothing waits for InfluxDB.
  */
 export class Ingest {
@@ -64,7 +65,6 @@ export class Ingest {
   accept(post: ParsedPost, source: IngestSource = 'post', info?: RegistrationInfo): number {
     const epTag = endpointTag(post.ep);
     const dedupe = this.dedupe;
-    let data = false;
     for (const v of post.values) {
       const event = registrationEventOf(v);
       if (event) {
@@ -73,7 +73,6 @@ export class Ingest {
           this.activity?.registrationEvent(post.ep, event, v, info);
         }
       } else {
-        data = true;
         if (
           dedupe?.isDuplicate(
             `${post.ep}\n${v.objectId}/${v.instanceId}/${v.resourceId}/${v.resourceInstanceId ?? ''}\n${fieldOf(v.value)}`,
@@ -84,7 +83,6 @@ export class Ingest {
         this.sink.write(dataLine(epTag, v, this.clock.next()));
       }
     }
-    if (data) this.activity?.dataReceived(post.ep);
     return post.values.length;
   }
 

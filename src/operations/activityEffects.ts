@@ -22,10 +22,6 @@ export interface ActivityEffectsOptions {
 export class ActivityEffects implements EndpointActivity {
   constructor(private readonly options: ActivityEffectsOptions) {}
 
-  dataReceived(ep: string): void {
-    this.options.registry.dataReceived(ep);
-  }
-
   registrationEvent(ep: string, event: RegistrationEvent, value: ResourceValue, info?: RegistrationInfo): void {
     const { registry, standing, delayed } = this.options;
     registry.registrationEvent(ep, event, info?.queueMode);

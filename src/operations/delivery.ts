@@ -144,7 +144,9 @@ export class Delivery {
       return { result: 'asleep', at: now() };
     }
     const outcome = await this.apply(op, attempt);
-    return { result: outcome, at: now() };
+    // the device itself answered: Leshan restarted its awake timer, the endpoint's window moves with it
+    const answered = attempt.kind === 'confirmed' || attempt.kind === 'deviceError';
+    return { result: outcome, at: now(), answered };
   }
 
   /** Records the outcome of an attempt on the operation (in SENDING); says what the endpoint's queue does next. */

@@ -19,7 +19,7 @@ function machine(options: { queued?: number; queueMode?: boolean; registered?: b
   const clock = new SimulatedClock();
   clock.set(T0);
   let queued = options.queued ?? 0;
-  const deliveries: { answer(result: DeliveryResult, at?: number): void; fail(): void }[] = [];
+  const deliveries: { answer(result: DeliveryResult, at?: number, answered?: boolean): void; fail(): void }[] = [];
   const logic = endpointMachine.provide({
     guards: { hasQueued: () => queued > 0 },
     actors: {
@@ -27,9 +27,9 @@ function machine(options: { queued?: number; queueMode?: boolean; registered?: b
         () =>
           new Promise((resolve, reject) => {
             deliveries.push({
-              answer: (result, at = clock.now()) => {
+              answer: (result, at = clock.now(), answered = false) => {
                 if (result === 'delivered') queued--;
-                resolve({ result, at });
+                resolve({ result, at, answered });
               },
               fail: () => reject(new Error('delivery step failed')),
             });
@@ -64,7 +64,7 @@ function machine(options: { queued?: number; queueMode?: boolean; registered?: b
 }
 
 describe('endpoint machine: offline', () => {
-  for (const type of ['endpoint.registered', 'endpoint.updated', 'endpoint.data', 'endpoint.awake'] as const) {
+  for (const type of ['endpoint.registered', 'endpoint.updated', 'endpoint.awake'] as const) {
     it(`${type} -> online, awake for awakeMs from the event`, () => {
       const m = machine();
       m.send({ type });
@@ -124,7 +124,7 @@ describe('endpoint machine: online', () => {
     assert.equal(m.state(), 'online.idle');
   });
 
-  for (const type of ['endpoint.registered', 'endpoint.updated', 'endpoint.data', 'endpoint.awake'] as const) {
+  for (const type of ['endpoint.registered', 'endpoint.updated', 'endpoint.awake'] as const) {
     it(`${type} re-enters online: the window restarts from the event`, () => {
       const m = machine();
       m.send({ type: 'endpoint.updated' });
@@ -208,6 +208,17 @@ describe('endpoint machine: sending', () => {
     assert.equal(m.state(), 'sending');
     return m;
   }
+
+  it('the device answered (deviceAnswered) -> online, awake for awakeMs from the answer (Leshan restarts its timer)', async () => {
+    const m = await sending({ queued: 1 });
+    m.clock.increment(AWAKE - 1000); // the window would close a second from now
+    m.deliveries[0]!.answer('delivered', m.clock.now(), true);
+    await flush();
+    assert.equal(m.state(), 'online.idle');
+    assert.equal(m.context().awakeUntil, T0 + AWAKE - 1000 + AWAKE);
+    m.clock.increment(AWAKE - 1);
+    assert.equal(m.state(), 'online.idle', 'still awake past the first window');
+  });
 
   it('asleep (answeredAsleep) -> offline, the window closed at the answer', async () => {
     const m = await sending();

@@ -81,14 +81,6 @@ describe('endpoint actors', () => {
     assert.equal(h.registry.view('dev')?.state, 'offline');
   });
 
-  it('count any data from the endpoint as awake', async () => {
-    const h = harness({ dev: 1 });
-    h.registry.dataReceived('dev');
-    await flush();
-    assert.equal(h.calls.length, 1);
-    assert.equal(h.registry.view('dev')?.registered, false, 'data alone does not say it is registered');
-  });
-
   it('go offline at once on deregistration', async () => {
     const h = harness();
     h.registry.registrationEvent('dev', 'registered');
@@ -231,20 +223,6 @@ describe('endpoint actors', () => {
     assert.equal(h.registry.view('dev')?.state, 'offline', 'without a newer wake-up, the queue waits');
   });
 
-  it('lets a stream of values move the awake window at most once a second', async () => {
-    const h = harness();
-    h.registry.registrationEvent('dev', 'registered');
-    h.clock.increment(5000);
-    h.registry.dataReceived('dev');
-    const first = h.registry.view('dev')!.awakeUntil;
-    h.clock.increment(500);
-    h.registry.dataReceived('dev');
-    assert.equal(h.registry.view('dev')!.awakeUntil, first, 'within a second: unchanged');
-    h.clock.increment(600);
-    h.registry.dataReceived('dev');
-    assert.equal(Date.parse(h.registry.view('dev')!.awakeUntil!), Date.parse(first!) + 1100);
-  });
-
   it("follows Leshan's AWAKE and SLEEPING exactly, with the window as the fallback", async () => {
     const h = harness({});
     h.registry.presence('dev', true);
@@ -315,14 +293,6 @@ describe('endpoint registry bounds', () => {
         ?.value ?? 0;
     return { clock, registry, forgotten };
   }
-
-  it('remembers no endpoint for values alone: made-up names cost nothing', async () => {
-    const { registry } = bounded({ waiting: 1 }, {});
-    for (let i = 0; i < 1000; i++) registry.dataReceived(`random-${i}`);
-    assert.equal(registry.size, 0);
-    registry.dataReceived('waiting');
-    assert.equal(registry.size, 1, 'an endpoint something is queued for is woken by its values');
-  });
 
   it('stays within maxKnown: the longest-offline endpoint with nothing queued goes first, one with queued work never', async () => {
     const h = bounded({ 'keep-0': 1 }, { maxKnown: 3 });

@@ -14,7 +14,6 @@ function harness(listed: Registration[], registeredHere: string[]) {
   const ingress = new EventIngress({
     ingest,
     activity: {
-      dataReceived() {},
       registrationEvent() {},
       presence() {},
       reconcile: (ep, state) => reconciled.push([ep, state]),
