@@ -60,6 +60,11 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
       repairedSeen = total;
     },
   });
+  const nullNodes = new Counter({
+    name: 'lwm2m_backend_ingest_null_nodes_total',
+    help: 'Paths of composite posts whose node was null (a value the device left out): skipped, the rest of the post kept',
+    registers: [registry],
+  });
   // children bound once: the hot path does no label hashing
   const accepted = { single: posts.labels('single', '201'), composite: posts.labels('composite', '201') };
   const valuesOf = { single: values.labels('single'), composite: values.labels('composite') };
@@ -106,7 +111,8 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
     const n = ingest.accept(post);
     valuesOf[target.route].inc(n);
     accepted[target.route].inc();
-    send(res, 201, `{"accepted":${n}}`);
+    if (post.nullNodes) nullNodes.inc(post.nullNodes);
+    send(res, 201, post.nullNodes ? `{"accepted":${n},"nullNodes":${post.nullNodes}}` : `{"accepted":${n}}`);
   };
 
   return (req, res) => {

@@ -12,6 +12,8 @@ import { isValidId, parsePath, type PathError } from '../lwm2m/path.js';
 export interface ParsedPost {
   ep: string;
   values: ResourceValue[];
+  /** Paths of a composite post whose node is null (a value the device left out): skipped, counted. */
+  nullNodes?: number;
 }
 
 function asBody(body: unknown): Record<string, unknown> {
@@ -70,6 +72,7 @@ export function parseCompositePost(raw: unknown): ParsedPost {
     flattenNode(val, {}, 'val', values);
     return { ep, values };
   }
+  let nullNodes = 0;
   for (const key of Object.keys(entries)) {
     const field = `val[${JSON.stringify(key)}]`;
     let path;
@@ -78,7 +81,13 @@ export function parseCompositePost(raw: unknown): ParsedPost {
     } catch (err) {
       throw new FieldError(field, `key ${JSON.stringify(key)} is not an LwM2M path: ${(err as PathError).message}`);
     }
+    // Leshan's SenML decoder (2.0.0-M15) gives a path the device left out as null, and the forked Leshan
+    // posts it so: the values beside it are good, so they are kept and the gap is counted
+    if (entries[key] === null) {
+      nullNodes++;
+      continue;
+    }
     flattenNode(entries[key], path, field, values);
   }
-  return { ep, values };
+  return nullNodes > 0 ? { ep, values, nullNodes } : { ep, values };
 }

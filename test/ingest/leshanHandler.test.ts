@@ -224,6 +224,17 @@ describe('Leshan posts land in a real InfluxDB', () => {
     assert.equal((await rows(`SELECT "string" FROM lwm2m WHERE ep='charset'`))[0]?.string, 'ü');
   });
 
+  it('takes a composite post with a null node: 201 with the others, the null counted', async () => {
+    const r = await d.post('/leshan_api/resource/composite', {
+      ep: 'null-node',
+      val: { '/3303/0/5700': null, '/3303/0/5701': { kind: 'singleResource', id: 5701, type: 'STRING', value: 'Cel' } },
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.deepEqual(r.body, { accepted: 1, nullNodes: 1 });
+    const text = await (await fetch(`${d.url}/metrics`)).text();
+    assert.match(text, /lwm2m_backend_ingest_null_nodes_total [1-9]/);
+  });
+
   it('counts values and posts in /metrics', async () => {
     const text = await (await fetch(`${d.url}/metrics`)).text();
     const value = (pattern: RegExp) => Number(text.match(pattern)?.[1]);

@@ -112,7 +112,8 @@ const malformed: fc.Arbitrary<['single' | 'composite', string]> = fc.oneof(
     .filter((k) => !/^\/?\d{1,5}(\/\d{1,5}){0,3}\/?$/.test(k) && !['kind', 'instances', 'resources', 'values', 'value'].includes(k))
     .map((key) => ['composite', JSON.stringify({ ep: 'dev', val: { [key]: goodComposite.val['/3303'] } })] as ['composite', string]),
   fc
-    .oneof(fc.string(), fc.integer(), fc.array(fc.jsonValue(), { maxLength: 3 }), fc.constant(null))
+    // (null is not here: a null node is a value the device left out, skipped and counted beside the others)
+    .oneof(fc.string(), fc.integer(), fc.array(fc.jsonValue(), { maxLength: 3 }))
     .map((node) => ['composite', JSON.stringify({ ep: 'dev', val: { '/3303': node } })] as ['composite', string]),
 );
 

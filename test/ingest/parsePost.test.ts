@@ -134,4 +134,20 @@ describe('parseCompositePost', () => {
     assert.equal(postError(() => parseCompositePost({ ep: 'd', val: [] })).field, 'val');
     assert.equal(postError(() => parseCompositePost({ ep: 'd' })).field, 'val');
   });
+
+  it('keeps the values beside a null node (a path the device left out, as Leshan M15 decodes SenML) and counts the null', () => {
+    const post = parseCompositePost({
+      ep: 'd',
+      val: { '/3303/0/5700': null, '/3303/0/5701': { kind: 'singleResource', id: 5701, type: 'STRING', value: 'Cel' }, '/3/0/9': null },
+    });
+    assert.equal(post.nullNodes, 2);
+    assert.deepEqual(
+      post.values.map((v) => [v.objectId, v.resourceId, v.value.value]),
+      [[3303, 5701, 'Cel']],
+    );
+    assert.equal(
+      parseCompositePost({ ep: 'd', val: { '/3/0/9': { kind: 'singleResource', id: 9, type: 'INTEGER', value: '1' } } }).nullNodes,
+      undefined,
+    );
+  });
 });
