@@ -36,19 +36,22 @@ describe("Leshan's event stream as the ingress (stock Leshan: ingress 'events')"
   });
 
   it('records registrations and notifications (single, composite, SEND) in InfluxDB', async () => {
+    // the standing observation of /3303/0/5700 is answered with 20.5; its content lands as the first reading
+    leshan.answer('ev-1', '/3303/0/5700', { kind: 'success', content: temp('20.5') });
     leshan.register({ endpoint: 'ev-1', queueMode: true, objectLinks: ['/3/0', '/3303/0'] });
     await until(async () => (await rows(`SELECT * FROM registration WHERE ep='ev-1'`)).length === 1);
     assert.notEqual((await view('ev-1')).state, 'offline');
+    await until(async () => (await rows(`SELECT "float" FROM lwm2m WHERE ep='ev-1' AND obj='3303'`)).length === 1);
     leshan.notify('ev-1', '/3303/0/5700', temp('21.5'));
     leshan.notifyComposite('ev-1', {
       '/3303/0/5700': temp('22.5'),
       '/3/0/9': { id: 9, kind: 'singleResource', type: 'INTEGER', value: '87' },
     });
     leshan.emit('SEND', { ep: 'ev-1', val: { '/3303/0/5700': temp('23.5') } });
-    await until(async () => (await rows(`SELECT "float" FROM lwm2m WHERE ep='ev-1' AND obj='3303'`)).length === 3);
+    await until(async () => (await rows(`SELECT "float" FROM lwm2m WHERE ep='ev-1' AND obj='3303'`)).length === 4);
     assert.deepEqual(
       (await rows(`SELECT "float" FROM lwm2m WHERE ep='ev-1' AND obj='3303'`)).map((r) => r.float),
-      ['21.5', '22.5', '23.5'],
+      ['20.5', '21.5', '22.5', '23.5'],
     );
     assert.deepEqual(
       (await rows(`SELECT "int" FROM lwm2m WHERE ep='ev-1' AND obj='3'`)).map((r) => r.int),

@@ -591,6 +591,27 @@ describe('leshanDouble: presence (§5.1)', () => {
     assert.equal(d.isAwake('plain'), true);
   });
 
+  it("a notification does not wake a sleeping device (as Leshan's presence service, built with updateRegistrationOnNotification = false)", async () => {
+    await start();
+    d.register({ endpoint: 'q2', queueMode: true });
+    d.sleep('q2');
+    d.notify('q2', '/3303/0/5700', { id: 5700, kind: 'singleResource', type: 'FLOAT', value: '21.5' });
+    assert.equal(d.isAwake('q2'), false);
+    const r = await call(d, 'GET', '/q2/3/0/9');
+    assert.equal(r.status, 400);
+    assert.equal(r.text, SLEEPING_TEXT);
+  });
+
+  it('reads a resource nobody scripted with a value of the type its object model gives', async () => {
+    await start();
+    d.register({ endpoint: 'plain2', queueMode: false });
+    const content = (path: string) => async () => parse(await call(d, 'GET', `/plain2${path}`)).content as Record<string, unknown>;
+    assert.deepEqual(await content('/3303/0/5700')(), { id: 5700, kind: 'singleResource', type: 'FLOAT', value: '21.5' });
+    assert.deepEqual(await content('/3/0/9')(), { id: 9, kind: 'singleResource', type: 'INTEGER', value: '0' });
+    assert.deepEqual(await content('/3/0/0')(), { id: 0, kind: 'singleResource', type: 'STRING', value: 'x' });
+    assert.equal(((await content('/40000/0/1')()) as { type: string }).type, 'STRING', 'no model: STRING');
+  });
+
   it('a device response restarts the awake timer', async () => {
     await start({ awakeMs: 300 });
     const s = await sse();

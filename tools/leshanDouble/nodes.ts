@@ -3,6 +3,8 @@
  * LwM2M node JSON as the demo server handles it: JacksonLwM2mNodeDeserializer for write bodies (§2.1, §2.2, §8.6)
  * and a default read content per path.
  */
+import { resourceModel } from '../../src/lwm2m/objectModel.js';
+import type { ResourceType } from '../../src/lwm2m/value.js';
 import { jsonProcessing, npe, runtime, type LwPath } from './java.js';
 
 export type NodeClass = 'LwM2mObject' | 'LwM2mObjectInstance' | 'LwM2mSingleResource' | 'LwM2mMultipleResource' | 'LwM2mResourceInstance';
@@ -189,21 +191,56 @@ export function deserializeNode(o: unknown): ParsedNode {
   throw jsonProcessing('Invalid node element');
 }
 
-const resourceNode = (id: number): unknown => ({ id, kind: 'singleResource', type: 'STRING', value: 'x' });
-const instanceNode = (id: number): unknown => ({ id, kind: 'instance', resources: [resourceNode(0)] });
+/**
+ * A value of `type` as Leshan's serializer writes it in read content (docs/leshan-rest-api.md §2.2):
+ * INTEGER, UNSIGNED_INTEGER and FLOAT as strings, TIME as ms, OPAQUE as hex.
+ */
+function sampleValue(type: ResourceType): unknown {
+  switch (type) {
+    case 'INTEGER':
+    case 'UNSIGNED_INTEGER':
+      return '0';
+    case 'FLOAT':
+      return '21.5';
+    case 'BOOLEAN':
+      return false;
+    case 'TIME':
+      return 1_732_550_000_000;
+    case 'OPAQUE':
+      return '00';
+    case 'OBJLNK':
+      return { objectId: 0, objectInstanceId: 0 };
+    default:
+      return 'x';
+  }
+}
 
-/** A plausible node for a read/observe of `path` when the test did not script one. */
+/** The type the object model gives a resource (STRING for one it does not know). */
+const typeOf = (o: number, r: number): ResourceType => {
+  const type = resourceModel(o, r)?.type;
+  return type === undefined || type === 'NONE' ? 'STRING' : type;
+};
+
+const resourceNode = (o: number, r: number): unknown => {
+  const type = typeOf(o, r);
+  return { id: r, kind: 'singleResource', type, value: sampleValue(type) };
+};
+const instanceNode = (o: number, id: number): unknown => ({ id, kind: 'instance', resources: [resourceNode(o, 0)] });
+
+/** A plausible node for a read/observe of `path` when the test did not script one, typed as the object model says. */
 export function defaultNode(path: LwPath): unknown {
   const [o = 0, i = 0, r = 0, ri = 0] = path;
   switch (path.length) {
-    case 4:
-      return { id: ri, kind: 'resourceInstance', type: 'STRING', value: 'x' };
+    case 4: {
+      const type = typeOf(o, r);
+      return { id: ri, kind: 'resourceInstance', type, value: sampleValue(type) };
+    }
     case 3:
-      return resourceNode(r);
+      return resourceNode(o, r);
     case 2:
-      return instanceNode(i);
+      return instanceNode(o, i);
     case 1:
-      return { id: o, kind: 'obj', instances: [instanceNode(0)] };
+      return { id: o, kind: 'obj', instances: [instanceNode(o, 0)] };
     default:
       return { kind: 'root', objects: [] };
   }

@@ -203,16 +203,16 @@ export async function startLeshanDouble(opts: LeshanDoubleOptions = {}): Promise
     },
     sleep: (ep) => registry.setSleeping(registry.mustGet(ep)),
     wake: (ep) => registry.setAwake(registry.mustGet(ep)),
+    // a notification is no sign of presence: Leshan's presence service is built with
+    // updateRegistrationOnNotification = false (docs/leshan-demo.md), so the device's state is left alone
     notify(ep, path, node) {
-      const s = registry.mustGet(ep);
-      registry.setAwake(s);
+      registry.mustGet(ep);
       if (hub.listening(ep)) {
         hub.send('NOTIFICATION', JSON.stringify({ ep, kind: 'single', res: path, val: node }), ep);
       }
     },
     notifyComposite(ep, nodes) {
-      const s = registry.mustGet(ep);
-      registry.setAwake(s);
+      registry.mustGet(ep);
       if (hub.listening(ep)) {
         const data = { ep, kind: 'composite', val: nodes, paths: Object.keys(nodes) };
         hub.send('NOTIFICATION', JSON.stringify(data), ep);
