@@ -65,6 +65,7 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
     requestTimeoutS: leshan.requestTimeoutS,
     connections: leshan.maxConcurrent,
     maxResponseBytes: leshan.maxResponseBytes,
+    writeFormat: leshan.writeFormat,
     log: ctx.log.child({ component: 'leshan' }),
   });
   // after the delivery drain: whatever is still in flight (a hanging Leshan, a reconciliation) is cut

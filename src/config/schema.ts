@@ -38,6 +38,8 @@ export const configSchema = z.strictObject({
     maxConcurrent: positiveInt.max(1024),
     /** Silence on the event stream (Leshan sends a heartbeat every 10 s) after which it is taken as dead. */
     heartbeatTimeoutMs: positiveInt.min(1000),
+    /** Content format of writes (`?format=`): what Leshan encodes the value in for the device (its own default is TLV). */
+    writeFormat: z.enum(['TLV', 'SENML_CBOR', 'SENML_JSON', 'JSON', 'CBOR', 'TEXT']),
     /** Largest answer taken from Leshan (a read's content, an event, the registration list); a bigger one is a failed attempt. */
     maxResponseBytes: positiveInt.min(1024).max(256 * 1024 * 1024),
   }),

@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
 import type { LogSink } from '../log/logger.js';
 import { jsonNestingExceeds, MAX_LESHAN_JSON_DEPTH } from './jsonDepth.js';
-import { buildRequest, type RequestSpec } from './requests.js';
+import { buildRequest, type RequestSpec, type WriteFormat } from './requests.js';
 import { classifyCancelObserve, classifyResponse, type AttemptResult } from './responses.js';
 import { errorText } from '../log/errorText.js';
 import { leshanBase } from './baseUrl.js';
@@ -45,6 +45,8 @@ export interface LeshanClientOptions {
   timeoutMarginS?: number;
   /** Largest answer body read (default 1 MiB); a bigger one is cut off and the attempt fails. */
   maxResponseBytes?: number;
+  /** Content format of writes; without it Leshan picks its default (TLV). */
+  writeFormat?: WriteFormat;
 }
 
 /** One attempt: what it came to and how long it took (ms, wall clock). */
@@ -59,6 +61,7 @@ export class LeshanClient {
   private readonly timeoutS: number;
   private readonly deadlineMs: number;
   private readonly maxBytes: number;
+  private readonly writeFormat: WriteFormat | undefined;
   private readonly log: LogSink | undefined;
   /** Requests in flight, so that abort() can end them. */
   private readonly inFlight = new Set<AbortController>();
@@ -76,6 +79,7 @@ export class LeshanClient {
     const marginS = options.timeoutMarginS ?? DEFAULT_TIMEOUT_MARGIN_S;
     if (!(marginS > 0)) throw new Error(`timeoutMarginS must be > 0, got ${marginS}`);
     const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.writeFormat = options.writeFormat;
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new Error(`maxResponseBytes must be an integer >= 1, got ${maxBytes}`);
     this.basePath = basePath;
     this.timeoutS = options.requestTimeoutS;
@@ -97,7 +101,7 @@ export class LeshanClient {
     let attempt: AttemptResult;
     let req;
     try {
-      req = buildRequest(op, this.timeoutS);
+      req = buildRequest(op, this.timeoutS, this.writeFormat ? { writeFormat: this.writeFormat } : {});
     } catch (e) {
       // Leshan would refuse it anyway: count it as an attempt Leshan rejected, never retry forever.
       attempt = { kind: 'notDelivered', reason: 'invalidRequest', httpStatus: 0, message: `not sent: ${errorText(e)}` };

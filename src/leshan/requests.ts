@@ -37,11 +37,16 @@ export interface RequestSpec {
   args?: string;
 }
 
+/** Content formats Leshan knows by name (docs/leshan-rest-api.md §1.1). */
+export const WRITE_FORMATS = ['TLV', 'SENML_CBOR', 'SENML_JSON', 'JSON', 'CBOR', 'TEXT'] as const;
+export type WriteFormat = (typeof WRITE_FORMATS)[number];
+
 /**
- * The request for `op`, with `?timeout=` in whole seconds (Leshan parses it with Long.parseLong).
+ * The request for `op`, with `?timeout=` in whole seconds (Leshan parses it with Long.parseLong) and,
+ * for a write, the content format chosen (`?format=`; without it Leshan picks TLV).
  * @throws LeshanRequestError when Leshan would refuse the combination of kind, path, value or endpoint name.
  */
-export function buildRequest(op: RequestSpec, timeoutS: number): LeshanRequest {
+export function buildRequest(op: RequestSpec, timeoutS: number, options: { writeFormat?: WriteFormat } = {}): LeshanRequest {
   if (!Number.isSafeInteger(timeoutS) || timeoutS < 1) {
     throw new LeshanRequestError(`timeout must be a whole number of seconds >= 1, got ${String(timeoutS)}`);
   }
@@ -63,9 +68,10 @@ export function buildRequest(op: RequestSpec, timeoutS: number): LeshanRequest {
   switch (op.kind) {
     case 'write': {
       const body = asciiJson(writeNode(op, path, p));
+      const format = options.writeFormat ? `format=${options.writeFormat}&` : '';
       return {
         method: 'PUT',
-        path: `${base}${p}?${timeout}`,
+        path: `${base}${p}?${format}${timeout}`,
         headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
         body,
       };

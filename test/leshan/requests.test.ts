@@ -70,6 +70,13 @@ describe('buildRequest: write (PUT, node JSON as Leshan 2.x deserializes it, §2
     });
   }
 
+  it('asks for the configured write content format, on writes only', () => {
+    const write = buildRequest(op({ kind: 'write', path: '/1/0/1', value: '60' }), 5, { writeFormat: 'SENML_CBOR' });
+    assert.equal(write.path, '/api/clients/dev1/1/0/1?format=SENML_CBOR&timeout=5');
+    const read = buildRequest(op({ kind: 'read', path: '/1/0/1' }), 5, { writeFormat: 'SENML_CBOR' });
+    assert.equal(read.path, '/api/clients/dev1/1/0/1?timeout=5');
+  });
+
   it('takes the type from the object model when the operation has none', () => {
     const r = buildRequest(op({ kind: 'write', path: '/1/0/1', value: '60' }), 7);
     assert.deepEqual(r, put('/api/clients/dev1/1/0/1?timeout=7', '{"id":1,"kind":"singleResource","type":"INTEGER","value":"60"}'));
