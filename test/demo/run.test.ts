@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { demoOptions, DemoUsageError, describeValue, pickPort, sampleValues } from '../../demo/demo.js';
+import { describeValue, sampleValues } from '../../demo/narration.js';
+import { demoOptions, DemoUsageError, pickPort } from '../../demo/options.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);

@@ -1,0 +1,75 @@
+/** The demo's settings: the DEMO_* environment variables (demo/README.md), checked, and the daemon's port. */
+import { createServer } from 'node:net';
+import { freePort } from '../tools/ports.js';
+
+/** The InfluxDB database the demo's daemon writes to. */
+export const DATABASE = 'lwm2m_demo';
+
+export interface DemoOptions {
+  devices: number;
+  awakeMs: number;
+  asleepMs: number;
+  latencyMs: number;
+  /** Stop after this many seconds of simulation (undefined: until SIGINT/SIGTERM). */
+  seconds: number | undefined;
+  /** When the example operation is queued, after the devices registered. */
+  operationAfterMs: number;
+  /** The daemon's HTTP port when free (0: any free port). */
+  port: number;
+  /** `auto`, `private`, `none` or an InfluxDB 1.x URL. */
+  influx: string;
+  /** Run the daemon from src/ through tsx instead of dist/ (no build needed). */
+  fromSources: boolean;
+  /** How often InfluxDB is asked for new values. */
+  pollMs: number;
+}
+
+export class DemoUsageError extends Error {}
+
+/** The DEMO_* environment variables, checked; every problem at once in a DemoUsageError. */
+export function demoOptions(env: NodeJS.ProcessEnv): DemoOptions {
+  const problems: string[] = [];
+  const num = (name: string, fallback: number, check: (n: number) => boolean, what: string): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const n = Number(raw);
+    if (!check(n)) {
+      problems.push(`${name} must be ${what} (got ${JSON.stringify(raw)})`);
+      return fallback;
+    }
+    return n;
+  };
+  const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
+  const seconds = env.DEMO_SECONDS?.trim()
+    ? num('DEMO_SECONDS', 0, (n) => Number.isFinite(n) && n > 0, 'a positive number of seconds')
+    : undefined;
+  const influx = env.DEMO_INFLUX?.trim() || 'auto';
+  if (!['auto', 'private', 'none'].includes(influx) && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(influx)) {
+    problems.push(`DEMO_INFLUX must be auto, private, none or an http:// URL (got ${JSON.stringify(influx)})`);
+  }
+  const options: DemoOptions = {
+    devices: num('DEMO_DEVICES', 24, (n) => positiveInt(n) && n <= 10_000, 'an integer from 1 to 10000'),
+    awakeMs: num('DEMO_AWAKE_MS', 4000, positiveInt, 'a positive integer (ms)'),
+    asleepMs: num('DEMO_ASLEEP_MS', 8000, positiveInt, 'a positive integer (ms)'),
+    latencyMs: num('DEMO_LATENCY_MS', 150, (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0 (ms)'),
+    seconds,
+    operationAfterMs: num('DEMO_OPERATION_AFTER_S', 10, (n) => Number.isFinite(n) && n >= 0, 'a number of seconds >= 0') * 1000,
+    port: num('DEMO_PORT', 8000, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number (0: any free port)'),
+    influx,
+    fromSources: env.DEMO_FROM_SOURCES === '1',
+    pollMs: num('DEMO_POLL_MS', 3000, (n) => positiveInt(n) && n >= 100, 'an integer >= 100 (ms)'),
+  };
+  if (problems.length > 0) throw new DemoUsageError(problems.join('\n'));
+  return options;
+}
+
+/** `preferred` if nothing listens there on 127.0.0.1 (0: any), else a free port. */
+export async function pickPort(preferred: number): Promise<{ port: number; busy: boolean }> {
+  if (preferred === 0) return { port: await freePort(), busy: false };
+  const free = await new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(preferred, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+  return free ? { port: preferred, busy: false } : { port: await freePort(), busy: true };
+}
