@@ -7,221 +7,48 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { startInfluxd, type Influxd, type InfluxSeries } from '../../tools/influxd.js';
 import { startController, until, type RunningController } from '../support/controllerHarness.js';
+import {
+  assertMeans,
+  assertNames,
+  bucketOf,
+  countPoints,
+  device,
+  FIELD,
+  keyOf,
+  Ledger,
+  objectName,
+  panelTitled,
+  queryOf,
+  queryOn,
+  readDashboard,
+  readStored,
+  resourceName,
+  runDashboard,
+  temperature,
+  TITLES,
+  variableQuery,
+  walk,
+  type DashboardRun,
+  type Field,
+  type Macros,
+  type Query,
+  type RawEvent,
+  type RawPoint,
+  type Selection,
+  type Sent,
+  type SentEvent,
+} from '../support/grafana.js';
 
-// ---------------------------------------------------------------------------------------------------
-// The dashboard model (the parts the test reads)
-
-interface DsRef {
-  type?: string;
-  uid?: string;
-}
-interface Target {
-  refId?: string;
-  datasource?: DsRef;
-  rawQuery?: boolean;
-  query?: string;
-  resultFormat?: string;
-  hide?: boolean;
-}
-interface Panel {
-  id?: number;
-  type: string;
-  title?: string;
-  collapsed?: boolean;
-  datasource?: DsRef;
-  gridPos?: { h: number; w: number; x: number; y: number };
-  targets?: Target[];
-  panels?: Panel[];
-}
-interface Variable {
-  type: string;
-  name: string;
-  query?: unknown;
-  datasource?: DsRef;
-  multi?: boolean;
-  includeAll?: boolean;
-  allValue?: string | null;
-}
-interface Dashboard {
-  __inputs?: { name: string; type: string; pluginId: string }[];
-  __requires?: { type: string; id: string }[];
-  schemaVersion?: number;
-  uid?: string;
-  title?: string;
-  panels: Panel[];
-  templating: { list: Variable[] };
-  annotations?: { list: { datasource?: DsRef; query?: string; enable?: boolean }[] };
-}
-
-const dashboard = JSON.parse(readFileSync(new URL('../../config/grafana/lwm2m-backend.json', import.meta.url), 'utf8')) as Dashboard;
-
-/** Rows and the panels in and outside them (a collapsed row holds its panels in `panels`). */
-function walk(panels: Panel[], into: { rows: Panel[]; panels: Panel[] } = { rows: [], panels: [] }) {
-  for (const p of panels) {
-    if (p.type === 'row') into.rows.push(p);
-    else into.panels.push(p);
-    if (p.panels) walk(p.panels, into);
-  }
-  return into;
-}
+const dashboard = readDashboard();
 const { rows, panels } = walk(dashboard.panels);
-
-function panel(title: string): Panel {
-  const found = panels.filter((p) => p.title === title);
-  assert.equal(found.length, 1, `exactly one panel titled ${JSON.stringify(title)}`);
-  return found[0]!;
-}
-const queryOf = (t: Target): string => {
-  assert.equal(typeof t.query, 'string', `target ${t.refId} has a query`);
-  return t.query!;
-};
-const variableQuery = (v: Variable): string => {
-  const q = typeof v.query === 'string' ? v.query : (v.query as { query?: unknown } | undefined)?.query;
-  assert.equal(typeof q, 'string', `variable ${v.name} has a query`);
-  return q as string;
-};
-
-const TITLES = {
-  numeric: 'Numeric values',
-  integer: 'Integer values',
-  temperature: 'Temperature',
-  currentTemperature: 'Current temperature',
-  latest: 'Latest values',
-  registrations: 'Registration events',
-  latestRegistration: 'Latest registration event per endpoint',
-  ingest: 'Ingest rate (points per interval)',
-} as const;
-
-// ---------------------------------------------------------------------------------------------------
-// Grafana's interpolation for the InfluxQL data source
-
-/** Grafana's regex escaping of a variable value (multi-value / include-All variables, regex context). */
-const regexEscape = (s: string): string => s.replace(/[-/\\^$*+?.()|[\]{}]/g, '\\$&');
-
-type Choice = readonly string[] | 'All';
-interface Selection {
-  ep: Choice;
-  object: Choice;
-}
-
-/**
- * A variable's text in a query, as Grafana's InfluxDB data source renders it: the custom all value as is
- * (Grafana does not format it); otherwise the values regex-escaped, several as `(a|b)`.
- */
-function formatVariable(v: Variable, choice: Choice, options: readonly string[]): string {
-  if (choice === 'All' && v.allValue) return v.allValue;
-  const values = choice === 'All' ? options : choice;
-  assert.ok(values.length > 0, `variable ${v.name} has a value`);
-  if (!v.multi && !v.includeAll) return values[0]!;
-  const escaped = values.map(regexEscape);
-  return escaped.length === 1 ? escaped[0]! : `(${escaped.join('|')})`;
-}
-
-interface Macros {
-  /** What `$timeFilter` becomes: `time > now() - 1h` for a relative range, `time >= Xms and time <= Yms` for an absolute one. */
-  timeFilter: string;
-  /** `$__interval` */
-  interval: string;
-}
-
-/** Replaces `$name`, `${name}`, `${name:format}` and `[[name]]`; an unknown name fails (the query would not run in Grafana). */
-function interpolate(query: string, vars: ReadonlyMap<string, string>, macros: Macros): string {
-  return query.replace(/\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)/g, (_m, a?: string, b?: string, c?: string) => {
-    const name = (a ?? b ?? c)!;
-    if (name === 'timeFilter') return macros.timeFilter;
-    if (name === '__interval') return macros.interval;
-    const value = vars.get(name);
-    if (value === undefined)
-      throw new Error(`query uses $${name}, which is neither a Grafana macro the test knows nor a dashboard variable: ${query}`);
-    return value;
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------
-// What is posted: a ledger of every value and registration event, in posting order
-
-type LwType = 'FLOAT' | 'INTEGER' | 'TIME' | 'STRING' | 'BOOLEAN';
-type Field = 'float' | 'int' | 'string' | 'bool';
-type Scalar = number | string | boolean;
-const FIELD: Record<LwType, Field> = { FLOAT: 'float', INTEGER: 'int', TIME: 'int', STRING: 'string', BOOLEAN: 'bool' };
-
-interface Sent {
-  ep: string;
-  obj: number;
-  inst: number;
-  res: number;
-  ri?: number;
-  type: LwType;
-  value: Scalar;
-}
-type EventName = 'registered' | 'deregistered' | 'updated';
-interface SentEvent {
-  ep: string;
-  event: EventName;
-  time: number;
-}
-const EVENTS: EventName[] = ['registered', 'deregistered', 'updated']; // 10240 resources 0, 1, 2
-
-/** The object and resource names the daemon's object model gives the objects used here. */
-const NAMES: Record<number, { object: string; resources: Record<number, string> }> = {
-  3: {
-    object: 'Device',
-    resources: {
-      0: 'Manufacturer',
-      1: 'Model Number',
-      3: 'Firmware Version',
-      6: 'Available Power Sources',
-      7: 'Power Source Voltage',
-      9: 'Battery Level',
-      10: 'Memory Free',
-      13: 'Current Time',
-      17: 'Device Type',
-    },
-  },
-  3303: { object: 'Temperature', resources: { 5700: 'Sensor Value', 5701: 'Sensor Units' } },
-  3304: { object: 'Humidity', resources: { 5700: 'Sensor Value' } },
-  3342: { object: 'On/Off switch', resources: { 5500: 'Digital Input State', 5501: 'Digital Input Counter' } },
-};
-const objectName = (s: Pick<Sent, 'obj'>): string => NAMES[s.obj]?.object ?? '';
-const resourceName = (s: Pick<Sent, 'obj' | 'res'>): string => NAMES[s.obj]?.resources[s.res] ?? '';
+const panel = (title: string) => panelTitled(panels, title);
 
 const E1 = 'qemu_x86';
 const E2 = 'urn:imei:356938035643809';
 const E3 = 'sensor-3.lab';
-
-/** One resource of a post: a single value, or the instances of a multi-instance resource. */
-type Entry =
-  | { obj: number; inst: number; res: number; type: LwType; value: Scalar }
-  | { obj: number; inst: number; res: number; type: LwType; values: Record<number, Scalar> };
-
-/** How Leshan's JSON carries a value: FLOAT and INTEGER as decimal strings (as in the seed's examples). */
-const wire = (type: LwType, v: Scalar): unknown => (type === 'FLOAT' || type === 'INTEGER' ? String(v) : v);
-const resourceNode = (e: Entry): unknown =>
-  'values' in e
-    ? {
-        kind: 'multiResource',
-        id: e.res,
-        type: e.type,
-        values: Object.fromEntries(Object.entries(e.values).map(([ri, v]) => [ri, wire(e.type, v)])),
-      }
-    : { kind: 'singleResource', id: e.res, type: e.type, value: wire(e.type, e.value) };
-
 const DB = 'lwm2m';
-const SINGLE = '/leshan_api/resource/single';
-const COMPOSITE = '/leshan_api/resource/composite';
-const INTERVAL_MS = 10_000;
-const bucketOf = (t: number): number => Math.floor(t / INTERVAL_MS) * INTERVAL_MS;
-
-const keyOf = (t: { ep?: string; obj?: string | number; inst?: string | number; res?: string | number; ri?: string | number }): string =>
-  [t.ep, t.obj, t.inst, t.res, t.ri ?? ''].join('|');
-
-function assertClose(actual: unknown, expected: number, what: string): void {
-  assert.equal(typeof actual, 'number', `${what}: ${JSON.stringify(actual)} is a number`);
-  assert.ok(Math.abs((actual as number) - expected) <= 1e-9 * Math.max(1, Math.abs(expected)), `${what}: ${actual} != ${expected}`);
-}
 
 // ---------------------------------------------------------------------------------------------------
 
@@ -317,166 +144,69 @@ describe('Grafana dashboard: structure', () => {
 describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the daemon', () => {
   let influxd: Influxd;
   let d: RunningController;
-  const sent: Sent[] = [];
-  const events: SentEvent[] = [];
-  let accepted = 0;
+  const ledger = new Ledger((route, body) => d.post(route, body));
+  const { sent, events } = ledger;
   let startedAt = 0;
+  let query: Query;
 
   /** Raw points as stored, per series key, in time order. */
-  type RawPoint = { t: number; field: Field; value: Scalar; type: string; object: string; resource: string };
-  const raw = new Map<string, RawPoint[]>();
-  const rawEvents = new Map<string, { t: number; event: string; time: number }[]>();
-
-  const record = (ep: string, entries: Entry[]): number => {
-    let n = 0;
-    for (const e of entries) {
-      if (e.obj === 10240) {
-        assert.ok(!('values' in e));
-        events.push({ ep, event: EVENTS[e.res]!, time: e.value as number });
-      } else if ('values' in e) {
-        for (const [ri, value] of Object.entries(e.values))
-          sent.push({ ep, obj: e.obj, inst: e.inst, res: e.res, ri: Number(ri), type: e.type, value });
-      } else {
-        sent.push({ ep, obj: e.obj, inst: e.inst, res: e.res, type: e.type, value: e.value });
-      }
-      n += 'values' in e ? Object.keys(e.values).length : 1;
-    }
-    return n;
-  };
-
-  const expectAccepted = async (route: string, body: unknown, n: number): Promise<void> => {
-    const r = await d.post(route, body);
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    assert.deepEqual(r.body, { accepted: n });
-    accepted += n;
-  };
-
-  /** A single post, as Leshan sends on a notification of one resource. */
-  const postSingle = async (ep: string, e: Entry): Promise<void> => {
-    const body = { ep, obj_id: e.obj, ...(e.inst === 0 ? {} : { inst_id: e.inst }), val: resourceNode(e) };
-    await expectAccepted(SINGLE, body, record(ep, [e]));
-  };
-
-  /** A composite post keyed by resource paths (`/3303/0/5700`). */
-  const postPaths = async (ep: string, entries: Entry[]): Promise<void> => {
-    const val = Object.fromEntries(entries.map((e) => [`/${e.obj}/${e.inst}/${e.res}`, resourceNode(e)]));
-    await expectAccepted(COMPOSITE, { ep, val }, record(ep, entries));
-  };
-
-  /** A composite post of a whole object (`/3` -> obj node), as a read of the object returns it. */
-  const postObject = async (ep: string, obj: number, entries: Entry[]): Promise<void> => {
-    const instances = [...new Set(entries.map((e) => e.inst))].map((inst) => ({
-      kind: 'instance',
-      id: inst,
-      resources: entries.filter((e) => e.inst === inst).map(resourceNode),
-    }));
-    await expectAccepted(COMPOSITE, { ep, val: { [`/${obj}`]: { kind: 'obj', id: obj, instances } } }, record(ep, entries));
-  };
-
-  const register = (ep: string, event: EventName, time: number): Promise<void> =>
-    postSingle(ep, { obj: 10240, inst: 0, res: EVENTS.indexOf(event), type: 'TIME', value: time });
-
-  const device = (manufacturer: string, model: string, firmware: string, battery: number, type: string): Entry[] => [
-    { obj: 3, inst: 0, res: 0, type: 'STRING', value: manufacturer },
-    { obj: 3, inst: 0, res: 1, type: 'STRING', value: model },
-    { obj: 3, inst: 0, res: 3, type: 'STRING', value: firmware },
-    { obj: 3, inst: 0, res: 6, type: 'INTEGER', values: { 0: 1, 1: 5 } },
-    { obj: 3, inst: 0, res: 7, type: 'INTEGER', values: { 0: 3300, 1: 5000 } },
-    { obj: 3, inst: 0, res: 9, type: 'INTEGER', value: battery },
-    { obj: 3, inst: 0, res: 10, type: 'INTEGER', value: 15 },
-    { obj: 3, inst: 0, res: 13, type: 'TIME', value: 1732550000123 },
-    { obj: 3, inst: 0, res: 17, type: 'STRING', value: type },
-  ];
-  const temperature = (inst: number, value: number): Entry => ({ obj: 3303, inst, res: 5700, type: 'FLOAT', value });
+  let raw: Map<string, RawPoint[]>;
+  let rawEvents: Map<string, RawEvent[]>;
   const pause = () => new Promise((r) => setTimeout(r, 15));
-
-  const query = async (q: string): Promise<InfluxSeries[]> => {
-    const r = await influxd.query(q, DB);
-    assert.equal(r.error, undefined, `${q}\n=> ${r.error}`);
-    assert.equal(r.results.length, 1, `${q}: one statement`);
-    assert.equal(r.results[0]!.error, undefined, `${q}\n=> ${r.results[0]!.error}`);
-    return r.results[0]!.series ?? [];
-  };
 
   before(async () => {
     influxd = await startInfluxd();
+    query = queryOn(influxd, DB);
     d = await startController({ influx: { url: influxd.url, database: DB, flushIntervalMs: 20, connectIntervalMs: 100 } });
     await until(async () => (await fetch(`${d.url}/health`)).status === 200, 10_000, 'InfluxDB connected');
     startedAt = Date.now();
 
     // registrations, then what the devices send after registering
-    await register(E1, 'registered', 1732550000000);
-    await register(E2, 'registered', 1732550001000);
-    await register(E3, 'registered', 1732550002000);
-    await postObject(E1, 3, device('Zephyr', 'qemu_x86', '2.0.0', 80, 'Demo'));
-    await postObject(E2, 3, device('Quectel', 'BG95-M3', '1.4.2', 63, 'Tracker'));
-    await postPaths(E3, device('Nordic Semiconductor ASA', 'nRF9160-DK', 'v2.5.0', 97, 'Sensor hub'));
-    await postSingle(E1, { obj: 3303, inst: 0, res: 5701, type: 'STRING', value: 'Cel' });
+    await ledger.register(E1, 'registered', 1732550000000);
+    await ledger.register(E2, 'registered', 1732550001000);
+    await ledger.register(E3, 'registered', 1732550002000);
+    await ledger.postObject(E1, 3, device('Zephyr', 'qemu_x86', '2.0.0', 80, 'Demo'));
+    await ledger.postObject(E2, 3, device('Quectel', 'BG95-M3', '1.4.2', 63, 'Tracker'));
+    await ledger.postPaths(E3, device('Nordic Semiconductor ASA', 'nRF9160-DK', 'v2.5.0', 97, 'Sensor hub'));
+    await ledger.postSingle(E1, { obj: 3303, inst: 0, res: 5701, type: 'STRING', value: 'Cel' });
     // temperatures over several posts: single notifications and composites of two sensors
     for (const t of [21.5, 21.75, 22.125]) {
-      await postSingle(E1, temperature(0, t));
+      await ledger.postSingle(E1, temperature(0, t));
       await pause();
     }
     for (const t of [19, 18.5]) {
-      await postSingle(E2, temperature(0, t));
+      await ledger.postSingle(E2, temperature(0, t));
       await pause();
     }
-    await postPaths(E3, [temperature(0, 4.5), temperature(1, -12.25)]);
+    await ledger.postPaths(E3, [temperature(0, 4.5), temperature(1, -12.25)]);
     await pause();
-    await postPaths(E3, [temperature(0, 5), temperature(1, -11.5)]);
-    await postSingle(E1, { obj: 3304, inst: 0, res: 5700, type: 'FLOAT', value: 41.5 });
-    await postSingle(E1, { obj: 3304, inst: 0, res: 5700, type: 'FLOAT', value: 43.25 });
+    await ledger.postPaths(E3, [temperature(0, 5), temperature(1, -11.5)]);
+    await ledger.postSingle(E1, { obj: 3304, inst: 0, res: 5700, type: 'FLOAT', value: 41.5 });
+    await ledger.postSingle(E1, { obj: 3304, inst: 0, res: 5700, type: 'FLOAT', value: 43.25 });
     // updates: battery drops, new firmware, a switch toggles, a vendor object without a model
-    await postSingle(E1, { obj: 3, inst: 0, res: 9, type: 'INTEGER', value: 75 });
-    await postSingle(E1, { obj: 3, inst: 0, res: 3, type: 'STRING', value: '2.1.0' });
-    await postPaths(E3, [
+    await ledger.postSingle(E1, { obj: 3, inst: 0, res: 9, type: 'INTEGER', value: 75 });
+    await ledger.postSingle(E1, { obj: 3, inst: 0, res: 3, type: 'STRING', value: '2.1.0' });
+    await ledger.postPaths(E3, [
       { obj: 3342, inst: 0, res: 5500, type: 'BOOLEAN', value: true },
       { obj: 3342, inst: 0, res: 5501, type: 'INTEGER', value: 1 },
     ]);
-    await postPaths(E3, [
+    await ledger.postPaths(E3, [
       { obj: 3342, inst: 0, res: 5500, type: 'BOOLEAN', value: false },
       { obj: 3342, inst: 0, res: 5501, type: 'INTEGER', value: 2 },
     ]);
-    await postSingle(E2, { obj: 40000, inst: 0, res: 1, type: 'FLOAT', value: 3.5 });
+    await ledger.postSingle(E2, { obj: 40000, inst: 0, res: 1, type: 'FLOAT', value: 3.5 });
     // registration updates, one in the same composite as a value, and a deregistration
-    await register(E1, 'updated', 1732550060000);
-    await postPaths(E2, [{ obj: 10240, inst: 0, res: 2, type: 'TIME', value: 1732550061000 }, temperature(0, 18.75)]);
-    await register(E1, 'updated', 1732550120000);
-    await register(E3, 'deregistered', 1732550180000);
+    await ledger.register(E1, 'updated', 1732550060000);
+    await ledger.postPaths(E2, [{ obj: 10240, inst: 0, res: 2, type: 'TIME', value: 1732550061000 }, temperature(0, 18.75)]);
+    await ledger.register(E1, 'updated', 1732550120000);
+    await ledger.register(E3, 'deregistered', 1732550180000);
 
-    const count = async (m: string): Promise<number> => {
-      const s = await query(`SELECT count(*) FROM "${m}"`);
-      return s.length === 0 ? 0 : s[0]!.values[0]!.slice(1).reduce<number>((a, b) => a + (typeof b === 'number' ? b : 0), 0);
-    };
     await until(
-      async () => (await count('lwm2m')) === sent.length && (await count('registration')) === events.length,
+      async () => (await countPoints(query, 'lwm2m')) === sent.length && (await countPoints(query, 'registration')) === events.length,
       10_000,
       'all points in InfluxDB',
     );
-
-    for (const s of await query(`SELECT * FROM "lwm2m" WHERE time > now() - 1h GROUP BY "ep", "obj", "inst", "res", "ri"`)) {
-      const col = (row: unknown[], name: string) => row[s.columns.indexOf(name)];
-      raw.set(
-        keyOf(s.tags ?? {}),
-        s.values.map((row) => {
-          const field = (['float', 'int', 'string', 'bool'] as const).find((f) => col(row, f) !== null)!;
-          return {
-            t: row[0] as number,
-            field,
-            value: col(row, field) as Scalar,
-            type: col(row, 'type') as string,
-            object: (col(row, 'object') ?? '') as string,
-            resource: (col(row, 'resource') ?? '') as string,
-          };
-        }),
-      );
-    }
-    for (const s of await query(`SELECT "registration_time", "event" FROM "registration" WHERE time > now() - 1h GROUP BY "ep"`)) {
-      rawEvents.set(
-        s.tags!.ep!,
-        s.values.map((row) => ({ t: row[0] as number, time: row[1] as number, event: row[2] as string })),
-      );
-    }
+    ({ points: raw, events: rawEvents } = await readStored(query));
   });
   after(async () => {
     await d?.stop();
@@ -502,7 +232,7 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
         ep,
       );
     }
-    assert.equal(accepted, sent.length + events.length);
+    assert.equal(ledger.accepted, sent.length + events.length);
   });
 
   // -------------------------------------------------------------------------------------------------
@@ -540,11 +270,11 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
   for (const sc of scenarios) {
     describe(sc.name, () => {
       let selection: Selection;
-      let macros: Macros;
-      const vars = new Map<string, string>();
-      const options = new Map<string, string[]>();
+      let options: DashboardRun['options'];
       /** Every query's answer, by panel title and refId (and `$name` for variables). */
-      const answers = new Map<string, InfluxSeries[]>();
+      let answers: DashboardRun['answers'];
+      /** Queries that could not be interpolated or that InfluxDB refused, reported by the first test. */
+      let failures: string[];
       const answer = (title: string, refId = 'A'): InfluxSeries[] => {
         const a = answers.get(`${title}/${refId}`);
         assert.ok(a, `${title}/${refId} was run`);
@@ -554,38 +284,9 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
       const epSelected = (ep: string) => selection.ep === 'All' || selection.ep.includes(ep);
       const objectNameSelected = (name: string) => selection.object === 'All' || selection.object.includes(name);
       const objectSelected = (s: Sent) => objectNameSelected(objectName(s));
-      const tagValues = (series: InfluxSeries[]) => series.flatMap((s) => s.values.map((v) => v[1] as string));
-
-      /** Queries that could not be interpolated or that InfluxDB refused, reported by the first test. */
-      const failures: string[] = [];
-      const run = async (name: string, text: () => string): Promise<InfluxSeries[]> => {
-        try {
-          const series = await query(text());
-          answers.set(name, series);
-          return series;
-        } catch (err) {
-          failures.push(`${name}: ${(err as Error).message}`);
-          return [];
-        }
-      };
 
       before(async () => {
-        macros = sc.macros();
-        // variables in order, each query seeing the ones before it, as Grafana refreshes them
-        for (const v of dashboard.templating.list) {
-          const series = await run(`$${v.name}`, () => interpolate(variableQuery(v), vars, macros));
-          options.set(v.name, tagValues(series));
-          const choice = v.name === 'ep' ? sc.selection([]).ep : sc.selection(options.get('object') ?? []).object;
-          try {
-            vars.set(v.name, formatVariable(v, choice, options.get(v.name)!));
-          } catch (err) {
-            failures.push(`$${v.name} has no value: ${(err as Error).message}`);
-          }
-        }
-        selection = sc.selection(options.get('object')!);
-        for (const p of panels) {
-          for (const t of p.targets ?? []) await run(`${p.title}/${t.refId}`, () => interpolate(queryOf(t), vars, macros));
-        }
+        ({ selection, options, answers, failures } = await runDashboard(dashboard, panels, sc.selection, sc.macros(), query));
       });
 
       it('every query runs without error' + (sc.everyQueryHasData ? ' and finds data' : ''), () => {
@@ -619,49 +320,12 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
         assert.ok(objects.includes('On/Off switch') === epSelected(E3));
       });
 
-      /** Checks a per-interval mean panel: one series per `group` key, each bucket the mean of the stored points in it. */
-      const checkMeans = (
-        series: InfluxSeries[],
-        wanted: (s: Sent) => boolean,
-        group: (t: Record<string, string | undefined>) => string,
-      ) => {
-        const expected = new Map<string, Map<number, number[]>>();
-        for (const [key, points] of raw) {
-          const [ep, obj, inst, res, ri] = key.split('|');
-          const first = sent.find((s) => keyOf(s) === key)!;
-          if (!wanted(first)) continue;
-          const g = group({ ep, obj, inst, res, ri });
-          const buckets = expected.get(g) ?? new Map<number, number[]>();
-          for (const p of points) buckets.set(bucketOf(p.t), [...(buckets.get(bucketOf(p.t)) ?? []), p.value as number]);
-          expected.set(g, buckets);
-        }
-        const got = new Map(series.map((s) => [group(s.tags ?? {}), s]));
-        assert.deepEqual([...got.keys()].sort(), [...expected.keys()].sort(), 'one series per endpoint and resource');
-        for (const [g, buckets] of expected) {
-          const s = got.get(g)!;
-          const rows = [...buckets].sort(([a], [b]) => a - b);
-          assert.deepEqual(
-            s.values.map((v) => v[0]),
-            rows.map(([t]) => t),
-            `${g}: intervals`,
-          );
-          rows.forEach(([t, values], i) => assertClose(s.values[i]![1], values.reduce((a, b) => a + b, 0) / values.length, `${g} at ${t}`));
-        }
-      };
       const byResource = (t: Record<string, string | undefined>) => keyOf(t);
-      const namesMatch = (series: InfluxSeries[]) => {
-        for (const s of series) {
-          const tags = s.tags ?? {};
-          const probe = { obj: Number(tags.obj), res: Number(tags.res) };
-          assert.equal(tags.object, objectName(probe), `object name of ${keyOf(tags)}`);
-          assert.equal(tags.resource, resourceName(probe), `resource name of ${keyOf(tags)}`);
-        }
-      };
 
       it('Numeric values: per-interval means of the posted floats, per endpoint and resource', () => {
         const series = answer(TITLES.numeric);
-        checkMeans(series, (s) => FIELD[s.type] === 'float' && epSelected(s.ep) && objectSelected(s), byResource);
-        namesMatch(series);
+        assertMeans(series, raw, sent, (s) => FIELD[s.type] === 'float' && epSelected(s.ep) && objectSelected(s), byResource);
+        assertNames(series);
         if (selection.object === 'All')
           assert.ok(
             series.some((s) => s.tags?.obj === '40000'),
@@ -671,8 +335,14 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
 
       it('Integer values: per-interval means per resource instance, without TIME values', () => {
         const series = answer(TITLES.integer);
-        checkMeans(series, (s) => FIELD[s.type] === 'int' && s.type !== 'TIME' && epSelected(s.ep) && objectSelected(s), byResource);
-        namesMatch(series);
+        assertMeans(
+          series,
+          raw,
+          sent,
+          (s) => FIELD[s.type] === 'int' && s.type !== 'TIME' && epSelected(s.ep) && objectSelected(s),
+          byResource,
+        );
+        assertNames(series);
         assert.ok(!series.some((s) => s.tags?.obj === '3' && s.tags.res === '13'), 'Current Time (TIME) is not plotted');
         if (epSelected(E1) && objectNameSelected('Device')) {
           const ri = series.filter((s) => s.tags?.ep === E1 && s.tags.obj === '3' && s.tags.res === '7');
@@ -689,7 +359,7 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
 
       it('Temperature: per-interval means of 3303 Sensor Value per endpoint and instance; Current temperature: the last one posted', () => {
         const temps = (s: Sent) => s.obj === 3303 && s.res === 5700 && epSelected(s.ep);
-        checkMeans(answer(TITLES.temperature), temps, (t) => `${t.ep}#${t.inst}`);
+        assertMeans(answer(TITLES.temperature), raw, sent, temps, (t) => `${t.ep}#${t.inst}`);
         const last = new Map<string, number>();
         for (const s of sent.filter(temps)) last.set(`${s.ep}#${s.inst}`, s.value as number);
         const current = answer(TITLES.currentTemperature);
@@ -806,7 +476,7 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
         assert.deepEqual(dataCounts, expectedData);
         assert.deepEqual(regCounts, expectedEvents);
         const total = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-        assert.equal(total(dataCounts) + total(regCounts), accepted, 'every accepted value is counted once');
+        assert.equal(total(dataCounts) + total(regCounts), ledger.accepted, 'every accepted value is counted once');
         assert.equal(total(dataCounts), sent.length);
       });
     });
