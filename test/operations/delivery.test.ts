@@ -45,7 +45,7 @@ describe('delivery through Leshan (daemon in-process, Leshan test double)', () =
     const [req] = sentTo(ep);
     assert.equal(req?.method, 'PUT');
     assert.equal(req?.path, `/${ep}/5/0/1`);
-    assert.deepEqual(req?.query, { timeout: '5' });
+    assert.deepEqual(req?.query, { format: 'TLV', timeout: '5' }, 'the configured write content format (leshan.writeFormat)');
     assert.deepEqual(req?.json, { id: 1, kind: 'singleResource', type: 'STRING', value: 'https://x/fw.bin' });
   });
 
