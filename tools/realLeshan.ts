@@ -151,21 +151,26 @@ export interface RealLeshanServer {
 export interface RealLeshanServerOptions {
   /** How long to wait for GET /api/clients to answer 200 (default 60 s: a cold JVM on a busy machine). */
   readyTimeoutMs?: number;
+  /**
+   * Listen on these ports instead of free ones: a server started again on the ports of one that was stopped
+   * (`{ webPort, coapPort, coapsPort }` of it), so that the daemon and the clients find it where they left it.
+   */
+  ports?: { webPort: number; coapPort: number; coapsPort: number };
 }
 
 /**
  * Leshan's demo server on free loopback ports: `-wh 127.0.0.1 -wp W` (HTTP), `-lh 127.0.0.1 -lp C` (CoAP),
  * `-slh 127.0.0.1 -slp S` (CoAPs: it cannot be turned off, so it gets its own free port too). Its working
  * directory (where it writes Californium.properties and its security store) is a temp dir of its own.
- * Ready when GET /api/clients answers 200.
+ * Ready when GET /api/clients answers 200. With `options.ports` it takes those ports (a restart on the same ones).
  */
 export async function startRealLeshanServer(options: RealLeshanServerOptions = {}): Promise<RealLeshanServer> {
   const { serverJar } = ensureLeshan();
   const work = await mkdtemp(path.join(tmpdir(), 'lwm2m-leshan-'));
-  const webPort = await freePort();
-  const coapPort = await freeUdpPort();
-  let coapsPort = await freeUdpPort();
-  while (coapsPort === coapPort) coapsPort = await freeUdpPort();
+  const webPort = options.ports?.webPort ?? (await freePort());
+  const coapPort = options.ports?.coapPort ?? (await freeUdpPort());
+  let coapsPort = options.ports?.coapsPort ?? (await freeUdpPort());
+  while (!options.ports && coapsPort === coapPort) coapsPort = await freeUdpPort();
   const args = [
     ...SERVER_JVM,
     '-jar',
