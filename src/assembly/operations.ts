@@ -102,7 +102,7 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
     now: Date.now,
     log,
     registry: ctx.metrics,
-    onContent: (op, content) => ingest.acceptNode(op.ep, op.path, content),
+    onContent: (op, content) => ingest.acceptNode(op.ep, op.path, content, 'read'),
     ...(delayed && { delayed }),
   });
   delivery.bind(sender);

@@ -62,13 +62,15 @@ export class Ingest {
   }
 
   /** Queues the post's values for InfluxDB; returns how many values it held. */
-  accept(post: ParsedPost, source: IngestSource = 'post', info?: RegistrationInfo): number {
+  accept(post: ParsedPost, source: IngestSource | 'read' = 'post', info?: RegistrationInfo): number {
     const epTag = endpointTag(post.ep);
-    const dedupe = this.dedupe;
+    // content the daemon read itself comes by neither ingress path: it never stands for a notification
+    const dedupe = source === 'read' ? undefined : this.dedupe;
+    const from: IngestSource = source === 'read' ? 'post' : source;
     for (const v of post.values) {
       const event = registrationEventOf(v);
       if (event) {
-        if (!dedupe?.isDuplicate(`${post.ep}\n${event}\n${fieldOf(v.value)}`, source)) {
+        if (!dedupe?.isDuplicate(`${post.ep}\n${event}\n${fieldOf(v.value)}`, from)) {
           this.sink.write(registrationLine(epTag, event, v, this.clock.next()));
           this.activity?.registrationEvent(post.ep, event, v, info);
         }
@@ -76,7 +78,7 @@ export class Ingest {
         if (
           dedupe?.isDuplicate(
             `${post.ep}\n${v.objectId}/${v.instanceId}/${v.resourceId}/${v.resourceInstanceId ?? ''}\n${fieldOf(v.value)}`,
-            source,
+            from,
           )
         )
           continue;
@@ -91,7 +93,7 @@ export class Ingest {
    * notification from the event stream).
    * @throws FieldError or PathError when the content cannot be stored.
    */
-  acceptNode(ep: string, path: string, node: unknown, source: IngestSource = 'post'): number {
+  acceptNode(ep: string, path: string, node: unknown, source: IngestSource | 'read' = 'post'): number {
     const values: ResourceValue[] = [];
     flattenNode(node, parsePath(path), 'content', values);
     return this.accept({ ep, values }, source);

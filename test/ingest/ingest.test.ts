@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { CrossSourceDedupe } from '../../src/ingest/dedupe.js';
 import { Ingest, type EndpointActivity } from '../../src/ingest/ingest.js';
 import { registrationValue } from '../../src/lwm2m/registrationObject.js';
 
@@ -28,5 +29,16 @@ describe('Ingest', () => {
     ingest.accept({ ep: 'dev', values: [registrationValue('updated', 1_732_550_000_000)] });
     assert.deepEqual(activity.calls, ['updated dev'], 'a registration update does');
     assert.equal(lines.length, 4);
+  });
+
+  it('with both ingress paths, content the daemon read itself never hides a notification of the same value', () => {
+    const lines: string[] = [];
+    const ingest = new Ingest({ sink: { write: (l) => lines.push(l) }, dedupe: new CrossSourceDedupe() });
+    const node = { id: 14, kind: 'singleResource', type: 'STRING', value: '+00:00' };
+    ingest.acceptNode('dev', '/3/0/14', node, 'read'); // a read the daemon delivered
+    ingest.acceptNode('dev', '/3/0/14', node, 'event'); // then the device notifies the same value
+    assert.equal(lines.length, 2, 'both are readings (the read was taken for a post, and the notification dropped)');
+    ingest.acceptNode('dev', '/3/0/14', node, 'post'); // the fork posts what the stream already announced
+    assert.equal(lines.length, 2, 'the same notification from the other path is still written once');
   });
 });
