@@ -18,6 +18,7 @@ import {
   type RealLeshanClient,
   type RealLeshanServer,
 } from '../../tools/realLeshan.js';
+import { apiCall } from '../support/api.js';
 
 const DB = 'lwm2m';
 
@@ -60,15 +61,7 @@ async function client(endpoint: string, extra: { lifetime?: number; communicatio
   return c;
 }
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(daemon.url + path, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const api = (method: string, path: string, body?: unknown) => apiCall(daemon.url, method, path, body);
 
 /** curl -X POST /api/endpoints/{ep}/operations -d body */
 async function queue(ep: string, body: unknown): Promise<Operation> {

@@ -17,6 +17,7 @@ import { until } from '../support/controllerHarness.js';
 import { startDaemon, type DaemonProcess } from '../../tools/daemon.js';
 import { startInfluxd, type Influxd } from '../../tools/influxd.js';
 import { ensureLeshan, startRealLeshanClient, startRealLeshanServer, type RealLeshanServer } from '../../tools/realLeshan.js';
+import { apiCall } from '../support/api.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -58,15 +59,7 @@ async function daemonFor(leshan: RealLeshanServer, ingress: 'events' | 'both', d
   return daemon;
 }
 
-async function api(daemon: DaemonProcess, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(daemon.url + path, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const api = (daemon: DaemonProcess, method: string, path: string, body?: unknown) => apiCall(daemon.url, method, path, body);
 
 async function metric(daemon: DaemonProcess, name: string): Promise<number> {
   const text = await (await fetch(`${daemon.url}/metrics`)).text();

@@ -10,23 +10,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDaemon, type DaemonProcess } from '../../tools/daemon.js';
 import { mountSmallDisk, type SmallDisk } from '../support/smallDisk.js';
+import { apiCall } from '../support/api.js';
 
 const OFFLINE = { leshan: { url: 'http://127.0.0.1:9' }, influx: { url: 'http://127.0.0.1:9' } };
 
-async function call(
-  d: DaemonProcess,
-  method: string,
-  route: string,
-  body?: unknown,
-): Promise<{ status: number; body: any; headers: Headers }> {
-  const res = await fetch(d.url + route, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-}
+const call = (d: DaemonProcess, method: string, route: string, body?: unknown) => apiCall(d.url, method, route, body);
 
 const queue = (d: DaemonProcess, n: number) =>
   call(d, 'POST', '/api/endpoints/dev/operations', { kind: 'write', path: '/5/0/1', value: `https://x/fw-${n}.bin` });

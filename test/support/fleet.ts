@@ -1,5 +1,6 @@
 import type { LeshanDouble } from '../../tools/leshanDouble.js';
 import type { RunningController } from './controllerHarness.js';
+import { apiCall } from './api.js';
 
 /** What the forked Leshan posts for a registration event (object 10240), to the daemon in `d`. */
 export async function postRegistration(d: RunningController, ep: string, event: 'registered' | 'deregistered' | 'updated'): Promise<void> {
@@ -26,20 +27,9 @@ export async function updateDevice(d: RunningController, leshan: LeshanDouble, e
 
 /** Operator API calls against the daemon in `d`. */
 export function operator(d: RunningController, token?: string) {
-  const headers = (extra: Record<string, string> = {}): Record<string, string> => ({
-    'content-type': 'application/json',
-    ...(token ? { authorization: `Bearer ${token}` } : {}),
-    ...extra,
-  });
-  const call = async (method: string, path: string, body?: unknown, extra?: Record<string, string>) => {
-    const res = await fetch(d.url + path, {
-      method,
-      headers: headers(extra),
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-  };
+  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const call = (method: string, path: string, body?: unknown, extra?: Record<string, string>) =>
+    apiCall(d.url, method, path, body, { ...auth, ...extra });
   return {
     call,
     queue: (ep: string, body: unknown, extra?: Record<string, string>) =>
