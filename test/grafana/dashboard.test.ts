@@ -7,6 +7,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
 import { startInfluxd, type Influxd, type InfluxSeries } from '../../tools/influxd.js';
 import { startController, until, type RunningController } from '../support/controllerHarness.js';
 import {
@@ -16,12 +17,14 @@ import {
   countPoints,
   device,
   FIELD,
+  INFLUX_DS,
   keyOf,
   Ledger,
   objectName,
   panelTitled,
   queryOf,
   queryOn,
+  queryVariables,
   readDashboard,
   readStored,
   resourceName,
@@ -31,6 +34,7 @@ import {
   variableQuery,
   walk,
   type DashboardRun,
+  type DsRef,
   type Field,
   type Macros,
   type Query,
@@ -53,14 +57,27 @@ const DB = 'lwm2m';
 // ---------------------------------------------------------------------------------------------------
 
 describe('Grafana dashboard: structure', () => {
-  it('is an importable dashboard asking for one InfluxDB (InfluxQL) data source, DS_INFLUXDB', () => {
+  it('asks for no import input: its InfluxDB comes from a datasource variable, so it loads imported or file-provisioned', () => {
     assert.equal(typeof dashboard.title, 'string');
     assert.equal(typeof dashboard.uid, 'string');
     assert.ok(dashboard.schemaVersion! >= 36 && dashboard.schemaVersion! <= 41, `schemaVersion ${dashboard.schemaVersion}`);
+    // File provisioning does not replace ${DS_...} placeholders: Grafana would look for a data source named that
+    assert.equal(dashboard.__inputs, undefined, 'no __inputs');
+    assert.doesNotMatch(JSON.stringify(dashboard), /\$\{DS_/, 'no ${DS_...} placeholder');
+    const ds = dashboard.templating.list[0]!;
     assert.deepEqual(
-      dashboard.__inputs?.map((i) => [i.name, i.type, i.pluginId]),
-      [['DS_INFLUXDB', 'datasource', 'influxdb']],
+      [ds.type, ds.name, ds.query, ds.multi, ds.includeAll],
+      ['datasource', 'datasource', 'influxdb', false, false],
+      'the first variable picks one InfluxDB data source',
     );
+    // Every data source reference in the model is the variable (or Grafana's built-in annotation source)
+    const refs: unknown[] = [];
+    JSON.stringify(dashboard, (key, value: unknown) => {
+      if (key === 'datasource') refs.push(value);
+      return value;
+    });
+    assert.ok(refs.length > 20, `${refs.length} data source references`);
+    for (const r of refs) assert.ok(isDeepStrictEqual(r, INFLUX_DS) || (r as DsRef).type === 'grafana', `data source ${JSON.stringify(r)}`);
     assert.ok(dashboard.__requires?.some((r) => r.type === 'datasource' && r.id === 'influxdb'));
     const panelTypes = new Set(panels.map((p) => p.type));
     for (const t of panelTypes)
@@ -72,7 +89,7 @@ describe('Grafana dashboard: structure', () => {
     for (const a of dashboard.annotations?.list ?? []) assert.equal(a.datasource?.type, 'grafana', 'only the built-in annotation');
   });
 
-  it('has the panels, in rows, each with raw InfluxQL targets on ${DS_INFLUXDB}', () => {
+  it('has the panels, in rows, each with raw InfluxQL targets on the ${datasource} variable', () => {
     assert.deepEqual(
       panels.map((p) => p.title),
       [
@@ -95,7 +112,7 @@ describe('Grafana dashboard: structure', () => {
     assert.equal(new Set(ids).size, ids.length, 'panel ids are unique');
     for (const p of panels) {
       assert.ok(p.gridPos && p.gridPos.w > 0 && p.gridPos.h > 0, `${p.title} has a place on the grid`);
-      assert.deepEqual(p.datasource, { type: 'influxdb', uid: '${DS_INFLUXDB}' }, `${p.title} datasource`);
+      assert.deepEqual(p.datasource, INFLUX_DS, `${p.title} datasource`);
       assert.ok(Array.isArray(p.targets) && p.targets.length > 0, `${p.title} has at least one target`);
       const refIds = p.targets.map((t) => t.refId);
       assert.equal(new Set(refIds).size, refIds.length, `${p.title}: refIds are unique`);
@@ -104,7 +121,7 @@ describe('Grafana dashboard: structure', () => {
         assert.ok(typeof t.query === 'string' && t.query.trim().length > 0, `${what} has a query`);
         assert.equal(t.rawQuery, true, `${what} is a raw InfluxQL query`);
         assert.notEqual(t.hide, true, `${what} is not hidden`);
-        assert.deepEqual(t.datasource, { type: 'influxdb', uid: '${DS_INFLUXDB}' }, `${what} datasource`);
+        assert.deepEqual(t.datasource, INFLUX_DS, `${what} datasource`);
         assert.ok(t.resultFormat === 'time_series' || t.resultFormat === 'table', `${what} resultFormat`);
         assert.match(t.query, /\$timeFilter/, `${what} is limited to the dashboard's time range`);
       }
@@ -125,14 +142,14 @@ describe('Grafana dashboard: structure', () => {
   });
 
   it('has the ep and object variables: InfluxDB tag values, multi-value with All', () => {
-    const vars = dashboard.templating.list;
     assert.deepEqual(
-      vars.map((v) => v.name),
-      ['ep', 'object'],
+      dashboard.templating.list.map((v) => v.name),
+      ['datasource', 'ep', 'object'],
     );
+    const vars = queryVariables(dashboard);
     for (const v of vars) {
       assert.equal(v.type, 'query');
-      assert.deepEqual(v.datasource, { type: 'influxdb', uid: '${DS_INFLUXDB}' });
+      assert.deepEqual(v.datasource, INFLUX_DS);
       assert.equal(v.multi, true, `${v.name} is multi-value`);
       assert.equal(v.includeAll, true, `${v.name} offers All`);
     }
@@ -292,7 +309,7 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
       it('every query runs without error' + (sc.everyQueryHasData ? ' and finds data' : ''), () => {
         assert.deepEqual(failures, [], 'every query runs');
         const all = [
-          ...dashboard.templating.list.map((v) => `$${v.name}`),
+          ...queryVariables(dashboard).map((v) => `$${v.name}`),
           ...panels.flatMap((p) => (p.targets ?? []).map((t) => `${p.title}/${t.refId}`)),
         ];
         assert.deepEqual([...answers.keys()], all, 'every query was run');

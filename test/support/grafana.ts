@@ -77,6 +77,12 @@ export const queryOf = (t: Target): string => {
   assert.equal(typeof t.query, 'string', `target ${t.refId} has a query`);
   return t.query!;
 };
+/** How every panel, target and query variable names its data source: through the dashboard's `datasource` variable. */
+export const INFLUX_DS = { type: 'influxdb', uid: '${datasource}' } as const;
+
+/** The variables that run a query (the `datasource` variable only lists data sources). */
+export const queryVariables = (dashboard: Dashboard): Variable[] => dashboard.templating.list.filter((v) => v.type === 'query');
+
 export const variableQuery = (v: Variable): string => {
   const q = typeof v.query === 'string' ? v.query : (v.query as { query?: unknown } | undefined)?.query;
   assert.equal(typeof q, 'string', `variable ${v.name} has a query`);
@@ -387,7 +393,7 @@ export async function runDashboard(
       return [];
     }
   };
-  for (const v of dashboard.templating.list) {
+  for (const v of queryVariables(dashboard)) {
     const series = await run(`$${v.name}`, () => interpolate(variableQuery(v), vars, macros));
     options.set(v.name, tagValues(series));
     const choice = v.name === 'ep' ? select([]).ep : select(options.get('object') ?? []).object;
