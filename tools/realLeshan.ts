@@ -291,6 +291,11 @@ export interface RealLeshanClientOptions {
   lifetime?: number;
   /** `-cp` seconds: how often the client sends a registration update (default: from the lifetime). */
   communicationPeriod?: number;
+  /**
+   * `-cf`: the only content formats the client encodes and decodes besides the mandatory TEXT and OPAQUE (e.g.
+   * `['SENML_CBOR', 'SENML_JSON']`; its registration's root link then lists just these as `ct`). Default: all of Leshan's.
+   */
+  contentFormats?: string[];
   /** Wait for `registered` (default true) and for the server to list it (when `server` is a RealLeshanServer). */
   waitRegistered?: boolean;
   timeoutMs?: number;
@@ -298,7 +303,8 @@ export interface RealLeshanClientOptions {
 
 /**
  * A real LwM2M client (LeshanTestClient on Leshan's client library): `-n ENDPOINT -u coap://127.0.0.1:PORT
- * [-q] [-l LIFETIME] [-cp PERIOD] -lh 127.0.0.1`, Device (3) and Temperature (3303/0) objects; its commands go
+ * [-q] [-l LIFETIME] [-cp PERIOD] [-cf FORMATS] -lh 127.0.0.1`, Device (3), Firmware Update (5/0) and Temperature
+ * (3303/0) objects; its commands go
  * to its stdin. Resolves once it has registered (its `registered` line) and the server lists it.
  */
 export async function startRealLeshanClient(
@@ -311,6 +317,7 @@ export async function startRealLeshanClient(
   if (options.queueMode) args.push('-q');
   if (options.lifetime !== undefined) args.push('-l', String(options.lifetime));
   if (options.communicationPeriod !== undefined) args.push('-cp', String(options.communicationPeriod));
+  if (options.contentFormats !== undefined) args.push('-cf', options.contentFormats.join(','));
   const proc = spawn('java', args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   track(proc);
   const log = tail(65536);

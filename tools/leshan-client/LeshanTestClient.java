@@ -5,22 +5,29 @@
  *
  * Options (the demo client's names): -u/--server-url coap://HOST:PORT, -n/--endpoint-name NAME,
  * -l/--lifetime SECONDS (default 300), -cp/--communication-period SECONDS, -q/--queue-mode,
- * -lh/--local-address ADDRESS (default the loopback address).
+ * -lh/--local-address ADDRESS (default the loopback address), and -cf/--content-formats F1,F2 (ours: the content
+ * formats the client encodes and decodes besides the mandatory TEXT and OPAQUE, e.g. SENML_CBOR,SENML_JSON; default
+ * all Leshan has: its registration's root link lists them as ct="60 110 112 11542 11543").
  *
  * Objects: 0 Security and 1 Server (from the options), 3 Device, version 1.1 (like the demo's MyDevice: 13 current time,
  * 14 UTC offset and 15 timezone writable; 0-3, 9-11, 16-21 read-only; 4 reboot, 5 factory reset), 3303
  * Temperature, instance 0 (like the demo's RandomTemperatureSensor: 5700 Sensor Value changes every 2 s by
- * -1.0..+0.9 and fires a notification; 5601/5602 min/max, 5701 units "cel", 5605 reset min/max).
+ * -1.0..+0.9 and fires a notification; 5601/5602 min/max, 5701 units "cel", 5605 reset min/max), 5 Firmware Update,
+ * version 1.0, instance 0 (1 Package URI writable, 2 Update executable, 3 State and 5 Update Result read-only).
  *
  * Commands on standard input, one a line (the demo's interactive commands):
  *   update                        trigger a registration update
  *   send [-c FORMAT] current-value PATH...   send current values (LwM2M 1.1 Send; FORMAT SENML_JSON|SENML_CBOR)
  *   collect PATH...               collect current values for a later send
  *   send [-c FORMAT] collected-value         send what was collected
+ *   delay PATH MS                 (ours) hold the answer to the next read, write or execute of resource PATH MS ms
  *   deregister                    deregister and exit (end of input does the same)
  * Each lifecycle step is one JSON line on standard output, e.g. {"event":"registered","id":"aBc12"}
  * (registering, registered, registrationFailed, registrationTimeout, updating, updated, updateFailed,
- * updateTimeout, deregistered, deregistrationFailed, sendOk, sendFailed, collected, error); logs go to stderr.
+ * updateTimeout, deregistered, deregistrationFailed, sendOk, sendFailed, collected, error), and so is each
+ * write or execute that reaches a resource ({"event":"written","path":"/3/0/15","value":"Europe/Paris"},
+ * {"event":"executed","path":"/3/0/4"}), a delay set ("delaySet") and one starting ("delaying", with the request's
+ * kind, path and ms) and ending ("answering"); logs go to stderr.
  */
 
 import java.math.BigDecimal;
@@ -34,6 +41,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +67,9 @@ import org.eclipse.leshan.core.model.ResourceModel.Operations;
 import org.eclipse.leshan.core.model.ResourceModel.Type;
 import org.eclipse.leshan.core.node.LwM2mPath;
 import org.eclipse.leshan.core.node.LwM2mResource;
+import org.eclipse.leshan.core.node.codec.DefaultLwM2mDecoder;
+import org.eclipse.leshan.core.node.codec.DefaultLwM2mEncoder;
+import org.eclipse.leshan.core.node.codec.LwM2mValueChecker;
 import org.eclipse.leshan.core.request.BindingMode;
 import org.eclipse.leshan.core.request.ContentFormat;
 import org.eclipse.leshan.core.request.DeregisterRequest;
@@ -73,6 +85,23 @@ import org.eclipse.leshan.transport.californium.client.endpoint.coap.CoapClientP
 public class LeshanTestClient {
 
     private static final int TEMPERATURE = 3303;
+    private static final int FIRMWARE = 5;
+
+    /** Resource path -> ms: the next read, write or execute of it is answered that much later (`delay` command). */
+    static final Map<String, Long> DELAYS = new ConcurrentHashMap<>();
+
+    /** Holds the calling CoAP handler thread when a delay was set for `path` (once). */
+    static void delayIfAsked(String kind, String path) {
+        Long ms = DELAYS.remove(path);
+        if (ms == null) return;
+        event("delaying", "kind", kind, "path", path, "ms", ms);
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        event("answering", "kind", kind, "path", path);
+    }
 
     /** One JSON line on stdout; stdout is shared by threads, so whole lines only. */
     static synchronized void event(String name, Object... kv) {
@@ -117,12 +146,15 @@ public class LeshanTestClient {
         String period = option(opts, "-cp", "--communication-period", null);
         boolean queueMode = opts.containsKey("-q");
         String localAddress = option(opts, "-lh", "--local-address", null);
+        String formats = option(opts, "-cf", "--content-formats", null);
 
         // Object 3 at version 1.1: the newest the demo server of Maven Central (2.0.0-M4) has a model of. With the
         // library's default (1.2) that server knows no resource of object 3 and decodes every value as OPAQUE.
         List<ObjectModel> models = new ArrayList<>();
         for (ObjectModel m : ObjectLoader.loadAllDefault()) {
-            if (m.id != LwM2mId.DEVICE || "1.1".equals(m.version)) models.add(m);
+            // the same for object 5: M4 knows Firmware Update 1.0 only
+            if (m.id == LwM2mId.DEVICE ? "1.1".equals(m.version)
+                    : m.id == FIRMWARE ? "1.0".equals(m.version) : true) models.add(m);
         }
         models.add(temperatureModel());
         LwM2mModelRepository repository = new LwM2mModelRepository(models);
@@ -134,6 +166,7 @@ public class LeshanTestClient {
         initializer.setInstancesForObject(LwM2mId.DEVICE, new TestDevice());
         TemperatureSensor sensor = new TemperatureSensor();
         initializer.setInstancesForObject(TEMPERATURE, sensor);
+        initializer.setInstancesForObject(FIRMWARE, new Firmware());
 
         DefaultRegistrationEngineFactory engineFactory = new DefaultRegistrationEngineFactory();
         if (period != null) engineFactory.setCommunicationPeriod(Integer.parseInt(period) * 1000);
@@ -149,6 +182,21 @@ public class LeshanTestClient {
         builder.setEndpointsProviders(endpoints.build());
         builder.setDataSenders(new ManualDataSender());
         builder.setRegistrationEngineFactory(engineFactory);
+        if (formats != null) {
+            // only these (and the mandatory TEXT and OPAQUE): a write in another format is refused with 4.15, and
+            // the root link of the registration lists exactly these as ct
+            Set<ContentFormat> keep = new java.util.HashSet<>(Arrays.asList(ContentFormat.TEXT, ContentFormat.OPAQUE));
+            for (String f : formats.split(",")) keep.add(ContentFormat.fromName(f.trim()));
+            Map<ContentFormat, org.eclipse.leshan.core.node.codec.NodeDecoder> decoders = DefaultLwM2mDecoder
+                    .getDefaultNodeDecoders(false);
+            decoders.keySet().retainAll(keep);
+            Map<ContentFormat, org.eclipse.leshan.core.node.codec.NodeEncoder> encoders = DefaultLwM2mEncoder
+                    .getDefaultNodeEncoders(false);
+            encoders.keySet().retainAll(keep);
+            builder.setDecoder(new DefaultLwM2mDecoder(decoders));
+            builder.setEncoder(
+                    new DefaultLwM2mEncoder(encoders, DefaultLwM2mEncoder.getDefaultPathEncoder(), new LwM2mValueChecker()));
+        }
         LeshanClient client = builder.build();
 
         client.addObserver(new LwM2mClientObserverAdapter() {
@@ -275,6 +323,14 @@ public class LeshanTestClient {
             }
             return true;
         }
+        case "delay": {
+            if (words.size() != 2) throw new IllegalArgumentException("delay PATH MS");
+            String path = new LwM2mPath(words.get(0)).toString();
+            long ms = Long.parseLong(words.get(1));
+            DELAYS.put(path, ms);
+            event("delaySet", "path", path, "ms", ms);
+            return true;
+        }
         case "deregister":
         case "exit":
             return false;
@@ -330,7 +386,12 @@ public class LeshanTestClient {
         }
 
         @Override
-        public synchronized ReadResponse read(LwM2mServer server, int resourceId) {
+        public ReadResponse read(LwM2mServer server, int resourceId) {
+            delayIfAsked("read", getResourcePath(resourceId).toString());
+            return readNow(server, resourceId);
+        }
+
+        private synchronized ReadResponse readNow(LwM2mServer server, int resourceId) {
             switch (resourceId) {
             case 5700:
                 return ReadResponse.success(resourceId, twoDigits(current));
@@ -347,7 +408,9 @@ public class LeshanTestClient {
 
         @Override
         public synchronized ExecuteResponse execute(LwM2mServer server, int resourceId, Arguments arguments) {
+            delayIfAsked("execute", getResourcePath(resourceId).toString());
             if (resourceId == 5605) {
+                event("executed", "path", getResourcePath(resourceId).toString());
                 min = current;
                 max = current;
                 return ExecuteResponse.success();
@@ -361,6 +424,47 @@ public class LeshanTestClient {
         }
     }
 
+    /** Object 5 (Firmware Update 1.0), enough to take a package URI: nothing is downloaded. */
+    public static class Firmware extends BaseInstanceEnabler {
+        private String packageUri = "";
+
+        @Override
+        public ReadResponse read(LwM2mServer server, int id) {
+            delayIfAsked("read", getResourcePath(id).toString());
+            switch (id) {
+            case 3: // State: idle
+            case 5: // Update Result: initial value
+                return ReadResponse.success(id, 0L);
+            default:
+                return super.read(server, id);
+            }
+        }
+
+        @Override
+        public WriteResponse write(LwM2mServer server, boolean replace, int id, LwM2mResource value) {
+            delayIfAsked("write", getResourcePath(id).toString());
+            if (id != 1) return super.write(server, replace, id, value);
+            synchronized (this) {
+                packageUri = (String) value.getValue();
+            }
+            event("written", "path", getResourcePath(id).toString(), "value", packageUri);
+            return WriteResponse.success();
+        }
+
+        @Override
+        public ExecuteResponse execute(LwM2mServer server, int id, Arguments arguments) {
+            delayIfAsked("execute", getResourcePath(id).toString());
+            if (id != 2) return super.execute(server, id, arguments);
+            event("executed", "path", getResourcePath(id).toString());
+            return ExecuteResponse.success();
+        }
+
+        @Override
+        public List<Integer> getAvailableResourceIds(ObjectModel model) {
+            return Arrays.asList(1, 2, 3, 5);
+        }
+    }
+
     /** Object 3 like the demo's MyDevice. */
     public static class TestDevice extends BaseInstanceEnabler {
         private final Random rng = new Random();
@@ -371,7 +475,12 @@ public class LeshanTestClient {
         }
 
         @Override
-        public synchronized ReadResponse read(LwM2mServer server, int id) {
+        public ReadResponse read(LwM2mServer server, int id) {
+            delayIfAsked("read", getResourcePath(id).toString());
+            return readNow(server, id);
+        }
+
+        private synchronized ReadResponse readNow(LwM2mServer server, int id) {
             switch (id) {
             case 0:
                 return ReadResponse.success(id, "Leshan Demo Device");
@@ -414,15 +523,22 @@ public class LeshanTestClient {
         }
 
         @Override
-        public synchronized WriteResponse write(LwM2mServer server, boolean replace, int id, LwM2mResource value) {
+        public WriteResponse write(LwM2mServer server, boolean replace, int id, LwM2mResource value) {
+            delayIfAsked("write", getResourcePath(id).toString());
+            return writeNow(server, replace, id, value);
+        }
+
+        private synchronized WriteResponse writeNow(LwM2mServer server, boolean replace, int id, LwM2mResource value) {
             switch (id) {
             case 13:
                 return WriteResponse.notFound();
             case 14:
+                event("written", "path", getResourcePath(id).toString(), "value", value.getValue());
                 utcOffset = (String) value.getValue();
                 fireResourceChange(id);
                 return WriteResponse.success();
             case 15:
+                event("written", "path", getResourcePath(id).toString(), "value", value.getValue());
                 timezone = (String) value.getValue();
                 fireResourceChange(id);
                 return WriteResponse.success();
@@ -433,7 +549,11 @@ public class LeshanTestClient {
 
         @Override
         public ExecuteResponse execute(LwM2mServer server, int id, Arguments arguments) {
-            if (id == 4 || id == 5) return ExecuteResponse.success();
+            delayIfAsked("execute", getResourcePath(id).toString());
+            if (id == 4 || id == 5) {
+                event("executed", "path", getResourcePath(id).toString());
+                return ExecuteResponse.success();
+            }
             return super.execute(server, id, arguments);
         }
 
