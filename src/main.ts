@@ -1,29 +1,53 @@
-import { ConfigError, loadConfig, parseArgs } from './config/load.js';
+import { readFileSync } from 'node:fs';
+import { parseCommandLine, USAGE } from './config/args.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { StartupError } from './config/startupError.js';
+import { printableConfig, startupSummary } from './config/summary.js';
 import { Controller } from './controller.js';
 import { DataDirLockedError } from './dataDir/lock.js';
 import { StoreCorruptError } from './operations/store.js';
 import { createLogger } from './log/logger.js';
+import { stdoutIsJournal } from './systemd/journal.js';
 import { createNotifier } from './systemd/sdNotify.js';
-import { errorFields } from './log/errorText.js';
+import { errorFields, errorText } from './log/errorText.js';
 
 /** Exit status for an invalid configuration (EX_CONFIG); the systemd unit does not restart on it. */
 const EXIT_CONFIG = 78;
 /** A stop that takes longer than this is cut short: systemd would kill us anyway. */
 const FORCE_EXIT_MS = 10_000;
 
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const commandLine = parseCommandLine(argv);
+  if (commandLine.action === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (commandLine.action === 'version') {
+    process.stdout.write(`lwm2m-backend ${version()}\n`);
+    return;
+  }
   let config;
   try {
-    config = loadConfig({ argv: process.argv.slice(2), env: process.env });
+    config = loadConfig({ argv, env: process.env });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`lwm2m-backend: ${err.message}\n`);
     process.exit(EXIT_CONFIG);
   }
+  if (commandLine.action === 'print-config') {
+    process.stdout.write(`${JSON.stringify(printableConfig(config), null, 2)}\n`);
+    return;
+  }
 
-  const log = createLogger(config.log.level);
+  const log = createLogger(config.log.level, undefined, { journald: stdoutIsJournal(process.env) });
   const notifier = createNotifier(process.env, log);
-  const controller = new Controller(config, log, { salvageStore: parseArgs(process.argv.slice(2)).salvageStore === true });
+  const controller = new Controller(config, log, { salvageStore: commandLine.salvageStore === true });
 
   let shuttingDown = false;
   const shutdown = async (reason: string, code = 0): Promise<void> => {
@@ -56,18 +80,20 @@ async function main(): Promise<void> {
   } catch (err) {
     // states that need the operator (a corrupt store, another daemon on the dataDir): one clear line and
     // the exit status systemd does not restart on, instead of a restart loop
-    if (err instanceof StoreCorruptError || err instanceof DataDirLockedError) {
+    if (err instanceof StoreCorruptError || err instanceof DataDirLockedError || err instanceof StartupError) {
       log.fatal({ component: 'main' }, err.message);
       process.stderr.write(`lwm2m-backend: ${err.message}\n`);
       await shutdown('start failed', EXIT_CONFIG);
       return;
     }
+    // anything else may pass (a restart is worth trying): one line on stderr, the stack in the log
     log.fatal({ component: 'main', ...errorFields(err, { stack: true }) }, 'start failed');
+    process.stderr.write(`lwm2m-backend: start failed: ${errorText(err)}\n`);
     await shutdown('start failed', 1);
     return;
   }
   notifier.ready();
-  log.info({ component: 'main', pid: process.pid }, 'ready');
+  log.info({ component: 'main', pid: process.pid, version: version(), ...startupSummary(config) }, 'ready');
 }
 
 await main();

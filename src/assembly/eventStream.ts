@@ -25,6 +25,7 @@ export function assembleEventStream(
     listRegistrations: async () => parseRegistrations(await parts.client.listClients()),
     log,
     metrics: ctx.metrics,
+    writeFormats: parts.client.writeFormats,
   });
   const stream = new LeshanEventStream({
     url: leshan.url,
@@ -43,6 +44,7 @@ export function assembleEventStream(
     checks: {
       leshanEvents: () => ({
         ok: stream.connected,
+        degraded: !stream.connected, // it reconnects by itself; the registration list is reconciled then
         connected: stream.connected,
         reconnects: stream.reconnects,
         disconnectedMs: Math.round(stream.disconnectedMs()),

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Router from '@koa/router';
 import { toBlockList } from '../config/load.js';
+import { StartupError, systemErrorText } from '../config/startupError.js';
 import { createApp } from '../http/app.js';
 import { bearerAuth } from '../http/auth.js';
 import { healthRoutes } from '../http/healthRoutes.js';
@@ -39,9 +40,10 @@ export async function startHttp(ctx: AssemblyContext, parts: { ingest: Ingest; r
     if (!fastPath(req, res)) void koa(req, res);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: unknown): void => reject(listenError(err, http.host, http.port));
+    server.once('error', failed);
     server.listen(http.port, http.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -50,6 +52,18 @@ export async function startHttp(ctx: AssemblyContext, parts: { ingest: Ingest; r
   const address = server.address() as AddressInfo;
   log.info({ host: address.address, port: address.port }, 'listening');
   return address;
+}
+
+/** Why the server could not listen, naming the key to change. */
+function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = `${host}:${port}`;
+  if (code === 'EADDRINUSE') return new StartupError('http.port', `${where} is already in use by another process`, { cause: err });
+  if (code === 'EACCES')
+    return new StartupError('http.port', `${where} needs privileges this user lacks (ports below 1024)`, { cause: err });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return new StartupError('http.host', `${host} is not an address of this machine (${systemErrorText(err)})`, { cause: err });
+  return err;
 }
 
 async function stopHttp(server: Server): Promise<void> {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { resolveInfluxApi } from '../config/load.js';
-import { withoutCredentials } from '../http/healthRoutes.js';
+import { withoutCredentials } from '../log/redact.js';
 import { InfluxConnection } from '../influx/connection.js';
 import { createInfluxEndpoint } from '../influx/endpoint.js';
 import { Spool } from '../influx/spool.js';
@@ -39,6 +39,8 @@ export async function assembleInflux(ctx: AssemblyContext): Promise<{ writer: In
       const status = connection.snapshot();
       return {
         ok: status.state === 'up',
+        // while InfluxDB is away points go to the spool: the daemon still does its job
+        degraded: status.state !== 'up',
         ...status,
         url: withoutCredentials(config.url),
         api,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { applyEnv, deepMerge, envName, type Json } from './overrides.js';
+import { parseCommandLine } from './args.js';
 
 export const DEFAULT_CONFIG_FILE = fileURLToPath(new URL('../../config/default.json', import.meta.url));
 
@@ -19,35 +20,6 @@ export interface LoadOptions {
   argv: readonly string[];
   env: Record<string, string | undefined>;
   defaultsFile?: string;
-}
-
-const USAGE = 'usage: --config FILE [--salvage-store]';
-
-/**
- * `--config FILE` or `--config=FILE`, and `--salvage-store` (start on a corrupt operation store, keeping
- * every complete operation in it); anything else is a problem.
- */
-export function parseArgs(argv: readonly string[]): { configFile?: string; salvageStore?: true; problems: string[] } {
-  const problems: string[] = [];
-  let configFile: string | undefined;
-  let salvageStore = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--salvage-store') {
-      salvageStore = true;
-    } else if (arg === '--config') {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--')) problems.push('--config needs a file name');
-      else configFile = next;
-      i++;
-    } else if (arg.startsWith('--config=')) {
-      configFile = arg.slice('--config='.length);
-      if (!configFile) problems.push('--config needs a file name');
-    } else {
-      problems.push(`unknown argument "${arg}" (${USAGE})`);
-    }
-  }
-  return { ...(configFile !== undefined && { configFile }), ...(salvageStore && { salvageStore: true as const }), problems };
 }
 
 function readJson(file: string, what: string, problems: string[]): Json | undefined {
@@ -140,7 +112,7 @@ export function toBlockList(entries: readonly string[]): BlockList {
  */
 export function loadConfig(options: LoadOptions): Config {
   const problems: string[] = [];
-  const args = parseArgs(options.argv);
+  const args = parseCommandLine(options.argv);
   problems.push(...args.problems);
   const defaults = readJson(options.defaultsFile ?? DEFAULT_CONFIG_FILE, 'defaults file', problems);
   let merged: Json = defaults ?? {};

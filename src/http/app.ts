@@ -2,7 +2,7 @@ import Koa, { type Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import type Router from '@koa/router';
 import type { LogSink } from '../log/logger.js';
-import { errorHandler } from './errors.js';
+import { errorHandler, HttpError } from './errors.js';
 
 export interface AppOptions {
   log: LogSink;
@@ -12,9 +12,24 @@ export interface AppOptions {
   protect?: { prefix: string; auth: Middleware };
 }
 
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** 415 for a body that is not JSON (a request without a body passes: `ctx.is` is null then). */
+const requireJsonBody: Middleware = (ctx, next) => {
+  if (BODY_METHODS.has(ctx.method) && ctx.is('application/json', '+json') === false) {
+    const type = ctx.get('Content-Type');
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `the request body must be JSON (Content-Type: application/json), not ${type ? `"${type}"` : 'a body without a Content-Type'}`,
+    );
+  }
+  return next();
+};
+
 /**
- * The Koa application: one error handler, authentication of the protected paths, a JSON body parser
- * with a size limit, then the routers.
+ * The Koa application: one error handler, authentication of the protected paths, 415 for a body that is
+ * not JSON, a JSON body parser with a size limit, then the routers.
  */
 export function createApp({ log, bodyLimitBytes, routers, protect }: AppOptions): Koa {
   const app = new Koa();
@@ -24,6 +39,7 @@ export function createApp({ log, bodyLimitBytes, routers, protect }: AppOptions)
     const { prefix, auth } = protect;
     app.use((ctx, next) => (ctx.path === prefix || ctx.path.startsWith(`${prefix}/`) ? auth(ctx, next) : next()));
   }
+  app.use(requireJsonBody);
   app.use(
     bodyParser({
       enableTypes: ['json'],
@@ -33,7 +49,8 @@ export function createApp({ log, bodyLimitBytes, routers, protect }: AppOptions)
   );
   for (const router of routers) {
     app.use(router.routes());
-    app.use(router.allowedMethods({ throw: true }));
+    // not `throw`: the router then sets `Allow` on a 405 (errorHandler turns the empty answer into JSON)
+    app.use(router.allowedMethods());
   }
   return app;
 }

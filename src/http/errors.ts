@@ -84,6 +84,13 @@ export function errorHandler(log: LogSink): Middleware {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw notFound(`no route for ${ctx.method} ${ctx.path}`);
       }
+      // the router's bare 405 / 501 (its `Allow` header stays)
+      if ((ctx.status === 405 || ctx.status === 501) && !ctx.body) {
+        const allow = ctx.response.get('Allow');
+        throw ctx.status === 405
+          ? new HttpError(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}${allow ? `; allowed: ${allow}` : ''}`)
+          : new HttpError(501, 'not_implemented', `method ${ctx.method} is not implemented`);
+      }
     } catch (err) {
       const httpError = toHttpError(err);
       if (httpError.status >= 500) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig, parseArgs, resolveInfluxApi } from '../../src/config/load.js';
+import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig, resolveInfluxApi } from '../../src/config/load.js';
 
 let dir: string;
 before(async () => {
@@ -170,19 +170,6 @@ describe('loadConfig', () => {
       problems.some((p) => p.includes('"1.2.3/8"')),
       JSON.stringify(problems),
     );
-  });
-});
-
-describe('parseArgs', () => {
-  it('takes --config FILE and --config=FILE', () => {
-    assert.deepEqual(parseArgs(['--config', 'a.json']), { configFile: 'a.json', problems: [] });
-    assert.deepEqual(parseArgs(['--config=b.json']), { configFile: 'b.json', problems: [] });
-    assert.deepEqual(parseArgs([]), { problems: [] });
-  });
-
-  it('takes --salvage-store', () => {
-    assert.deepEqual(parseArgs(['--salvage-store', '--config', 'a.json']), { configFile: 'a.json', salvageStore: true, problems: [] });
-    assert.match(parseArgs(['--salvage']).problems[0] ?? '', /unknown argument "--salvage"/);
   });
 });
 

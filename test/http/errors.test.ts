@@ -97,6 +97,29 @@ describe('the error handler', () => {
     assert.equal(na.status, 405);
     assert.equal(na.body.error?.code, 'method_not_allowed');
   });
+
+  it('names the allowed methods of a 405 in its Allow header and message', async () => {
+    const res = await fetch(`${url}/echo`, { method: 'GET' });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'POST');
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'method_not_allowed');
+    assert.match(body.error.message, /GET is not allowed on \/echo; allowed: POST/);
+  });
+
+  it('answers 415 naming the content type for a body that is not JSON, and takes JSON types with parameters or +json', async () => {
+    const text = await call('/echo', post('{"a":1}', 'text/plain'));
+    assert.equal(text.status, 415);
+    assert.equal(text.body.error?.code, 'unsupported_media_type');
+    assert.match(text.body.error?.message ?? '', /must be JSON .*"text\/plain"/);
+    const form = await call('/echo', post('a=1', 'application/x-www-form-urlencoded'));
+    assert.equal(form.status, 415);
+    const none = await fetch(`${url}/echo`, { method: 'POST', body: new Blob(['{"a":1}']) });
+    assert.equal(none.status, 415);
+    assert.match(((await none.json()) as { error: { message: string } }).error.message, /without a Content-Type/);
+    assert.equal((await call('/echo', post('{"a":1}', 'application/json; charset=utf-8'))).status, 200);
+    assert.equal((await call('/echo', post('{"a":1}', 'application/merge-patch+json'))).status, 200);
+  });
 });
 
 describe('toHttpError', () => {

@@ -107,6 +107,19 @@ describe('the daemon without InfluxDB', () => {
       assert.equal(body.checks.influx?.url, `http://***@127.0.0.1:${deadPort}/`, 'the open /health shows no credentials');
       assert.ok(!JSON.stringify(body).includes('hunter2'));
       assert.equal(body.checks.store?.status, 'ok');
+      assert.equal(body.checks.influx?.status, 'degraded');
+
+      // readiness: the daemon still does its job (points go to the spool), so a probe must not take it out
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      const readyBody = (await ready.json()) as Health & { degraded?: string[] };
+      assert.equal(ready.status, 200);
+      assert.equal(readyBody.status, 'degraded');
+      assert.deepEqual(readyBody.degraded, ['influx']);
+      assert.equal(readyBody.failing, undefined);
+      // liveness: the process answers
+      const live = await fetch(`http://127.0.0.1:${port}/health/live`);
+      assert.equal(live.status, 200);
+      assert.equal(((await live.json()) as { status: string }).status, 'alive');
     } finally {
       assert.equal(await controller.stop(), 0);
       await rm(dataDir, { recursive: true, force: true });
@@ -114,11 +127,38 @@ describe('the daemon without InfluxDB', () => {
   });
 });
 
-describe('withoutCredentials', () => {
-  it('hides a user name and password in a URL shown by /health, and leaves other URLs alone', async () => {
-    const { withoutCredentials } = await import('../../src/http/healthRoutes.js');
-    assert.equal(withoutCredentials('http://admin:hunter2@10.0.0.5:8086/'), 'http://***@10.0.0.5:8086/');
-    assert.equal(withoutCredentials('http://127.0.0.1:8086'), 'http://127.0.0.1:8086');
-    assert.ok(!withoutCredentials('https://u:p%40ss@h/').includes('p%40ss'));
+describe('/health/ready with a check that fails outright', () => {
+  it('is 503 naming the failing check, while /health/live stays 200', async () => {
+    const { healthRoutes } = await import('../../src/http/healthRoutes.js');
+    const { createApp } = await import('../../src/http/app.js');
+    const { Registry } = await import('prom-client');
+    const router = healthRoutes(
+      { store: () => ({ ok: false, reason: 'ENOSPC' }), influx: () => ({ ok: false, degraded: true }), leshan: () => ({ ok: true }) },
+      new Registry(),
+    );
+    const app = createApp({ log: testLogger(), bodyLimitBytes: 1024, routers: [router] });
+    const { createServer } = await import('node:http');
+    const server = createServer(app.callback());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const ready = await fetch(`${base}/health/ready`);
+      assert.equal(ready.status, 503);
+      const body = (await ready.json()) as {
+        status: string;
+        failing: string[];
+        degraded: string[];
+        checks: Record<string, { status: string }>;
+      };
+      assert.equal(body.status, 'fail');
+      assert.deepEqual(body.failing, ['store']);
+      assert.deepEqual(body.degraded, ['influx']);
+      assert.equal(body.checks.leshan?.status, 'ok');
+      const strict = (await (await fetch(`${base}/health`)).json()) as { failing: string[] };
+      assert.deepEqual(strict.failing, ['store', 'influx'], '/health names every check that is not ok');
+      assert.equal((await fetch(`${base}/health/live`)).status, 200);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
