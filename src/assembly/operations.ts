@@ -92,7 +92,12 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
     : undefined;
   const standing = new StandingObservations({ list: operations.standingObservations, store, queued: (ep) => registry.workQueued(ep), log });
   const activity = new ActivityEffects({ registry, standing, ...(delayed && { delayed }) });
-  const ingest = new Ingest({ sink: parts.lines, activity, ...(leshan.ingress === 'both' && { dedupe: new CrossSourceDedupe() }) });
+  const ingest = new Ingest({
+    sink: parts.lines,
+    activity,
+    maxFutureSkewMs: ctx.config.ingest.maxFutureSkewMs,
+    ...(leshan.ingress === 'both' && { dedupe: new CrossSourceDedupe() }),
+  });
 
   const sender = new Delivery({
     store,

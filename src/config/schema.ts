@@ -43,6 +43,16 @@ export const configSchema = z.strictObject({
     /** Largest answer taken from Leshan (a read's content, an event, the registration list); a bigger one is a failed attempt. */
     maxResponseBytes: positiveInt.min(1024).max(256 * 1024 * 1024),
   }),
+  ingest: z.strictObject({
+    /**
+     * A device time (timestamped posts) later than the daemon's clock plus this is not used: the value is
+     * written at arrival time with the device's time in `device_time` (and counted).
+     */
+    maxFutureSkewMs: z
+      .int()
+      .min(0)
+      .max(365 * 24 * 3600 * 1000),
+  }),
   influx: z.strictObject({
     url: httpUrl,
     /** `v1` writes to `/write?db=`, `v2` to `/api/v2/write`; `auto` picks v2 when a bucket is set. */

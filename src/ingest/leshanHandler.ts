@@ -5,13 +5,16 @@ import { badRequest, errorBody, HttpError, toHttpError } from '../http/errors.js
 import type { LogSink } from '../log/logger.js';
 import type { Ingest } from './ingest.js';
 import { FieldError } from '../lwm2m/fieldError.js';
-import { parseCompositePost, parseSinglePost, type ParsedPost } from './parsePost.js';
+import { parseCompositePost, parseSinglePost, parseTimestampedPost, type ParsedPost } from './parsePost.js';
 import { repairedStringValues } from './points.js';
 import { errorFields } from '../log/errorText.js';
 
-const ROUTES: Record<string, { route: 'single' | 'composite'; parse: (body: unknown) => ParsedPost }> = {
+type Route = 'single' | 'composite' | 'timestamped';
+
+const ROUTES: Record<string, { route: Route; parse: (body: unknown) => ParsedPost }> = {
   '/leshan_api/resource/single': { route: 'single', parse: parseSinglePost },
   '/leshan_api/resource/composite': { route: 'composite', parse: parseCompositePost },
+  '/leshan_api/resource/timestamped': { route: 'timestamped', parse: parseTimestampedPost },
 };
 
 /** Remembered allow-list decisions (a gateway sees a handful of addresses; the map is bounded anyway). */
@@ -28,8 +31,8 @@ export interface LeshanHandlerOptions {
 }
 
 /**
- * `POST /leshan_api/resource/single` and `/composite`: the seed backend's routes that the forked Leshan
- * posts to. This is the daemon's hottest path, so it is served straight from node:http before Koa
+ * `POST /leshan_api/resource/single`, `/composite` and `/timestamped`: the routes Leshan posts to (the
+ * seed backend's, kept by this project's own Leshan server: docs/leshan-posts.md). This is the daemon's hottest path, so it is served straight from node:http before Koa
  * (measured: Koa's context, body parser and router cost more than parsing and queueing the values);
  * it answers exactly as the Koa error handler would. Only addresses in `http.leshanAllowFrom` may post
  * (the fork cannot send a token). 201 `{"accepted":N}` once the values are queued for InfluxDB; 4xx
@@ -65,9 +68,27 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
     help: 'Paths of composite posts whose node was null (a value the device left out): skipped, the rest of the post kept',
     registers: [registry],
   });
+  const unusedSeen = { future: 0, before_2000: 0 };
+  new Counter({
+    name: 'lwm2m_backend_ingest_device_times_unused_total',
+    help: 'Timestamped values whose device time was too far in the future (ingest.maxFutureSkewMs) or before 2000: written at arrival time, the device time kept in device_time',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      for (const reason of ['future', 'before_2000'] as const) {
+        const total = ingest.deviceTimesUnused[reason];
+        if (total > unusedSeen[reason]) this.inc({ reason }, total - unusedSeen[reason]);
+        unusedSeen[reason] = total;
+      }
+    },
+  });
   // children bound once: the hot path does no label hashing
-  const accepted = { single: posts.labels('single', '201'), composite: posts.labels('composite', '201') };
-  const valuesOf = { single: values.labels('single'), composite: values.labels('composite') };
+  const accepted = {
+    single: posts.labels('single', '201'),
+    composite: posts.labels('composite', '201'),
+    timestamped: posts.labels('timestamped', '201'),
+  };
+  const valuesOf = { single: values.labels('single'), composite: values.labels('composite'), timestamped: values.labels('timestamped') };
   const allowed = new Map<string, boolean>();
 
   const isAllowed = (raw: string): boolean => {

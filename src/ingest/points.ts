@@ -10,8 +10,13 @@
  *   int    - INTEGER, UNSIGNED_INTEGER (up to 2^63-1), TIME (ms since epoch); written exactly, never via a float
  *   bool   - BOOLEAN
  *   string - STRING, CORELINK, OPAQUE (lower-case hex), OBJLNK ("3303:0"), UNSIGNED_INTEGER above 2^63-1
+ * A value the device timestamped is written at the device's time; one whose device time could not be used
+ * (too far in the future, before 2000) is written at arrival time with the device's time as it was posted
+ * in a string field `device_time`.
  * Registration lifecycle (object 10240): measurement `registration`, tags ep and event
- * (registered/deregistered/updated), field registration_time (int, ms: what Leshan sent).
+ * (registered/deregistered/updated), field registration_time (int, ms: what Leshan sent), and where
+ * Leshan posted them queue_mode (bool), binding (string), object_links (string), lifetime (int, s).
+ * Presence (10240/0/3 and /4): the same measurement, event awake/sleeping, field event_time (int, ms).
  * Tags are written in sorted key order, which is what InfluxDB would otherwise sort them into.
  * String fields: InfluxDB takes any character inside a quoted field value once `"` and `\` are escaped
  * (control characters, NUL, CR and LF included; see docs/influx-line-protocol.md). The one thing UTF-8
@@ -21,7 +26,7 @@
 import { escape } from '@influxdata/influxdb-client';
 import type { ResourceValue } from '../lwm2m/node.js';
 import { objectModel, resourceModel } from '../lwm2m/objectModel.js';
-import type { RegistrationEvent } from '../lwm2m/registrationObject.js';
+import type { PresenceEvent, RegistrationDetails, RegistrationEvent } from '../lwm2m/registrationObject.js';
 import { fitsInt64, type TypedValue } from '../lwm2m/value.js';
 
 export const DATA_MEASUREMENT = 'lwm2m';
@@ -105,19 +110,46 @@ export const cachedNameTags = (): number => objectTags.size + resourceTags.size;
 /** The tag value of an endpoint name, escaped for line protocol. */
 export const endpointTag = (ep: string): string => escape.tag(ep);
 
-/** One data line. `epTag` is the escaped endpoint name, `timestamp` the time in ns as digits. */
-export function dataLine(epTag: string, v: ResourceValue, timestamp: string): string {
+/** The extra field of a value written at arrival time because its device time could not be used. */
+export const deviceTimeField = (text: string): string => `,device_time=${quotedField(text)}`;
+
+/**
+ * One data line. `epTag` is the escaped endpoint name, `timestamp` the time in ns as digits, `extra` more
+ * fields (`,name=value`, e.g. {@link deviceTimeField}).
+ */
+export function dataLine(epTag: string, v: ResourceValue, timestamp: string, extra = ''): string {
   const value = v.value;
   if ((value.type === 'STRING' || value.type === 'CORELINK') && !isWellFormed(value.value)) repairedStrings++;
   const ri = v.resourceInstanceId === undefined ? '' : `,ri=${v.resourceInstanceId}`;
   return (
     `${DATA_MEASUREMENT},ep=${epTag},inst=${v.instanceId},obj=${v.objectId}${objectTag(v.objectId)}` +
-    `,res=${v.resourceId}${resourceTag(v.objectId, v.resourceId)}${ri},type=${v.value.type} ${fieldOf(v.value)} ${timestamp}`
+    `,res=${v.resourceId}${resourceTag(v.objectId, v.resourceId)}${ri},type=${v.value.type} ${fieldOf(v.value)}${extra} ${timestamp}`
   );
 }
 
-/** One registration event line; the value is what Leshan sent (the registration time, ms). */
-export function registrationLine(epTag: string, event: RegistrationEvent, v: ResourceValue, timestamp: string): string {
-  const time = v.value.type === 'TIME' || v.value.type === 'INTEGER' || v.value.type === 'UNSIGNED_INTEGER' ? `${v.value.value}i` : '0i';
-  return `${REGISTRATION_MEASUREMENT},ep=${epTag},event=${event} registration_time=${time} ${timestamp}`;
+/** An integer field value of a TIME or integer value (0 otherwise, or when it does not fit in an int64). */
+const intOf = (v: ResourceValue): string =>
+  v.value.type === 'TIME' || ((v.value.type === 'INTEGER' || v.value.type === 'UNSIGNED_INTEGER') && fitsInt64(v.value.value))
+    ? `${v.value.value}i`
+    : '0i';
+
+/** One registration event line; the value is what Leshan sent (the registration time, ms), `details` resources 5-8. */
+export function registrationLine(
+  epTag: string,
+  event: RegistrationEvent,
+  v: ResourceValue,
+  timestamp: string,
+  details: RegistrationDetails = {},
+): string {
+  let fields = `registration_time=${intOf(v)}`;
+  if (details.queueMode !== undefined) fields += `,queue_mode=${details.queueMode}`;
+  if (details.binding !== undefined) fields += `,binding=${quotedField(details.binding)}`;
+  if (details.objectLinks !== undefined) fields += `,object_links=${quotedField(details.objectLinks)}`;
+  if (details.lifetime !== undefined) fields += `,lifetime=${details.lifetime}i`;
+  return `${REGISTRATION_MEASUREMENT},ep=${epTag},event=${event} ${fields} ${timestamp}`;
+}
+
+/** One presence line (10240/0/3 awake, /4 sleeping); the value is the time of the event (ms) as Leshan sent it. */
+export function presenceLine(epTag: string, event: PresenceEvent, v: ResourceValue, timestamp: string): string {
+  return `${REGISTRATION_MEASUREMENT},ep=${epTag},event=${event} event_time=${intOf(v)} ${timestamp}`;
 }

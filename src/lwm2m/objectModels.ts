@@ -4,7 +4,8 @@
  *   LWM2M_Access_Control-v1_0_3, LWM2M_Device-v1_1, LWM2M_Connectivity_Monitoring-v1_2,
  *   LWM2M_Firmware_Update-v1_0_3, LWM2M_Location-v1_0_2, LWM2M_Connectivity_Statistics-v1_0_4);
  * - IPSO objects 3300-3350: the registry's current version of each (3307 and 3309 are not assigned);
- * - 10240: the seed backend's custom registration-events object.
+ * - 10240: the seed backend's custom registration-events object (0-2), with this project's presence and
+ *   registration details (3-8, docs/leshan-posts.md).
  * Executable resources have type NONE, as in Leshan. Empty operations ('') are resources only a
  * bootstrap server may touch (object 0) or that the DDF leaves without operations (1/13-20).
  */
@@ -214,6 +215,12 @@ export const CUSTOM_OBJECTS: readonly ObjectRow[] = [
       [0, 'Registered', 'TIME', 'R', false],
       [1, 'Deregistered', 'TIME', 'R', false],
       [2, 'Updated', 'TIME', 'R', false],
+      [3, 'Awake', 'TIME', 'R', false],
+      [4, 'Sleeping', 'TIME', 'R', false],
+      [5, 'Queue Mode', 'BOOLEAN', 'R', false],
+      [6, 'Binding', 'STRING', 'R', false],
+      [7, 'Object Links', 'STRING', 'R', false],
+      [8, 'Lifetime', 'INTEGER', 'R', false],
     ],
   },
 ];

@@ -64,10 +64,10 @@ describe('EventIngress', () => {
     assert.equal(invalid?.value, 1);
   });
 
-  it('records REGISTRATION with its registration date, as the forked Leshan posts it', () => {
+  it('records REGISTRATION with its registration date, as the forked Leshan posts it, and its queue mode', () => {
     const h = harness([], []);
     h.ingress.handle({ type: 'registration', registration: { ...reg('dev', true), registrationDate: 1732550000000 } });
     assert.equal(h.lines.length, 1);
-    assert.match(h.lines[0]!, /^registration,ep=dev,event=registered registration_time=1732550000000i \d+$/);
+    assert.match(h.lines[0]!, /^registration,ep=dev,event=registered registration_time=1732550000000i,queue_mode=true \d+$/);
   });
 });

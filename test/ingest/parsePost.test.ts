@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCompositePost, parseSinglePost } from '../../src/ingest/parsePost.js';
+import { parseCompositePost, parseSinglePost, parseTimestampedPost } from '../../src/ingest/parsePost.js';
 import { FieldError } from '../../src/lwm2m/fieldError.js';
 
 function postError(fn: () => unknown): FieldError {
@@ -149,5 +149,108 @@ describe('parseCompositePost', () => {
       parseCompositePost({ ep: 'd', val: { '/3/0/9': { kind: 'singleResource', id: 9, type: 'INTEGER', value: '1' } } }).nullNodes,
       undefined,
     );
+  });
+});
+
+describe('parseCompositePost: resource-level keys and object 10240 of the posts contract', () => {
+  it('takes a singleResource keyed by its resource path (a notification of /3303/1/5700) in that instance', () => {
+    const post = parseCompositePost({ ep: 'd', val: { '/3303/1/5700': { kind: 'singleResource', id: 5700, type: 'FLOAT', value: 21.5 } } });
+    assert.deepEqual(post.values, [{ objectId: 3303, instanceId: 1, resourceId: 5700, value: { type: 'FLOAT', value: 21.5 } }]);
+    const wrong = postError(() =>
+      parseCompositePost({ ep: 'd', val: { '/3303/1/5700': { kind: 'singleResource', id: 5701, type: 'FLOAT', value: 1 } } }),
+    );
+    assert.equal(wrong.field, 'val["/3303/1/5700"].id');
+  });
+
+  it('refuses a registration detail of the wrong type, whole', () => {
+    const err = postError(() =>
+      parseCompositePost({
+        ep: 'd',
+        val: {
+          '/10240/0/0': { kind: 'singleResource', id: 0, type: 'TIME', value: 1 },
+          '/10240/0/5': { kind: 'singleResource', id: 5, type: 'STRING', value: 'true' },
+        },
+      }),
+    );
+    assert.equal(err.field, 'val');
+    assert.match(err.message, /10240\/0\/5 must be BOOLEAN, not STRING/);
+    const awake = postError(() =>
+      parseSinglePost({ ep: 'd', obj_id: 10240, val: { kind: 'singleResource', id: 3, type: 'FLOAT', value: 1 } }),
+    );
+    assert.match(awake.message, /10240\/0\/3 must be TIME/);
+  });
+});
+
+describe('parseTimestampedPost', () => {
+  const temp = (value: number) => ({ kind: 'singleResource', id: 5700, type: 'FLOAT', value });
+  it('gives each value the time of its entry, exact to the ns, null for "null" entries, in order', () => {
+    const post = parseTimestampedPost({
+      ep: 'd',
+      val: [
+        { '2026-11-29T04:00:00.123456789Z': { nodes: { '/3303/0/5700': temp(1), '/3303/1/5700': temp(2) } } },
+        { null: { nodes: { '/3303/0/5700': temp(3) } } },
+        {
+          '2026-11-29T04:00:01Z': {
+            nodes: { '/3/0/7': { kind: 'multiResource', id: 7, type: 'INTEGER', values: { '0': '3300', '1': '5000' } } },
+          },
+        },
+      ],
+    });
+    assert.deepEqual(
+      post.values.map((v, i) => [
+        `${v.objectId}/${v.instanceId}/${v.resourceId}/${v.resourceInstanceId ?? ''}`,
+        v.value.value,
+        post.times![i]?.ns,
+      ]),
+      [
+        ['3303/0/5700/', 1, 1_795_924_800_123_456_789n],
+        ['3303/1/5700/', 2, 1_795_924_800_123_456_789n],
+        ['3303/0/5700/', 3, undefined],
+        ['3/0/7/0', '3300', 1_795_924_801_000_000_000n],
+        ['3/0/7/1', '5000', 1_795_924_801_000_000_000n],
+      ],
+    );
+    assert.equal(post.times![0]!.text, '2026-11-29T04:00:00.123456789Z');
+    assert.equal(post.times![2], null);
+    assert.equal(post.nullNodes, undefined);
+  });
+
+  it('skips and counts null nodes; an empty val is an empty post', () => {
+    const post = parseTimestampedPost({
+      ep: 'd',
+      val: [{ '2026-11-29T04:00:00Z': { nodes: { '/3303/0/5700': null, '/3303/1/5700': temp(2) } } }],
+    });
+    assert.equal(post.nullNodes, 1);
+    assert.equal(post.values.length, 1);
+    assert.deepEqual(parseTimestampedPost({ ep: 'd', val: [] }), { ep: 'd', values: [], times: [] });
+  });
+
+  it('refuses the whole post at the first bad field, naming it', () => {
+    const cases: [unknown, string, RegExp][] = [
+      [{ ep: 'd' }, 'val', /missing val/],
+      [{ ep: 'd', val: {} }, 'val', /array/],
+      [{ ep: 'd', val: [1] }, 'val[0]', /object/],
+      [{ ep: 'd', val: [{}] }, 'val[0]', /one key/],
+      [{ ep: 'd', val: [{ null: { nodes: {} }, x: {} }] }, 'val[0]', /got 2/],
+      [{ ep: 'd', val: [{ '2026-02-30T00:00:00Z': { nodes: {} } }] }, 'val[0]["2026-02-30T00:00:00Z"]', /day 30/],
+      [{ ep: 'd', val: [{ '1732550000123': { nodes: {} } }] }, 'val[0]["1732550000123"]', /ISO-8601/],
+      [{ ep: 'd', val: [{ null: {} }] }, 'val[0]["null"]', /nodes/],
+      [{ ep: 'd', val: [{ null: { nodes: [] } }] }, 'val[0]["null"]', /nodes/],
+      [{ ep: 'd', val: [{ null: { nodes: { '/x': temp(1) } } }] }, 'val[0]["null"].nodes["/x"]', /not an LwM2M path/],
+      [
+        {
+          ep: 'd',
+          val: [{ null: { nodes: {} } }, { '2026-11-29T04:00:00Z': { nodes: { '/3303/0/5700': { ...temp(1), value: 'warm' } } } }],
+        },
+        'val[1]["2026-11-29T04:00:00Z"].nodes["/3303/0/5700"].value',
+        /FLOAT/,
+      ],
+      [{ ep: 'a\\b', val: [] }, 'ep', /./],
+    ];
+    for (const [body, field, message] of cases) {
+      const err = postError(() => parseTimestampedPost(body));
+      assert.equal(err.field, field, JSON.stringify(body));
+      assert.match(err.message, message, JSON.stringify(body));
+    }
   });
 });

@@ -40,13 +40,19 @@ describe('object model: spot checks against the OMA registry DDFs', () => {
     has(3, 6, { name: 'Available Power Sources', type: 'INTEGER', multiple: true, operations: 'R' });
   });
 
-  it('10240 holds the registration events as TIME', () => {
+  it('10240 holds the registration events as TIME, presence and the registration details of the posts contract', () => {
     const o = objectModel(10240);
     assert.equal(o?.name, 'Registration Events');
-    assert.equal(o?.resources.size, 3);
+    assert.equal(o?.resources.size, 9);
     has(10240, 0, { name: 'Registered', type: 'TIME', multiple: false, operations: 'R' });
     has(10240, 1, { name: 'Deregistered', type: 'TIME', multiple: false, operations: 'R' });
     has(10240, 2, { name: 'Updated', type: 'TIME', multiple: false, operations: 'R' });
+    has(10240, 3, { name: 'Awake', type: 'TIME', multiple: false, operations: 'R' });
+    has(10240, 4, { name: 'Sleeping', type: 'TIME', multiple: false, operations: 'R' });
+    has(10240, 5, { name: 'Queue Mode', type: 'BOOLEAN', multiple: false, operations: 'R' });
+    has(10240, 6, { name: 'Binding', type: 'STRING', multiple: false, operations: 'R' });
+    has(10240, 7, { name: 'Object Links', type: 'STRING', multiple: false, operations: 'R' });
+    has(10240, 8, { name: 'Lifetime', type: 'INTEGER', multiple: false, operations: 'R' });
   });
 
   it('has the LwM2M 1.1 additions and their exact types', () => {
