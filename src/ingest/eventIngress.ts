@@ -1,5 +1,6 @@
 import { Counter, type Registry as Metrics } from 'prom-client';
 import type { LeshanEvent, Registration } from '../leshan/events.js';
+import type { WriteFormats } from '../leshan/writeFormats.js';
 import type { LogSink } from '../log/logger.js';
 import type { EndpointActivity, Ingest } from './ingest.js';
 import { registrationValue, type RegistrationEvent } from '../lwm2m/registrationObject.js';
@@ -19,6 +20,8 @@ export interface EventIngressOptions {
   listRegistrations(): Promise<Registration[]>;
   log: LogSink;
   metrics: Metrics;
+  /** Told of every registration, so that each endpoint's writes go in a content format it lists. */
+  writeFormats?: Pick<WriteFormats, 'registered' | 'updated' | 'deregistered' | 'reconciled'> | undefined;
 }
 
 /**
@@ -47,15 +50,18 @@ export class EventIngress {
 
   handle = (event: LeshanEvent): void => {
     this.events.inc({ type: event.type });
-    const { ingest, activity, delayed, log } = this.options;
+    const { ingest, activity, delayed, log, writeFormats } = this.options;
     switch (event.type) {
       case 'registration':
+        writeFormats?.registered(event.registration);
         this.registration(event.registration, 'registered');
         return;
       case 'updated':
+        writeFormats?.updated(event.registration);
         this.registration(event.registration, 'updated');
         return;
       case 'deregistration':
+        writeFormats?.deregistered(event.registration.endpoint);
         this.registration(event.registration, 'deregistered');
         return;
       case 'awake':
@@ -90,6 +96,7 @@ export class EventIngress {
   async reconcile(): Promise<void> {
     const { activity, log } = this.options;
     const registrations = await this.options.listRegistrations();
+    this.options.writeFormats?.reconciled(registrations);
     const listed = new Set<string>();
     for (const r of registrations) {
       listed.add(r.endpoint);

@@ -22,6 +22,7 @@ import { buildRequest, type RequestSpec, type WriteFormat } from './requests.js'
 import { classifyCancelObserve, classifyResponse, type AttemptResult } from './responses.js';
 import { errorText } from '../log/errorText.js';
 import { leshanBase } from './baseUrl.js';
+import { WriteFormats } from './writeFormats.js';
 
 /** Default of `timeoutMarginS`: how much longer than Leshan's own `?timeout=` a request may take in all. */
 export const DEFAULT_TIMEOUT_MARGIN_S = 10;
@@ -45,7 +46,10 @@ export interface LeshanClientOptions {
   timeoutMarginS?: number;
   /** Largest answer body read (default 1 MiB); a bigger one is cut off and the attempt fails. */
   maxResponseBytes?: number;
-  /** Content format of writes; without it Leshan picks its default (TLV). */
+  /**
+   * Content format of writes, unless a device's registration says it does not support it (writeFormats.ts);
+   * without it Leshan picks its default (TLV).
+   */
   writeFormat?: WriteFormat;
 }
 
@@ -61,7 +65,8 @@ export class LeshanClient {
   private readonly timeoutS: number;
   private readonly deadlineMs: number;
   private readonly maxBytes: number;
-  private readonly writeFormat: WriteFormat | undefined;
+  /** Each endpoint's write format (fed with its registrations); undefined without a configured format. */
+  readonly writeFormats: WriteFormats | undefined;
   private readonly log: LogSink | undefined;
   /** Requests in flight, so that abort() can end them. */
   private readonly inFlight = new Set<AbortController>();
@@ -79,7 +84,7 @@ export class LeshanClient {
     const marginS = options.timeoutMarginS ?? DEFAULT_TIMEOUT_MARGIN_S;
     if (!(marginS > 0)) throw new Error(`timeoutMarginS must be > 0, got ${marginS}`);
     const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    this.writeFormat = options.writeFormat;
+    this.writeFormats = options.writeFormat ? new WriteFormats(options.writeFormat, options.log) : undefined;
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new Error(`maxResponseBytes must be an integer >= 1, got ${maxBytes}`);
     this.basePath = basePath;
     this.timeoutS = options.requestTimeoutS;
@@ -101,7 +106,7 @@ export class LeshanClient {
     let attempt: AttemptResult;
     let req;
     try {
-      req = buildRequest(op, this.timeoutS, this.writeFormat ? { writeFormat: this.writeFormat } : {});
+      req = buildRequest(op, this.timeoutS, this.writeFormats ? { writeFormat: this.writeFormats.for(op.ep) } : {});
     } catch (e) {
       // Leshan would refuse it anyway: count it as an attempt Leshan rejected, never retry forever.
       attempt = { kind: 'notDelivered', reason: 'invalidRequest', httpStatus: 0, message: `not sent: ${errorText(e)}` };

@@ -53,7 +53,10 @@ before(
   { timeout: 120_000 },
 );
 
-async function client(endpoint: string, extra: { lifetime?: number; communicationPeriod?: number } = {}): Promise<RealLeshanClient> {
+async function client(
+  endpoint: string,
+  extra: { lifetime?: number; communicationPeriod?: number; contentFormats?: string[] } = {},
+): Promise<RealLeshanClient> {
   // lifetime 300 s: a shorter one makes the client update every few seconds (its update period is the lifetime
   // less CoAP's exchange lifetime, 247 s), which would keep every endpoint awake and blur the events under test
   const c = await startRealLeshanClient(leshan, { endpoint, queueMode: true, lifetime: 300, ...extra });
@@ -261,6 +264,35 @@ describe('the daemon against the real Leshan demo server (events ingress)', () =
       assert.equal(done.status, 'CONFIRMED', JSON.stringify(done));
       assert.equal(done.attempts, 2);
       assert.equal(typeof (done.result?.content as { value?: unknown }).value, 'number', 'battery level');
+    },
+  );
+
+  it(
+    'a client supporting only SenML (its root link lists ct="110 112"): the daemon writes in SENML_CBOR, not the configured TLV it would refuse',
+    { timeout: 60_000 },
+    async () => {
+      const ep = 'e2e-senml';
+      const dev = await client(ep, { contentFormats: ['SENML_CBOR', 'SENML_JSON'] });
+      const root = ((await leshan.waitForClient(ep)).objectLinks as { url: string; attributes: Record<string, string> }[])[0]!;
+      assert.deepEqual(root, { url: '/', attributes: { ct: '"110 112"', rt: '"oma.lwm2m"' } }, 'what the registration says');
+      await until(async () => (await api('GET', `/api/endpoints/${ep}`)).body?.state === 'online', 10_000, `${ep} online`);
+
+      // TLV (the daemon's configured leshan.writeFormat) straight through Leshan: the device refuses it
+      const tlv = await fetch(`${leshan.url}/api/clients/${ep}/3/0/15?format=TLV&timeout=5`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 15, kind: 'singleResource', type: 'STRING', value: 'Etc/GMT+1' }),
+      });
+      assert.equal((await tlv.json()).status, 'UNSUPPORTED_CONTENT_FORMAT(415)');
+
+      const from = dev.events.length;
+      const write = await settled((await queue(ep, { kind: 'write', path: '/3/0/15', value: 'Europe/Berlin' })).id);
+      assert.equal(write.status, 'CONFIRMED', JSON.stringify(write));
+      assert.equal(write.result?.code, 204);
+      const written = await dev.waitFor('written', { from });
+      assert.deepEqual([written.path, written.value], ['/3/0/15', 'Europe/Berlin']);
+      const chosen = await daemon.waitForLine((l) => l.ep === ep && l.message === 'the device does not list the configured write format');
+      assert.deepEqual([chosen.format, chosen.listed], ['SENML_CBOR', [110, 112]]);
     },
   );
 

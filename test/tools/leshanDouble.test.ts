@@ -149,7 +149,7 @@ describe('leshanDouble: registrations (§6)', () => {
     assert.equal(typeof reg.registrationDate, 'number');
     assert.equal(reg.bindingMode, 'U');
     assert.deepEqual(reg.availableInstances, { 1: [0], 3: [0], 3303: [0, 1] });
-    assert.deepEqual((reg.objectLinks as unknown[])[0], { url: '/', attributes: { rt: '"oma.lwm2m"', ct: '11543' } });
+    assert.deepEqual((reg.objectLinks as unknown[])[0], { url: '/', attributes: { rt: '"oma.lwm2m"', ct: '"60 110 112 11542 11543"' } });
   });
 
   it('answers one registration; a queue-mode client has `sleeping` last', async () => {

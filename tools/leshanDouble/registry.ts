@@ -77,7 +77,8 @@ function linksOf(c: { lwM2mVersion: '1.0' | '1.1' }, objectLinks: string[]): Lin
   const links = objectLinks.map(parseLink);
   if (!links.some((l) => l.url === '/')) {
     const root: Record<string, string> = { rt: '"oma.lwm2m"' };
-    if (c.lwM2mVersion === '1.1') root.ct = '11543';
+    // what a real 1.1 client built on Leshan's library (2.0.0-M18) lists: every format it has but the mandatory ones
+    if (c.lwM2mVersion === '1.1') root.ct = '"60 110 112 11542 11543"';
     links.unshift({ url: '/', attributes: root });
   }
   return links;
