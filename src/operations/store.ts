@@ -1,7 +1,9 @@
 /**
- * The durable operation store: lowdb over one JSON file (`dataDir/operations.json`), written through an
- * fsync'd atomic-replace adapter, with grouped writes and in-memory indexes. Nothing is acknowledged
- * before it is on disk, except `markSending` (see there).
+ * The durable operation store: in-memory indexes over lowdb's JSON snapshot (`dataDir/operations.json`)
+ * and a journal beside it (`operations.json.journal-<gen>`, see StorePersistence and docs/store.md).
+ * Changes are grouped; each group is appended to the journal and fdatasync'd before any of its callers
+ * is answered; the snapshot is rewritten in the background once the journal has grown. Nothing is
+ * acknowledged before it is on disk, except `markSending` (see there).
  *
  * A change is on disk and acknowledged, or undone and refused: when a write fails (disk full, I/O
  * error), every change not yet on disk is undone in memory (the memory is again what the file holds),
@@ -9,12 +11,13 @@
  * state succeeds (`retryWriteMs`).
  */
 import { FINAL_STATUSES, LIST_CURSOR, OPERATION_ID, type Operation, type OperationStatus } from './operation.js';
-import type { Low } from 'lowdb';
 import { StoreClosedError, StoreConflictError, StoreCorruptError, StoreNotFoundError, StoreUnavailableError } from './store/errors.js';
 import { GroupedWriter } from './store/groupedWriter.js';
 import { OperationIndex } from './store/indexes.js';
+import { Journal } from './store/journal.js';
 import { loadStore } from './store/load.js';
-import { frozenJson, StoreCodec, type StoreData } from './store/storeFile.js';
+import { DEFAULT_POLICY, StorePersistence, type Change } from './store/persistence.js';
+import { frozenJson, StoreCodec } from './store/storeFile.js';
 import type { CreateOperationInput, ListQuery, OperationStoreOptions, SettlePatch } from './store/types.js';
 import { errorText } from '../log/errorText.js';
 import type { LogSink } from '../log/logger.js';
@@ -35,9 +38,9 @@ interface Undo {
 export class OperationStore {
   private readonly now: () => number;
   private readonly log: LogSink;
-  private readonly codec = new StoreCodec();
   private readonly writer: GroupedWriter;
-  private db: Low<StoreData> | undefined;
+  private persistence: StorePersistence | undefined;
+  private nextId = 1;
   private index = new OperationIndex([]);
   private closed = false;
   /** Changes not in the write in flight (made since it started), and those in it. */
@@ -51,42 +54,70 @@ export class OperationStore {
     this.now = options.now ?? Date.now;
     this.log = options.log ?? noLog;
     this.writer = new GroupedWriter(
-      () => this.db!.write(),
+      () => this.persistence!.writeGroup(this.changesOf(this.inFlightUndo!), this.state),
       (err) => this.writeFailed(err),
       () => {
         this.inFlightUndo = this.pendingUndo;
-        this.pendingUndo = { nextId: this.db!.data.nextId, ops: new Map() };
+        this.pendingUndo = { nextId: this.nextId, ops: new Map() };
       },
     );
   }
 
+  /** The state to snapshot: what the journal holds once the group being written is on disk. */
+  private readonly state = () => ({ nextId: this.nextId, operations: this.index.ops });
+
+  /** The journal records of a group: each changed id as it is now. */
+  private changesOf(undo: Undo): Change[] {
+    const changes: Change[] = [];
+    for (const id of undo.ops.keys()) {
+      const op = this.index.get(id);
+      changes.push(op ? { type: 'operation', put: op } : { type: 'operation', del: String(id) });
+    }
+    return changes;
+  }
+
   /**
-   * Loads the file and requeues (or fails) what a crash left in SENDING.
-   * @throws StoreCorruptError when the file cannot be read as it is, unless `salvage` is set: then every
-   *   complete operation in it is kept and the file is copied aside first.
+   * Loads the snapshot, replays the journal, and requeues (or fails) what a crash left in SENDING.
+   * @throws StoreCorruptError when the file or a journal segment cannot be read as it is, unless `salvage`
+   *   is set: then every complete operation and record is kept and the damaged file is copied aside first.
    */
   async open(): Promise<void> {
-    if (this.db) throw new Error('operation store already open');
+    if (this.persistence) throw new Error('operation store already open');
     const { file, maxAttempts } = this.options;
+    const started = performance.now();
     const loaded = await loadStore({
       file,
-      codec: this.codec,
+      codec: new StoreCodec(),
       maxAttempts,
       iso: () => this.iso(),
       log: this.log,
       salvage: this.options.salvage === true,
     });
     this.index = new OperationIndex(loaded.operations);
-    const nextId = Math.max(loaded.db.data.nextId, this.index.lastId + 1, loaded.idFloor);
-    loaded.db.data = { version: 1, nextId, operations: this.index.ops };
-    this.db = loaded.db;
-    this.pendingUndo = { nextId, ops: new Map() };
-    if (loaded.mustWrite) await this.writer.changed();
-    this.log.info({ file, operations: this.index.size, nextId }, 'operation store open');
+    this.nextId = Math.max(loaded.db.data.nextId, this.index.lastId + 1, loaded.idFloor);
+    loaded.db.data = { version: 1, nextId: this.nextId, seq: loaded.seq, operations: [] };
+    this.persistence = new StorePersistence(loaded.db, loaded.adapter, new Journal(file, loaded.segments), {
+      seq: loaded.seq,
+      snapshotBytes: loaded.snapshotBytes,
+      policy: { ...DEFAULT_POLICY, ...this.options.compaction },
+      log: this.log,
+    });
+    this.pendingUndo = { nextId: this.nextId, ops: new Map() };
+    if (loaded.mustWrite) await this.persistence.compactNow(this.state);
+    if (loaded.recovered.length > 0) {
+      for (const op of loaded.recovered) this.pendingUndo.ops.set(Number(op.id), op);
+      await this.writer.changed();
+    }
+    this.openMs = performance.now() - started;
+    const journal = { segments: loaded.segments.length, records: this.persistence.journal.records };
+    this.log.info({ file, operations: this.index.size, nextId: this.nextId, journal, ms: Math.round(this.openMs) }, 'operation store open');
   }
 
+  /** How long open() took, ms (read, replay, recovery). */
+  openMs = 0;
+
   async create(input: CreateOperationInput): Promise<{ operation: Operation; replayed: boolean }> {
-    const data = this.writable();
+    this.writable();
     if (input.idempotencyKey !== undefined) {
       const existing = this.index.byIdempotencyKey(input.ep, input.idempotencyKey);
       if (existing) {
@@ -98,7 +129,7 @@ export class OperationStore {
     const { ep, kind, path: opPath, type, args, expiresAt, idempotencyKey } = input;
     const value = input.value === undefined ? undefined : frozenJson(input.value); // throws before an id is taken
     const op: Operation = Object.freeze({
-      id: String(data.nextId++),
+      id: String(this.nextId++),
       ep,
       kind,
       path: opPath,
@@ -242,22 +273,57 @@ export class OperationStore {
     return new Promise((resolve) => this.writableWaiters.push(resolve));
   }
 
-  /** Refuses further changes, then waits for the last write. */
+  /**
+   * Refuses further changes, waits for the last write, then folds the journal into a new snapshot (so a
+   * clean stop leaves one file; a failure there loses nothing: the journal stays).
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     clearTimeout(this.retryTimer);
     for (const resolve of this.writableWaiters.splice(0)) resolve();
-    if (this.db && this.failure === undefined) await this.writer.flush();
+    const p = this.persistence;
+    if (!p) return;
+    if (this.failure === undefined) await this.writer.flush();
+    await p.idle();
+    if (this.failure === undefined && p.journal.records > 0) await p.compactNow(this.state).catch(() => undefined);
+    await p.journal.close();
   }
 
-  /** File writes that reached the disk since open. */
+  /** Journal appends that reached the disk since open. */
   get writeCount(): number {
     return this.writer.writes;
   }
 
-  /** Duration of the last file write, ms (serialisation, write, fsync, rename, directory fsync). */
+  /** Duration of the last journal append, ms (encode, write, fdatasync). */
   get lastWriteMs(): number {
     return this.writer.lastWriteMs;
+  }
+
+  /** For /metrics and the benchmarks: bytes written, journal size, compactions. */
+  diskStats(): {
+    bytesWritten: number;
+    journalBytes: number;
+    journalRecords: number;
+    compactions: number;
+    compactionFailures: number;
+    lastCompactionMs: number;
+  } {
+    const p = this.persistence;
+    if (!p) return { bytesWritten: 0, journalBytes: 0, journalRecords: 0, compactions: 0, compactionFailures: 0, lastCompactionMs: 0 };
+    return {
+      bytesWritten: p.bytesWritten,
+      journalBytes: p.journal.bytes,
+      journalRecords: p.journal.records,
+      compactions: p.compactions,
+      compactionFailures: p.compactionFailures,
+      lastCompactionMs: p.lastCompactionMs,
+    };
+  }
+
+  /** Resolves when no compaction runs (tests and benchmarks). */
+  compacted(): Promise<void> {
+    return this.persistence?.idle() ?? Promise.resolve();
   }
 
   get size(): number {
@@ -300,10 +366,10 @@ export class OperationStore {
         if (prev === null) this.index.remove(id);
         else this.index.restore(prev);
       }
-      this.db!.data.nextId = undo.nextId;
+      this.nextId = undo.nextId;
     }
     const undone = this.pendingUndo.ops.size + (this.inFlightUndo?.ops.size ?? 0);
-    this.pendingUndo = { nextId: this.db!.data.nextId, ops: new Map() };
+    this.pendingUndo = { nextId: this.nextId, ops: new Map() };
     this.inFlightUndo = undefined;
     if (!this.failure) {
       this.failure = { reason, since: this.iso() };
@@ -346,10 +412,9 @@ export class OperationStore {
     return op;
   }
 
-  private writable(): StoreData {
-    if (!this.db || this.closed) throw new StoreClosedError();
+  private writable(): void {
+    if (!this.persistence || this.closed) throw new StoreClosedError();
     if (this.failure) throw new StoreUnavailableError(this.failure.reason);
-    return this.db.data;
   }
 
   private iso(): string {

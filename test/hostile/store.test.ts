@@ -57,7 +57,14 @@ describe('hostile world: the store and the data directory', () => {
         acknowledged.push(r.body.id);
       }
       await disk.fill();
-      for (let i = 5; i < 10; i++) {
+      // a create whose journal record fits in the last page the journal already has still succeeds
+      let first = await queue(d, 100);
+      for (let i = 101; i < 200 && first.status === 201; i++) {
+        acknowledged.push(first.body.id);
+        first = await queue(d, i);
+      }
+      assert.equal(first.status, 503, JSON.stringify(first.body));
+      for (let i = 6; i < 10; i++) {
         const r = await queue(d, i);
         assert.equal(r.status, 503, JSON.stringify(r.body));
         assert.equal(r.body.error.code, 'store_unavailable');

@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import { errorText } from '../../log/errorText.js';
 
+const WRITE_BYTES = 256 * 1024;
+
 /** The file exists but its content cannot be parsed: the caller decides what to do with it. */
 export class CorruptFileError extends Error {
   constructor(
@@ -14,10 +16,10 @@ export class CorruptFileError extends Error {
   }
 }
 
-/** Turns the data into the bytes of the file and back. `encode` runs synchronously (see DurableFile). */
+/** Turns the data into the bytes of the file and back. `encode` is iterated while the file is written. */
 export interface Codec<T> {
   parse(bytes: Buffer): T;
-  encode(data: T): Buffer[];
+  encode(data: T): Iterable<Buffer>;
 }
 
 /**
@@ -26,12 +28,15 @@ export interface Codec<T> {
  * the rename itself survives a power cut. A crash at any point leaves either the old or the new file,
  * never a torn one. (lowdb's own JSONFile, through steno, renames without any fsync.)
  *
- * `write()` encodes synchronously, before its first await: the data written is the data as it was when
- * `write()` was called, whatever changes after. The encoded chunks go out with one writev, never joined.
+ * `write()` encodes chunk by chunk while it writes (the event loop runs between chunks): the data handed
+ * to it must not change meanwhile (the store hands it a snapshot of frozen operations). Chunks are
+ * gathered into writes of about WRITE_BYTES.
  */
 export class DurableFile<T> implements Adapter<T> {
   readonly tempFile: string;
   private readonly dir: string;
+  /** Bytes written to temp files since construction. */
+  bytesWritten = 0;
 
   constructor(
     readonly file: string,
@@ -61,13 +66,26 @@ export class DurableFile<T> implements Adapter<T> {
     return this.replace(this.codec.encode(data));
   }
 
-  private async replace(chunks: Buffer[]): Promise<void> {
-    let size = 0;
-    for (const chunk of chunks) size += chunk.length;
+  private async replace(chunks: Iterable<Buffer>): Promise<void> {
     const handle = await open(this.tempFile, 'w');
     try {
-      const { bytesWritten } = await handle.writev(chunks);
-      if (bytesWritten !== size) throw new Error(`short write to ${this.tempFile}: ${bytesWritten} of ${size} bytes`);
+      let batch: Buffer[] = [];
+      let batchBytes = 0;
+      let pos = 0;
+      const flush = async () => {
+        const { bytesWritten } = await handle.writev(batch, pos);
+        if (bytesWritten !== batchBytes) throw new Error(`short write to ${this.tempFile}: ${bytesWritten} of ${batchBytes} bytes`);
+        pos += batchBytes;
+        this.bytesWritten += batchBytes;
+        batch = [];
+        batchBytes = 0;
+      };
+      for (const chunk of chunks) {
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        if (batchBytes >= WRITE_BYTES) await flush();
+      }
+      if (batchBytes > 0) await flush();
       await handle.sync();
     } finally {
       await handle.close();

@@ -1,8 +1,9 @@
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import type { Operation } from '../operation.js';
 import { CorruptFileError, DurableFile } from './durableFile.js';
+import { listSegments, readSegment, type SegmentInfo } from './journal.js';
 import { checkOperation, type StoreCodec, type StoreData } from './storeFile.js';
 import { StoreCorruptError } from './errors.js';
 import type { LogSink } from '../../log/logger.js';
@@ -10,12 +11,20 @@ import { errorText } from '../../log/errorText.js';
 
 export interface Loaded {
   db: Low<StoreData>;
+  adapter: DurableFile<StoreData>;
   /** Valid operations, ascending ids, none left in SENDING. */
   operations: Operation[];
-  /** nextId must be at least this (ids seen in a corrupt file are not reused). */
+  /** Those taken out of SENDING (to be journaled). */
+  recovered: Operation[];
+  /** nextId must be at least this (ids seen in a corrupt file or in the journal are not reused). */
   idFloor: number;
-  /** The file must be written now: it was missing, set aside, partly invalid, or operations were recovered. */
+  /** A snapshot must be written now: the file was missing, or something was set aside or salvaged. */
   mustWrite: boolean;
+  /** The last journal record applied (or the snapshot's seq). */
+  seq: number;
+  snapshotBytes: number;
+  /** The journal segments kept (their torn tails cut off). */
+  segments: SegmentInfo[];
 }
 
 interface LoadOptions {
@@ -40,8 +49,9 @@ interface LoadOptions {
  */
 export async function loadStore(o: LoadOptions): Promise<Loaded> {
   await mkdir(path.dirname(o.file), { recursive: true });
-  const empty: StoreData = { version: 1, nextId: 1, operations: [] };
-  const db = new Low<StoreData>(new DurableFile(o.file, o.codec), empty);
+  const empty: StoreData = { version: 1, nextId: 1, seq: 0, operations: [] };
+  const adapter = new DurableFile(o.file, o.codec);
+  const db = new Low<StoreData>(adapter, empty);
   let idFloor = 1;
   let mustWrite = false;
   let salvaged = false;
@@ -54,7 +64,7 @@ export async function loadStore(o: LoadOptions): Promise<Loaded> {
     if (!o.salvage) throw new StoreCorruptError(o.file, reason);
     const text = await readFile(o.file, 'utf8');
     idFloor = idFloorOf(text);
-    db.data = { version: 1, nextId: idFloor, operations: salvageLines(text) as Operation[] };
+    db.data = { version: 1, nextId: idFloor, seq: seqOf(text), operations: salvageLines(text) as Operation[] };
     salvaged = true;
   }
 
@@ -81,10 +91,23 @@ export async function loadStore(o: LoadOptions): Promise<Loaded> {
     );
     mustWrite = true;
   }
+  const byId = new Map<string, Operation>();
+  for (const op of valid) byId.set(op.id, op);
+  const replayed = await replayJournal(o, db.data.seq, byId);
+  idFloor = Math.max(idFloor, replayed.idFloor);
+  if (replayed.salvaged) mustWrite = true;
+  const snapshotBytes =
+    mustWrite && db.data === empty
+      ? 0
+      : await stat(o.file).then(
+          (s) => s.size,
+          () => 0,
+        );
   let requeued = 0;
   let failed = 0;
   const at = o.iso();
-  const operations = valid
+  const recovered: Operation[] = [];
+  const operations = [...byId.values()]
     .sort((a, b) => Number(a.id) - Number(b.id))
     .map((op) => {
       if (op.status !== 'SENDING') return op;
@@ -92,17 +115,100 @@ export async function loadStore(o: LoadOptions): Promise<Loaded> {
       const gaveUp = attempts >= o.maxAttempts;
       if (gaveUp) failed++;
       else requeued++;
-      return Object.freeze(
+      const back = Object.freeze(
         gaveUp
           ? { ...op, attempts, status: 'FAILED' as const, error: 'interrupted; maxAttempts reached', updatedAt: at }
           : { ...op, attempts, status: 'QUEUED' as const, error: 'interrupted while sending', updatedAt: at },
       );
+      recovered.push(back);
+      return back;
     });
-  if (requeued + failed > 0) {
-    o.log.warn({ requeued, failed }, 'operation store: operations interrupted while sending recovered');
-    mustWrite = true;
+  if (requeued + failed > 0) o.log.warn({ requeued, failed }, 'operation store: operations interrupted while sending recovered');
+  return {
+    db,
+    adapter,
+    operations,
+    recovered,
+    idFloor,
+    mustWrite,
+    seq: Math.max(db.data.seq, replayed.seq),
+    snapshotBytes,
+    segments: replayed.segments,
+  };
+}
+
+/**
+ * Applies the journal segments, oldest first, to the operations read from the snapshot: records up to the
+ * snapshot's `seq` are already in it and skipped. A damaged tail with nothing valid after it (a torn last
+ * group: only an unacknowledged write can be there) is cut off the file. Damage followed by valid records,
+ * or a record that is not the journal's, is refused with StoreCorruptError; with `salvage`, the segment is
+ * copied aside and every valid record in it is kept (the caller then writes a snapshot).
+ */
+async function replayJournal(
+  o: LoadOptions,
+  snapshotSeq: number,
+  byId: Map<string, Operation>,
+): Promise<{ seq: number; idFloor: number; segments: SegmentInfo[]; salvaged: boolean }> {
+  let seq = snapshotSeq;
+  let idFloor = 1;
+  let salvaged = false;
+  const segments: SegmentInfo[] = [];
+  for (const { gen, file } of await listSegments(o.file)) {
+    let records = 0;
+    let bad: string | undefined;
+    const apply = (json: string) => {
+      const problem = applyRecord(json);
+      if (problem !== undefined) bad ??= problem;
+      else records++;
+    };
+    const applyRecord = (json: string): string | undefined => {
+      let rec: Record<string, unknown>;
+      try {
+        rec = JSON.parse(json) as Record<string, unknown>;
+      } catch {
+        return 'a record is not JSON';
+      }
+      if (!Number.isSafeInteger(rec.seq)) return 'a record has no seq';
+      const recSeq = rec.seq as number;
+      if (recSeq <= snapshotSeq) return undefined; // in the snapshot already
+      if (recSeq <= seq) return `seq ${recSeq} after ${seq}`;
+      seq = recSeq;
+      if (rec.type === 'mark') return undefined;
+      if (rec.type !== 'operation') return `unknown record type ${JSON.stringify(rec.type)}`;
+      if (typeof rec.del === 'string') {
+        byId.delete(rec.del);
+        return undefined;
+      }
+      const op = checkOperation(rec.put);
+      if (typeof op === 'string') return `seq ${recSeq}: ${op}`;
+      byId.set(op.id, op);
+      idFloor = Math.max(idFloor, Number(op.id) + 1);
+      return undefined;
+    };
+    const read = await readSegment(file, apply);
+    if (read.damage === 'corrupt' || bad !== undefined) {
+      const reason = bad ?? `damaged at byte ${read.validBytes} of ${read.size}, with valid records after it`;
+      if (!o.salvage) throw new StoreCorruptError(file, reason);
+      const copy = `${file}.corrupt-${o.iso().replace(/[:.]/g, '-')}`;
+      await copyFile(file, copy);
+      o.log.error(
+        { file, copy, reason },
+        'operation store journal salvaged: every valid record before the damage kept (the file was copied aside)',
+      );
+      salvaged = true;
+    } else if (read.damage === 'torn') {
+      await truncate(file, read.validBytes);
+      o.log.warn({ file, cut: read.size - read.validBytes }, 'operation store journal: a torn last write (never acknowledged) cut off');
+    }
+    segments.push({ gen, bytes: read.validBytes, records });
   }
-  return { db, operations, idFloor, mustWrite };
+  return { seq, idFloor, segments, salvaged };
+}
+
+/** The highest seq a damaged snapshot's header still shows (0 if none). */
+function seqOf(text: string): number {
+  const m = /^\{"version":1,"nextId":[0-9]{1,15},"seq":([0-9]{1,15})/.exec(text);
+  return m ? Number(m[1]) : 0;
 }
 
 /** The lowest id never seen in `text`: ids (and nextId) found anywhere in a damaged file are not reused. */

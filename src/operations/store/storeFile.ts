@@ -1,123 +1,89 @@
 import { OPERATION_ID, OPERATION_STATUSES, type Operation } from '../operation.js';
 import type { Codec } from './durableFile.js';
 
-/** The JSON document in `operations.json`, as lowdb holds it. `operations` is in ascending id order. */
+/**
+ * The JSON document in `operations.json` (the snapshot), as lowdb holds it. `operations` is in ascending id
+ * order; `seq` is the last journal record it contains (records up to it are skipped at replay).
+ */
 export interface StoreData {
   version: 1;
   /** The next id to assign: persisted so that ids are never reused, even after pruning. */
   nextId: number;
-  operations: Operation[];
+  seq: number;
+  operations: readonly Operation[];
 }
 
-/** Operations per cached block of the file. */
-export const BLOCK = 256;
-const HEADER = /^\{"version":1,"nextId":([0-9]{1,15}),"operations":\[$/;
+/** Operations encoded per chunk handed to the file (the event loop runs between chunks). */
+export const CHUNK_OPS = 512;
+const HEADER = /^\{"version":1,"nextId":([0-9]{1,15})(?:,"seq":([0-9]{1,15}))?,"operations":\[$/;
 const FOOTER = Buffer.from('\n]}\n');
 const COMMA = 0x2c;
 
-interface Block {
-  /** The operations the bytes were made from, compared by identity. */
-  ops: Operation[];
-  bytes: Buffer;
-}
-
 /**
- * Encodes the store as one operation per line:
- * `{"version":1,"nextId":N,"operations":[\n{op 1},\n{op 2}\n]}\n`.
- * Operations are immutable (frozen, replaced on every change), so the file is cut into blocks of BLOCK
- * consecutive operations whose bytes are cached and reused as long as the block holds the same objects:
- * a write re-encodes only the blocks with a changed or new operation (usually the last one or two) and
- * hands all blocks to one writev. At 100 000 operations this is ~100x cheaper than a JSON.stringify of the
- * document (measured in bench/store.bench.ts), and joins no 30 MB string.
+ * Encodes the snapshot as one operation per line:
+ * `{"version":1,"nextId":N,"seq":S,"operations":[\n{op 1},\n{op 2}\n]}\n`, in chunks of CHUNK_OPS
+ * operations, so that the file is written while it is encoded (no 30 MB string or buffer at 100 000
+ * operations). The operations are frozen: the array handed to `encode` may be a copy of references taken
+ * at one instant, encoded later.
  */
 export class StoreCodec implements Codec<StoreData> {
-  private blocks: Block[] = [];
-
-  encode(data: StoreData): Buffer[] {
+  *encode(data: StoreData): Iterable<Buffer> {
     const ops = data.operations;
-    const count = Math.ceil(ops.length / BLOCK);
-    const out = new Array<Buffer>(count + 2);
-    out[0] = Buffer.from(`{"version":1,"nextId":${data.nextId},"operations":[\n`);
-    for (let b = 0; b < count; b++) {
-      const start = b * BLOCK;
-      const end = Math.min(start + BLOCK, ops.length);
-      let block = this.blocks[b];
-      if (!block || !holds(block, ops, start, end)) {
-        const slice = ops.slice(start, end);
-        block = { ops: slice, bytes: Buffer.from((b === 0 ? '' : ',\n') + slice.map((op) => JSON.stringify(op)).join(',\n')) };
-        this.blocks[b] = block;
-      }
-      out[b + 1] = block.bytes;
+    yield Buffer.from(`{"version":1,"nextId":${data.nextId},"seq":${data.seq},"operations":[\n`);
+    for (let start = 0; start < ops.length; start += CHUNK_OPS) {
+      const lines: string[] = [];
+      for (let i = start; i < Math.min(start + CHUNK_OPS, ops.length); i++) lines.push(JSON.stringify(ops[i]));
+      yield Buffer.from((start === 0 ? '' : ',\n') + lines.join(',\n'));
     }
-    this.blocks.length = count;
-    out[count + 1] = FOOTER;
-    return out;
+    yield FOOTER;
   }
 
   /**
    * Parses the document; throws when it is not JSON or not the store's shape (operations are checked
-   * later, one by one). A file in the layout `encode` writes is parsed line by line and its bytes become
-   * the cached blocks, so the first write after open does not re-encode every operation.
+   * later, one by one). A file in the layout `encode` writes is parsed line by line.
    */
   parse(bytes: Buffer): StoreData {
-    const fast = this.parseLines(bytes);
+    const fast = parseLines(bytes);
     if (fast) return fast;
-    this.blocks = [];
     const doc: unknown = JSON.parse(bytes.toString('utf8'));
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error('not a JSON object');
-    const { nextId, operations } = doc as Record<string, unknown>;
+    const { nextId, seq, operations } = doc as Record<string, unknown>;
     if (!Array.isArray(operations)) throw new Error('"operations" is not an array');
     if (nextId !== undefined && !Number.isSafeInteger(nextId)) throw new Error('"nextId" is not an integer');
+    if (seq !== undefined && !Number.isSafeInteger(seq)) throw new Error('"seq" is not an integer');
     // Entries are unknown until checkOperation() has looked at them; the store does that right after read().
-    return { version: 1, nextId: (nextId as number | undefined) ?? 1, operations: operations as Operation[] };
-  }
-
-  /** undefined when the bytes are not exactly in encode's layout (the caller then parses them as a whole). */
-  private parseLines(bytes: Buffer): StoreData | undefined {
-    if (bytes.length < FOOTER.length || !bytes.subarray(bytes.length - FOOTER.length).equals(FOOTER)) return undefined;
-    // One decode, then string offsets; they are byte offsets too when the file is all ASCII (the usual case).
-    const text = bytes.toString('utf8');
-    const ascii = text.length === bytes.length;
-    const headerEnd = text.indexOf('\n');
-    const bodyEnd = text.length - FOOTER.length;
-    const header = headerEnd >= 0 && headerEnd <= bodyEnd ? HEADER.exec(text.slice(0, headerEnd)) : null;
-    if (!header) return undefined;
-    const ops: Operation[] = [];
-    const starts: number[] = [];
-    const ends: number[] = []; // line ends, before the separating comma
-    for (let start = headerEnd + 1; start < bodyEnd;) {
-      const end = text.indexOf('\n', start); // never -1: the footer starts with a newline
-      const last = end >= bodyEnd;
-      if (end > bodyEnd) return undefined;
-      const textEnd = last ? end : end - 1;
-      if (!last && text.charCodeAt(textEnd) !== COMMA) return undefined;
-      try {
-        ops.push(JSON.parse(text.slice(start, textEnd)) as Operation);
-      } catch {
-        return undefined;
-      }
-      starts.push(start);
-      ends.push(textEnd);
-      start = end + 1;
-    }
-    const blocks: Block[] = [];
-    for (let b = 0; b * BLOCK < ops.length; b++) {
-      const first = b * BLOCK;
-      const last = Math.min(first + BLOCK, ops.length) - 1;
-      const from = b === 0 ? starts[0]! : ends[first - 1]!;
-      const to = ends[last]!;
-      blocks.push({ ops: ops.slice(first, last + 1), bytes: ascii ? bytes.subarray(from, to) : Buffer.from(text.slice(from, to)) });
-    }
-    this.blocks = blocks;
-    return { version: 1, nextId: Number(header[1]), operations: ops };
+    return {
+      version: 1,
+      nextId: (nextId as number | undefined) ?? 1,
+      seq: (seq as number | undefined) ?? 0,
+      operations: operations as Operation[],
+    };
   }
 }
 
-function holds(block: Block, ops: readonly Operation[], start: number, end: number): boolean {
-  const cached = block.ops;
-  if (cached.length !== end - start) return false;
-  for (let i = 0; i < cached.length; i++) if (cached[i] !== ops[start + i]) return false;
-  return true;
+/** undefined when the bytes are not exactly in encode's layout (the caller then parses them as a whole). */
+function parseLines(bytes: Buffer): StoreData | undefined {
+  if (bytes.length < FOOTER.length || !bytes.subarray(bytes.length - FOOTER.length).equals(FOOTER)) return undefined;
+  const text = bytes.toString('utf8');
+  const headerEnd = text.indexOf('\n');
+  const bodyEnd = text.length - FOOTER.length;
+  const header = headerEnd >= 0 && headerEnd <= bodyEnd ? HEADER.exec(text.slice(0, headerEnd)) : null;
+  if (!header) return undefined;
+  const ops: Operation[] = [];
+  for (let start = headerEnd + 1; start < bodyEnd;) {
+    const end = text.indexOf('\n', start); // never -1: the footer starts with a newline
+    const last = end >= bodyEnd;
+    if (end > bodyEnd) return undefined;
+    const textEnd = last ? end : end - 1;
+    if (!last && text.charCodeAt(textEnd) !== COMMA) return undefined;
+    try {
+      ops.push(JSON.parse(text.slice(start, textEnd)) as Operation);
+    } catch {
+      return undefined;
+    }
+    start = end + 1;
+  }
+  return { version: 1, nextId: Number(header[1]), seq: Number(header[2] ?? 0), operations: ops };
 }
 
 const STATUSES: ReadonlySet<string> = new Set(OPERATION_STATUSES);

@@ -1,4 +1,5 @@
 import type { LogSink } from '../../log/logger.js';
+import type { CompactionPolicy } from './persistence.js';
 import type { OperationResult, OperationStatus } from '../operation.js';
 
 export interface OperationStoreOptions {
@@ -14,6 +15,8 @@ export interface OperationStoreOptions {
   salvage?: boolean;
   /** After a failed write, how often a write is tried again (default 2 s); changes are refused meanwhile. */
   retryWriteMs?: number;
+  /** When the journal is folded into a new snapshot (defaults: DEFAULT_POLICY in persistence.ts). */
+  compaction?: Partial<CompactionPolicy>;
 }
 
 export type { CreateOperationInput } from '../operation.js';

@@ -25,9 +25,19 @@ describe('OperationStore on a full disk (a real tmpfs)', () => {
     await s.flush();
     await disk.fill();
 
-    await assert.rejects(s.create(write('dev', 3)), (e: unknown) => e instanceof StoreUnavailableError && /ENOSPC/.test(e.message));
-    assert.equal(s.size, 3, 'the refused create is not in memory');
-    assert.equal(s.get('4'), undefined);
+    // an append that fits in the journal's last, already allocated page still succeeds: create until one does not
+    const acked: string[] = [];
+    let refused: unknown;
+    for (let i = 3; i < 100 && refused === undefined; i++) {
+      await s.create(write('dev', i)).then(
+        ({ operation }) => acked.push(operation.id),
+        (e: unknown) => (refused = e),
+      );
+    }
+    assert.ok(refused instanceof StoreUnavailableError && /ENOSPC/.test(refused.message), String(refused));
+    assert.equal(s.size, 3 + acked.length, 'the refused create is not in memory');
+    const refusedId = String(4 + acked.length);
+    assert.equal(s.get(refusedId), undefined);
     assert.equal(s.available, false);
     assert.equal(s.status().ok, false);
     assert.match(s.status().error ?? '', /ENOSPC/);
@@ -38,7 +48,7 @@ describe('OperationStore on a full disk (a real tmpfs)', () => {
     await assert.rejects(s.settle('1', { status: 'CONFIRMED' }), StoreUnavailableError);
     assert.deepEqual(
       s.countsByStatus(),
-      { QUEUED: 2, SENDING: 1, CONFIRMED: 0, FAILED: 0, CANCELLED: 0, EXPIRED: 0 },
+      { QUEUED: 2 + acked.length, SENDING: 1, CONFIRMED: 0, FAILED: 0, CANCELLED: 0, EXPIRED: 0 },
       'memory is what the disk holds',
     );
 
@@ -46,24 +56,23 @@ describe('OperationStore on a full disk (a real tmpfs)', () => {
     await s.whenWritable();
     assert.equal(s.available, true);
     const created = await s.create(write('dev', 3));
-    assert.equal(created.operation.id, '4', 'the refused create used no id');
+    assert.equal(created.operation.id, refusedId, 'the refused create used no id');
     await s.settle('1', { status: 'CONFIRMED' });
     const disk2 = await onDisk(file);
     assert.deepEqual(
       disk2.operations.map((o) => [o.id, o.status]),
-      [
-        ['1', 'CONFIRMED'],
-        ['2', 'QUEUED'],
-        ['3', 'QUEUED'],
-        ['4', 'QUEUED'],
-      ],
+      [['1', 'CONFIRMED'], ['2', 'QUEUED'], ['3', 'QUEUED'], ...acked.map((id) => [id, 'QUEUED']), [refusedId, 'QUEUED']],
     );
   });
 
   it('a change made while a failing write was in flight is undone and refused with it', async () => {
     const file = path.join(disk.dir, 'ops2.json');
+    await store?.close();
+    const before = await openStore(file);
+    await before.create(write('a', 0));
+    await before.close();
+    // reopened: the next append starts a new journal segment, which needs a page the full disk does not have
     const s = (store = await openStore(file, { retryWriteMs: 30 }));
-    await s.create(write('a', 0));
     await disk.fill();
     const first = s.create(write('a', 1)); // its write starts a microtask later
     await new Promise((r) => setImmediate(r));

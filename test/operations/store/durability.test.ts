@@ -66,14 +66,14 @@ describe('OperationStore durability', () => {
     await probe.close();
     const sync = mock.method(proto, 'sync');
     try {
-      const db = new Low<StoreData>(new DurableFile(tmp.file, new StoreCodec()), { version: 1, nextId: 1, operations: [] });
+      const db = new Low<StoreData>(new DurableFile(tmp.file, new StoreCodec()), { version: 1, nextId: 1, seq: 0, operations: [] });
       await db.write();
       assert.equal(sync.mock.callCount(), 2, 'temp file and directory');
     } finally {
       sync.mock.restore();
     }
     assert.deepEqual((await readdir(tmp.dir)).sort(), ['operations.json', 'operations.json.probe']);
-    assert.deepEqual(await onDisk(tmp.file), { version: 1, nextId: 1, operations: [] });
+    assert.deepEqual(JSON.parse(await readFile(tmp.file, 'utf8')), { version: 1, nextId: 1, seq: 0, operations: [] });
   });
 
   it('recovers operations a crash left in SENDING', async () => {

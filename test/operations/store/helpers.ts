@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { LogSink } from '../../../src/log/logger.js';
 import { OperationStore, type OperationStoreOptions } from '../../../src/operations/store.js';
 import type { Operation } from '../../../src/operations/operation.js';
+import { listSegments, readSegment } from '../../../src/operations/store/journal.js';
 
 export const T0 = Date.parse('2026-11-25T17:00:00.000Z');
 
@@ -31,9 +32,25 @@ export async function openStore(file: string, options: Partial<OperationStoreOpt
   return store;
 }
 
-/** The file as it is on disk right now, parsed. */
-export async function onDisk(file: string): Promise<{ nextId: number; operations: Operation[] }> {
-  return JSON.parse(await readFile(file, 'utf8')) as { nextId: number; operations: Operation[] };
+/** What is on disk right now: the snapshot file, parsed, with the journal's records after its seq applied. */
+export async function onDisk(file: string): Promise<{ nextId: number; operations: Operation[]; journalRecords: number }> {
+  const snapshot = JSON.parse(await readFile(file, 'utf8')) as { nextId: number; seq?: number; operations: Operation[] };
+  const byId = new Map(snapshot.operations.map((op) => [op.id, op]));
+  let nextId = snapshot.nextId;
+  let journalRecords = 0;
+  for (const segment of await listSegments(file)) {
+    await readSegment(segment.file, (json) => {
+      const rec = JSON.parse(json) as { seq: number; put?: Operation; del?: string };
+      journalRecords++;
+      if (rec.seq <= (snapshot.seq ?? 0)) return;
+      if (rec.put) {
+        byId.set(rec.put.id, rec.put);
+        nextId = Math.max(nextId, Number(rec.put.id) + 1);
+      } else if (rec.del !== undefined) byId.delete(rec.del);
+    });
+  }
+  const operations = [...byId.values()].sort((a, b) => Number(a.id) - Number(b.id));
+  return { nextId, operations, journalRecords };
 }
 
 export const write = (ep: string, n: number) => ({
