@@ -191,6 +191,7 @@ async function replayJournal(
       if (!o.salvage) throw new StoreCorruptError(file, reason);
       const copy = `${file}.corrupt-${o.iso().replace(/[:.]/g, '-')}`;
       await copyFile(file, copy);
+      idFloor = Math.max(idFloor, idFloorOf(await readFile(file, 'latin1'))); // ids in the records lost are not reused either
       o.log.error(
         { file, copy, reason },
         'operation store journal salvaged: every valid record before the damage kept (the file was copied aside)',
