@@ -1,8 +1,6 @@
 import { describe, it, beforeEach, afterEach, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { Low } from 'lowdb';
 import { DurableFile } from '../../../src/operations/store/durableFile.js';
 import { StoreCodec, type StoreData } from '../../../src/operations/store/storeFile.js';
