@@ -8,6 +8,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Iterator;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * Posts JSON to the daemon, one at a time and in the order they were handed over (so the order per endpoint is kept),
  * from a bounded FIFO queue: 2xx delivered; 4xx refused for good (logged, counted, not retried); any other status,
  * a refused connection or a timeout retried with exponential backoff, the post staying at the head of the queue.
- * While the daemon is down the queue fills; when it is full the oldest post is dropped and counted.
+ * While the daemon is down the queue fills; when it is full the oldest post still waiting is dropped and counted (the
+ * one at the head, being retried, is kept: it may already be on its way).
  */
 public final class DaemonPoster implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DaemonPoster.class);
@@ -39,6 +41,8 @@ public final class DaemonPoster implements AutoCloseable {
     /** What the backoff waits on: only close() wakes it, new posts do not. */
     private final Object stopLock = new Object();
     private volatile boolean closed;
+    /** The post the sender holds (sending or waiting to retry), guarded by the queue's lock. */
+    private Post sending;
 
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
@@ -67,8 +71,17 @@ public final class DaemonPoster implements AutoCloseable {
         synchronized (queue) {
             if (closed)
                 return;
-            if (queue.size() >= capacity)
-                lost = queue.pollFirst();
+            if (queue.size() >= capacity) {
+                // the head may be on its way (it can no longer be taken back): drop the oldest one still waiting
+                if (sending != null && queue.peekFirst() == sending && queue.size() > 1) {
+                    Iterator<Post> it = queue.iterator();
+                    it.next();
+                    lost = it.next();
+                    it.remove();
+                } else {
+                    lost = queue.pollFirst();
+                }
+            }
             queue.addLast(p);
             queue.notifyAll();
         }
@@ -111,6 +124,7 @@ public final class DaemonPoster implements AutoCloseable {
                 if (queue.isEmpty())
                     return;
                 head = queue.peekFirst();
+                sending = head;
             }
             Outcome outcome = send(head);
             if (outcome == Outcome.RETRY) {
@@ -128,6 +142,7 @@ public final class DaemonPoster implements AutoCloseable {
                 // the head may have been dropped meanwhile (queue full): remove it only if it is still there
                 if (queue.peekFirst() == head)
                     queue.pollFirst();
+                sending = null;
                 queue.notifyAll();
             }
         }
