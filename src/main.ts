@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { parseCommandLine, USAGE } from './config/args.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { StartupError } from './config/startupError.js';
 import { printableConfig, startupSummary } from './config/summary.js';
+import { packageVersion } from './config/version.js';
 import { Controller } from './controller.js';
 import { DataDirLockedError } from './dataDir/lock.js';
 import { StoreCorruptError } from './operations/store.js';
@@ -16,11 +16,6 @@ const EXIT_CONFIG = 78;
 /** A stop that takes longer than this is cut short: systemd would kill us anyway. */
 const FORCE_EXIT_MS = 10_000;
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const commandLine = parseCommandLine(argv);
@@ -29,7 +24,7 @@ async function main(): Promise<void> {
     return;
   }
   if (commandLine.action === 'version') {
-    process.stdout.write(`lwm2m-backend ${version()}\n`);
+    process.stdout.write(`lwm2m-backend ${packageVersion()}\n`);
     return;
   }
   let config;
@@ -93,7 +88,7 @@ async function main(): Promise<void> {
     return;
   }
   notifier.ready();
-  log.info({ component: 'main', pid: process.pid, version: version(), ...startupSummary(config) }, 'ready');
+  log.info({ component: 'main', pid: process.pid, version: packageVersion(), ...startupSummary(config) }, 'ready');
 }
 
 await main();

@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import type Router from '@koa/router';
 import { toBlockList } from '../config/load.js';
 import { StartupError, systemErrorText } from '../config/startupError.js';
+import { packageVersion } from '../config/version.js';
 import { createApp } from '../http/app.js';
 import { bearerAuth } from '../http/auth.js';
 import { healthRoutes } from '../http/healthRoutes.js';
+import { openApiRoute } from '../http/openApiRoute.js';
 import type { Ingest } from '../ingest/ingest.js';
 import { createLeshanHandler } from '../ingest/leshanHandler.js';
 import type { AssemblyContext, Checks } from './context.js';
+import { openApiDocument } from './openapi.js';
 import { errorFields } from '../log/errorText.js';
 
 /** How long in-flight HTTP requests get to finish at shutdown before their connections are cut. */
@@ -32,7 +35,7 @@ export async function startHttp(ctx: AssemblyContext, parts: { ingest: Ingest; r
   const app = createApp({
     log,
     bodyLimitBytes: http.bodyLimitBytes,
-    routers: [healthRoutes(parts.checks, ctx.metrics), ...parts.routers],
+    routers: [healthRoutes(parts.checks, ctx.metrics), openApiRoute(openApiDocument(packageVersion())), ...parts.routers],
     protect: { prefix: '/api', auth: bearerAuth(auth.token) },
   });
   const koa = app.callback();
