@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-influxd.sh
 bash scripts/ensure-leshan.sh
+bash scripts/build-leshan-server.sh --test # this project's Leshan server (leshan-server/): the jar the e2e tests run, and its Java tests
 npm run --silent typecheck
 npm run --silent lint
 mapfile -t files < <(find test -name '*.test.ts' | sort)
