@@ -13,6 +13,9 @@ const goodComposite = {
   val: { '/3303': { kind: 'obj', id: 3303, instances: [{ kind: 'instance', id: 0, resources: [goodNode] }] } },
 };
 
+const goodTimestamped = { ep: 'dev', val: [{ '2026-11-29T04:00:00.123456789Z': { nodes: { '/3303/0/5700': goodNode } } }] };
+type Route = 'single' | 'composite' | 'timestamped';
+
 const notAnInteger = fc.oneof(
   fc.string(),
   fc.double({ noInteger: true }),
@@ -30,10 +33,10 @@ const deep = fc
   );
 
 /** Bodies that are wrong for sure, each as [route, raw text]. */
-const malformed: fc.Arbitrary<['single' | 'composite', string]> = fc.oneof(
+const malformed: fc.Arbitrary<[Route, string]> = fc.oneof(
   // not JSON at all, or JSON cut short
   fc.tuple(
-    fc.constantFrom('single', 'composite'),
+    fc.constantFrom<Route>('single', 'composite', 'timestamped'),
     fc.string().filter((s) => {
       try {
         JSON.parse(s);
@@ -43,19 +46,19 @@ const malformed: fc.Arbitrary<['single' | 'composite', string]> = fc.oneof(
       }
     }),
   ),
-  fc.tuple(fc.constantFrom('single', 'composite'), fc.nat()).map(([r, n]) => {
-    const text = JSON.stringify(r === 'single' ? goodSingle : goodComposite);
-    return [r, text.slice(0, n % text.length)] as ['single' | 'composite', string];
+  fc.tuple(fc.constantFrom<Route>('single', 'composite', 'timestamped'), fc.nat()).map(([r, n]) => {
+    const text = JSON.stringify(r === 'single' ? goodSingle : r === 'composite' ? goodComposite : goodTimestamped);
+    return [r, text.slice(0, n % text.length)] as [Route, string];
   }),
   // JSON, but not an object
   fc.tuple(
-    fc.constantFrom('single', 'composite'),
+    fc.constantFrom<Route>('single', 'composite', 'timestamped'),
     fc.oneof(fc.array(fc.jsonValue()), fc.string(), fc.double(), fc.boolean(), fc.constant(null)).map((v) => JSON.stringify(v)),
   ),
   // a wrong ep
   fc
     .tuple(
-      fc.constantFrom('single', 'composite'),
+      fc.constantFrom<Route>('single', 'composite', 'timestamped'),
       fc.oneof(
         fc.constant(undefined),
         fc.constant(''),
@@ -66,8 +69,8 @@ const malformed: fc.Arbitrary<['single' | 'composite', string]> = fc.oneof(
       ),
     )
     .map(([r, ep]) => {
-      const body = { ...(r === 'single' ? goodSingle : goodComposite), ep };
-      return [r, JSON.stringify(body)] as ['single' | 'composite', string];
+      const body = { ...(r === 'single' ? goodSingle : r === 'composite' ? goodComposite : goodTimestamped), ep };
+      return [r, JSON.stringify(body)] as [Route, string];
     }),
   // single: a wrong obj_id, kind, type, id or value
   badId.map((obj_id) => ['single', JSON.stringify({ ...goodSingle, obj_id })] as ['single', string]),
@@ -115,6 +118,31 @@ const malformed: fc.Arbitrary<['single' | 'composite', string]> = fc.oneof(
     // (null is not here: a null node is a value the device left out, skipped and counted beside the others)
     .oneof(fc.string(), fc.integer(), fc.array(fc.jsonValue(), { maxLength: 3 }))
     .map((node) => ['composite', JSON.stringify({ ep: 'dev', val: { '/3303': node } })] as ['composite', string]),
+  // timestamped: keys that are not instants, val not an array, entries of another shape
+  fc
+    .string()
+    .filter((k) => k !== 'null' && !/^\d{4}-\d\d-\d\dT/i.test(k))
+    .map(
+      (key) => ['timestamped', JSON.stringify({ ep: 'dev', val: [{ [key]: { nodes: { '/3303/0/5700': goodNode } } }] })] as [Route, string],
+    ),
+  fc
+    .tuple(fc.integer({ min: 1970, max: 2100 }), fc.integer({ min: 13, max: 99 }))
+    .map(
+      ([y, m]) => ['timestamped', JSON.stringify({ ep: 'dev', val: [{ [`${y}-${m}-01T00:00:00Z`]: { nodes: {} } }] })] as [Route, string],
+    ),
+  fc
+    .oneof(fc.object(), fc.string(), fc.integer(), fc.constant(null))
+    .map((val) => ['timestamped', JSON.stringify({ ep: 'dev', val })] as [Route, string]),
+  fc
+    .oneof(
+      fc.constant({}),
+      fc.constant({ null: { nodes: {} }, '2026-11-29T04:00:00Z': { nodes: {} } }),
+      fc
+        .jsonValue()
+        .map((nodes) => ({ null: Array.isArray(nodes) || typeof nodes !== 'object' || nodes === null ? { nodes } : { nodes: [nodes] } })),
+      fc.jsonValue().filter((x) => typeof x !== 'object' || x === null || Array.isArray(x)),
+    )
+    .map((entry) => ['timestamped', JSON.stringify({ ep: 'dev', val: [entry] })] as [Route, string]),
 );
 
 describe('malformed Leshan posts (property-based)', () => {
