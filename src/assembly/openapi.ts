@@ -113,6 +113,28 @@ const SCHEMAS: Record<string, Schema> = {
       },
     },
   },
+  TimestampedPost: {
+    type: 'object',
+    required: ['ep', 'val'],
+    properties: {
+      ep: { type: 'string' },
+      val: {
+        type: 'array',
+        description:
+          'one entry per device time: `{"<ISO-8601 instant>": {"nodes": {...}}}`, or `"null"` for values without a time (written at arrival)',
+        items: {
+          type: 'object',
+          minProperties: 1,
+          maxProperties: 1,
+          additionalProperties: {
+            type: 'object',
+            required: ['nodes'],
+            properties: { nodes: { type: 'object', additionalProperties: { oneOf: [ref('Node'), { type: 'null' }] } } },
+          },
+        },
+      },
+    },
+  },
   CreateOperation: {
     type: 'object',
     required: ['kind', 'path'],
@@ -232,6 +254,10 @@ export function openApiDocument(version: string): Schema {
         'SinglePost',
       ),
       '/leshan_api/resource/composite': leshanPost('nodes by path (composite reads and notifications)', 'CompositePost'),
+      '/leshan_api/resource/timestamped': leshanPost(
+        'nodes by device time (LwM2M Send and timestamped notifications), each value written at its device time',
+        'TimestampedPost',
+      ),
       '/api/endpoints/{ep}/operations': {
         parameters: [EP],
         post: {

@@ -17,6 +17,9 @@ const ROUTES: Record<string, { route: Route; parse: (body: unknown) => ParsedPos
   '/leshan_api/resource/timestamped': { route: 'timestamped', parse: parseTimestampedPost },
 };
 
+/** The paths Leshan posts to (the fast path's routes). */
+export const LESHAN_POST_PATHS: readonly string[] = Object.keys(ROUTES);
+
 /** Remembered allow-list decisions (a gateway sees a handful of addresses; the map is bounded anyway). */
 const MAX_REMEMBERED_ADDRESSES = 1024;
 
@@ -137,7 +140,10 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
   };
 
   return (req, res) => {
-    const target = ROUTES[req.url ?? ''];
+    const url = req.url ?? '';
+    // a query string (a proxy's cache buster, `?format=`) does not change the route
+    const query = url.indexOf('?');
+    const target = ROUTES[query < 0 ? url : url.slice(0, query)];
     if (!target) return false;
     const { route } = target;
     try {

@@ -11,6 +11,7 @@ import addFormatsModule from 'ajv-formats';
 import { openApiDocument } from '../../src/assembly/openapi.js';
 import { endpointRoutes } from '../../src/endpoints/endpointRoutes.js';
 import { healthRoutes } from '../../src/http/healthRoutes.js';
+import { LESHAN_POST_PATHS } from '../../src/ingest/leshanHandler.js';
 import { openApiRoute } from '../../src/http/openApiRoute.js';
 import { operatorRoutes } from '../../src/operations/operatorRoutes.js';
 import { startLeshanDouble, type LeshanDouble } from '../../tools/leshanDouble.js';
@@ -46,12 +47,12 @@ describe('the OpenAPI document', () => {
         for (const method of layer.methods) if (method !== 'HEAD') served.add(`${method.toLowerCase()} ${template(layer.path)}`);
       }
     }
-    for (const route of ['single', 'composite']) served.add(`post /leshan_api/resource/${route}`);
+    for (const path of LESHAN_POST_PATHS) served.add(`post ${path}`);
     const documented = new Set<string>();
     for (const [p, item] of Object.entries(doc.paths)) for (const m of METHODS) if (item[m]) documented.add(`${m} ${p}`);
     const missing = [...served].filter((r) => !documented.has(r));
     assert.deepEqual(missing, [], 'served but not documented');
-    const extra = [...documented].filter((r) => !served.has(r) && !r.startsWith('post /leshan_api/'));
+    const extra = [...documented].filter((r) => !served.has(r));
     assert.deepEqual(extra, [], 'documented but not served');
   });
 });
@@ -123,6 +124,20 @@ describe('every answer of the real daemon matches the OpenAPI document', () => {
       token: null,
     });
     assert.deepEqual(accepted.body, { accepted: 1, nullNodes: 1 });
+    const timestamped = {
+      ep: 'dev1',
+      val: [
+        {
+          '2026-11-28T10:00:00.123456789Z': { nodes: { '/3303/0/5700': { kind: 'singleResource', id: 5700, type: 'FLOAT', value: 20.5 } } },
+        },
+        { null: { nodes: { '/3303/0/5700': { kind: 'singleResource', id: 5700, type: 'FLOAT', value: 20.75 } } } },
+      ],
+    };
+    const stamped = await call('POST', '/leshan_api/resource/timestamped', '/leshan_api/resource/timestamped', {
+      body: timestamped,
+      token: null,
+    });
+    assert.equal(stamped.status, 201, JSON.stringify(stamped.body));
     assert.equal(
       (await call('POST', '/leshan_api/resource/single', '/leshan_api/resource/single', { raw: '{"ep":', token: null })).status,
       400,

@@ -235,6 +235,16 @@ describe('Leshan posts land in a real InfluxDB', () => {
     assert.match(text, /lwm2m_backend_ingest_null_nodes_total [1-9]/);
   });
 
+  it('takes a post whose URL has a query string (a proxy or a cache buster adds one)', async () => {
+    const r = await d.post(`${single}?source=leshan&t=1`, {
+      ep: 'with-query',
+      obj_id: 3303,
+      val: { kind: 'singleResource', id: 5700, type: 'FLOAT', value: '20.5' },
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    await until(async () => (await rows(`SELECT "float" FROM lwm2m WHERE ep='with-query'`)).length === 1);
+  });
+
   it('counts values and posts in /metrics', async () => {
     const text = await (await fetch(`${d.url}/metrics`)).text();
     const value = (pattern: RegExp) => Number(text.match(pattern)?.[1]);
