@@ -308,7 +308,7 @@ export interface RealLeshanClientOptions {
  * to its stdin. Resolves once it has registered (its `registered` line) and the server lists it.
  */
 export async function startRealLeshanClient(
-  server: RealLeshanServer | string,
+  server: Pick<RealLeshanServer, 'coapUrl' | 'waitForClient'> | string, // the demo server, or any with these two (tools/ownLeshan.ts)
   options: RealLeshanClientOptions,
 ): Promise<RealLeshanClient> {
   const { clientClassPath } = ensureLeshan();
