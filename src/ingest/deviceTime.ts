@@ -15,8 +15,9 @@ export const Y2000_NS = 946_684_800_000_000_000n;
 
 const NS_PER_S = 1_000_000_000n;
 
-// YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM|±HHMM), as Java's Instant.toString and RFC 3339 write it
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):?(\d{2}))$/;
+// YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM|±HHMM), as Java's Instant.toString and RFC 3339 write it; Instant
+// writes a year beyond 9999 with a sign (+10000) and one before year 0 with a minus (Instant.MAX is +1000000000)
+const INSTANT = /^(\d{4}|[+-]\d{4,10})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):?(\d{2}))$/;
 
 const isLeap = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -33,8 +34,9 @@ function daysFromCivil(y: number, m: number, d: number): number {
 
 /**
  * The instant `text` names, in ns since the epoch, or a sentence saying why it is not one. Up to 9
- * fractional digits are kept exactly; an offset other than Z is applied. Leap seconds (:60) are refused,
- * as Java's Instant refuses them.
+ * fractional digits are kept exactly; an offset other than Z is applied. Years as Java's Instant writes
+ * them (+10000, -0001: a clock gone wild is a device time not used, not a malformed post). Leap seconds
+ * (:60) are refused, as Java's Instant refuses them.
  */
 export function parseInstant(text: string): bigint | string {
   const m = INSTANT.exec(text);
@@ -51,10 +53,10 @@ export function parseInstant(text: string): bigint | string {
     if (oh > 18 || om > 59) return `has offset ${m[8]}${m[9]}:${m[10]}`;
     offset = (m[8] === '-' ? -1 : 1) * (oh * 3600 + om * 60);
   }
-  // at most about 3.2e11 s for the years 0000-9999: exact in a double
-  const seconds = daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
+  // days stay exact in a double for every year Instant has (±1e9); seconds are counted in BigInt
+  const seconds = BigInt(daysFromCivil(year, month, day)) * 86_400n + BigInt(hour * 3600 + minute * 60 + second - offset);
   const fraction = m[7] === undefined ? 0n : BigInt(m[7].padEnd(9, '0'));
-  return BigInt(seconds) * NS_PER_S + fraction;
+  return seconds * NS_PER_S + fraction;
 }
 
 /** Why a device time is not used as the point's time. */

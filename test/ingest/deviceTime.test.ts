@@ -38,6 +38,14 @@ describe('parseInstant', () => {
     assert.equal(ns('2026-11-29T04:00:00.25+0000'), utc);
   });
 
+  it("reads the years beyond 0000-9999 that Java's Instant writes (+10000, -0001), exactly", () => {
+    assert.equal(ns('+10000-01-01T00:00:00Z'), 253_402_300_800n * 1_000_000_000n);
+    assert.equal(ns('-0001-12-31T23:59:59.5Z'), (-62_167_219_200n - 1n) * 1_000_000_000n + 500_000_000n);
+    // Instant.MAX: +1000000000-12-31T23:59:59.999999999Z = 31556889864403199 s
+    assert.equal(ns('+1000000000-12-31T23:59:59.999999999Z'), 31_556_889_864_403_199n * 1_000_000_000n + 999_999_999n);
+    assert.equal(typeof parseInstant('10000-01-01T00:00:00Z'), 'string', 'five digits need a sign');
+  });
+
   it('refuses what is not an instant, saying why', () => {
     for (const [text, why] of [
       ['2026-11-29T04:00:00', /ISO-8601 instant/], // no zone: not an instant

@@ -101,6 +101,7 @@ describe('Ingest: device times', () => {
           { '2026-11-29T04:01:00.000000001Z': { nodes: { '/3303/0/5700': temp(2), '/3303/1/5700': temp(3) } } },
           { '1970-01-01T00:00:05Z': { nodes: { '/3303/0/5700': temp(4) } } },
           { '2000-01-01T00:00:00Z': { nodes: { '/3303/0/5700': temp(5) } } },
+          { '+10000-01-01T00:00:00Z': { nodes: { '/3303/0/5700': temp(6) } } }, // as Java's Instant writes a clock gone wild
         ],
       }),
     );
@@ -112,9 +113,10 @@ describe('Ingest: device times', () => {
         ['float=3,device_time="2026-11-29T04:01:00.000000001Z"', `${ARRIVAL_MS}000001`],
         ['float=4,device_time="1970-01-01T00:00:05Z"', `${ARRIVAL_MS}000002`],
         ['float=5', '946684800000000000'],
+        ['float=6,device_time="+10000-01-01T00:00:00Z"', `${ARRIVAL_MS}000003`],
       ],
     );
-    assert.deepEqual(ingest.deviceTimesUnused, { future: 2, before_2000: 1 });
+    assert.deepEqual(ingest.deviceTimesUnused, { future: 3, before_2000: 1 });
   });
 
   it('with both ingress paths, a value at its device time is written even when the stream announced it first', () => {
