@@ -4,6 +4,7 @@ import { withoutCredentials } from '../log/redact.js';
 import { InfluxConnection } from '../influx/connection.js';
 import { createInfluxEndpoint } from '../influx/endpoint.js';
 import { Spool } from '../influx/spool.js';
+import { registerSpoolMetrics } from '../influx/spoolMetrics.js';
 import { InfluxWriter } from '../influx/writer.js';
 import type { AssemblyContext, Checks } from './context.js';
 
@@ -21,6 +22,7 @@ export async function assembleInflux(ctx: AssemblyContext): Promise<{ writer: In
   const segmentBytes = Math.min(4 * 1024 * 1024, config.spoolMaxBytes / 8);
   const spool = new Spool({ dir: path.join(ctx.dataDir, 'influx-spool'), maxBytes: config.spoolMaxBytes, segmentBytes, log });
   await spool.open();
+  registerSpoolMetrics(ctx.metrics, spool);
   const writer = new InfluxWriter({
     endpoint,
     connection,

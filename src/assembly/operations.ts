@@ -12,6 +12,7 @@ import { registerStateGauges } from '../operations/metrics.js';
 import { operatorRoutes } from '../operations/operatorRoutes.js';
 import { StandingObservations } from '../operations/standingObservations.js';
 import { OperationStore } from '../operations/store.js';
+import { registerStoreMetrics } from '../operations/store/storeMetrics.js';
 import { LatePort, type AssemblyContext, type Checks } from './context.js';
 import { errorFields } from '../log/errorText.js';
 
@@ -127,6 +128,7 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
   ctx.started({ name: 'endpoint registry', stop: async () => registry.stop() });
   if (delayed) ctx.started({ name: 'delayed requests', stop: async () => delayed.stop() });
   registerStateGauges(ctx.metrics, store, registry);
+  registerStoreMetrics(ctx.metrics, store);
 
   const routers = [
     operatorRoutes({ store, queued: (ep) => registry.workQueued(ep), now: Date.now }),

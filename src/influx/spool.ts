@@ -173,6 +173,8 @@ export class Spool {
   damagedLines = 0;
   /** Torn tails cut back, and damaged segments or tails set aside, since this spool was made. */
   readonly damaged = { torn: 0, corrupt: 0 };
+  /** Bytes appended to segments since this spool was made. */
+  bytesWritten = 0;
 
   constructor(options: SpoolOptions) {
     this.dir = options.dir;
@@ -258,6 +260,7 @@ export class Spool {
         throw err;
       }
       tail.torn = false;
+      this.bytesWritten += records.length;
       tail.segment.bytes += records.length;
       tail.segment.lines += lines.length;
       await this.enforceCap();
