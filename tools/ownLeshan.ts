@@ -58,6 +58,8 @@ export interface OwnLeshanOptions {
   awakeTimeSeconds?: number;
   /** `--post-queue-size` (default 10 000). */
   postQueueSize?: number;
+  /** The REST API's port (default a free one): the daemon can be configured with `leshan.url` before this starts. */
+  webPort?: number;
   /** How long to wait for GET /api/clients to answer 200 (default 60 s). */
   readyTimeoutMs?: number;
 }
@@ -70,7 +72,7 @@ process.once('exit', () => {
 
 export async function startOwnLeshanServer(options: OwnLeshanOptions): Promise<OwnLeshanServer> {
   const jar = ensureOwnLeshan();
-  const webPort = await freePort();
+  const webPort = options.webPort ?? (await freePort());
   const coapPort = await freeUdpPort();
   const args = [...JVM, '-jar', jar, '--daemon-url', options.daemonUrl, '--http-address', '127.0.0.1', '--http-port', String(webPort)];
   args.push('--coap-address', '127.0.0.1', '--coap-port', String(coapPort));
