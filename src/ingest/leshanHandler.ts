@@ -35,11 +35,11 @@ export interface LeshanHandlerOptions {
 
 /**
  * `POST /leshan_api/resource/single`, `/composite` and `/timestamped`: the routes Leshan posts to (the
- * seed backend's, kept by this project's own Leshan server: docs/leshan-posts.md). This is the daemon's hottest path, so it is served straight from node:http before Koa
- * (measured: Koa's context, body parser and router cost more than parsing and queueing the values);
- * it answers exactly as the Koa error handler would. Only addresses in `http.leshanAllowFrom` may post
- * (the fork cannot send a token). 201 `{"accepted":N}` once the values are queued for InfluxDB; 4xx
- * naming the field otherwise. Returns false for any other path, which then goes to Koa.
+ * seed backend's, kept by this project's own Leshan server: docs/leshan-posts.md). This is the daemon's
+ * hottest path, so it is served straight from node:http before Koa (measured: Koa's context, body parser
+ * and router cost more than parsing and queueing the values); it answers exactly as the Koa error handler
+ * would. Only addresses in `http.leshanAllowFrom` may post (the fork cannot send a token). 201
+ * `{"accepted":N}` once the values are queued for InfluxDB; 4xx naming the field otherwise. Returns false for any other path, which then goes to Koa.
  */
 export function createLeshanHandler(options: LeshanHandlerOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { ingest, allowFrom, bodyLimitBytes, registry, log, enabled = true } = options;
@@ -74,7 +74,9 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
   const unusedSeen = { future: 0, before_2000: 0 };
   new Counter({
     name: 'lwm2m_backend_ingest_device_times_unused_total',
-    help: 'Timestamped values whose device time was too far in the future (ingest.maxFutureSkewMs) or before 2000: written at arrival time, the device time kept in device_time',
+    help:
+      'Timestamped values whose device time was too far ahead (ingest.maxFutureSkewMs) or before 2000: ' +
+      'written at arrival time, the device time kept in device_time',
     labelNames: ['reason'],
     registers: [registry],
     collect() {

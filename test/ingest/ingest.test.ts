@@ -60,7 +60,7 @@ const temp = (value: number) => ({ kind: 'singleResource', id: 5700, type: 'FLOA
 const timestampOf = (line: string) => line.slice(line.lastIndexOf(' ') + 1);
 
 describe('Ingest: device times', () => {
-  it("writes each value at its device time in ns, a null entry's at arrival time, and a replay as the same lines but the arrival-time ones", () => {
+  it("writes each value at its device time in ns, a null entry's at arrival time; a replay gives the same lines but those", () => {
     const body = {
       ep: 'dev',
       val: [

@@ -81,7 +81,7 @@ describe('Timestamped posts land in a real InfluxDB at the device times', () => 
     assert.equal(await metric(/lwm2m_backend_ingest_values_total\{route="timestamped"\} (\d+)/), 200);
   });
 
-  it('several timestamps of one resource, multi-instance resources and every type; a "null" entry in the middle at arrival time', async () => {
+  it('several timestamps of one resource, multi-instance resources, every type; a "null" entry in the middle at arrival time', async () => {
     const t0 = Date.now() - 2 * HOUR_MS;
     const before = Date.now();
     const r = await d.post(TIMESTAMPED, {
@@ -190,7 +190,7 @@ describe('Timestamped posts land in a real InfluxDB at the device times', () => 
     );
   });
 
-  it('the registration composite of the contract: one event with its details, queue mode and object links used; presence from 3 and 4', async () => {
+  it('the registration composite: one event with its details, queue mode and object links used; presence from 3 and 4', async () => {
     const res = (id: number, type: string, value: unknown) => ({ kind: 'singleResource', id, type, value });
     const registrationDate = Date.now() - 1000;
     const composite = (id: 0 | 2, queueMode: boolean) => ({
@@ -236,7 +236,8 @@ describe('Timestamped posts land in a real InfluxDB at the device times', () => 
     assert.equal((await d.post(SINGLE, { ep: 'contract', obj_id: 10240, val: res(1, 'TIME', registrationDate) })).status, 201);
     await until(async () => (await rows(`SELECT * FROM registration WHERE ep='contract'`)).length === 5, 10_000, '5 events');
     const events = await rows(
-      `SELECT "event", "registration_time", "event_time", "queue_mode", "binding", "object_links", "lifetime" FROM registration WHERE ep='contract'`,
+      'SELECT "event", "registration_time", "event_time", "queue_mode", "binding", "object_links", "lifetime" ' +
+        "FROM registration WHERE ep='contract'",
     );
     assert.deepEqual(
       events.map((e) => [e.event, e.registration_time, e.event_time, e.queue_mode, e.binding, e.lifetime]),
