@@ -39,7 +39,8 @@ export interface LeshanHandlerOptions {
  * hottest path, so it is served straight from node:http before Koa (measured: Koa's context, body parser
  * and router cost more than parsing and queueing the values); it answers exactly as the Koa error handler
  * would. Only addresses in `http.leshanAllowFrom` may post (the fork cannot send a token). 201
- * `{"accepted":N}` once the values are queued for InfluxDB; 4xx naming the field otherwise. Returns false for any other path, which then goes to Koa.
+ * `{"accepted":N}` once the values are queued for InfluxDB; 4xx naming the field otherwise. Returns false
+ * for any other path, which then goes to Koa.
  */
 export function createLeshanHandler(options: LeshanHandlerOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { ingest, allowFrom, bodyLimitBytes, registry, log, enabled = true } = options;
