@@ -12,6 +12,10 @@ export interface DaemonSetup {
   /** The InfluxDB it writes to (undefined: none; it is then given 127.0.0.1:8086). */
   influxUrl: string | undefined;
   awakeMs: number;
+  /** `leshan.requestTimeoutS` (default: the daemon's). */
+  requestTimeoutS?: number;
+  /** `operations.standingObservations` (default none). */
+  standingObservations?: { path: string }[];
 }
 
 /** The daemon as its own process, following Leshan's event stream (leshan.ingress "events"). */
@@ -32,9 +36,10 @@ export class DaemonRun {
       compiled: !s.fromSources,
       config: {
         http: { host: '127.0.0.1', port: s.port },
-        leshan: { url: s.leshanUrl, ingress: 'events' },
+        leshan: { url: s.leshanUrl, ingress: 'events', ...(s.requestTimeoutS !== undefined && { requestTimeoutS: s.requestTimeoutS }) },
         influx: { url: s.influxUrl ?? 'http://127.0.0.1:8086', database: DATABASE },
         endpoints: { awakeMs: s.awakeMs },
+        ...(s.standingObservations && { operations: { standingObservations: s.standingObservations } }),
         log: { level: 'info' },
       },
       waitReady: false,
@@ -64,6 +69,11 @@ export class DaemonRun {
       if (stderr) this.n.indented(stderr.split('\n').slice(-10));
       then();
     });
+  }
+
+  /** Resolves once the daemon has reconciled with Leshan's registrations (its event stream is open). */
+  async streamOpen(timeoutMs: number): Promise<void> {
+    await this.daemon?.waitForLine((l) => l.message === "reconciled with Leshan's registrations", timeoutMs);
   }
 
   /** A second signal: no clean stop. */

@@ -1,18 +1,23 @@
 /**
- * `npm run demo`: simulated sleepy sensors -> the Leshan double -> the real lwm2m-backend daemon -> InfluxDB,
- * narrated in plain lines. See demo/README.md for what it shows and the DEMO_* environment variables.
+ * `npm run demo`: sleepy sensors -> Leshan -> the real lwm2m-backend daemon -> InfluxDB, narrated in plain lines.
+ * Leshan and the sensors are Eclipse Leshan's demo server and real LwM2M clients when Java is here (DEMO_LESHAN=real),
+ * else the Leshan test double and simulated sensors. See demo/README.md for what it shows and the DEMO_* variables.
  *
  * This file orders the start, the run and the stop; the parts are beside it: options.ts (DEMO_*), narration.ts
  * (what is printed), influxWatch.ts (InfluxDB), daemonRun.ts (the daemon), operationStory.ts (the example
- * operation), lifecycle.ts (the stop request and timers), simulator.ts (the devices).
+ * operation), lifecycle.ts (the stop request and timers), simulator.ts (the simulated devices), leshanChoice.ts and
+ * realFleet.ts (the real Leshan and its clients).
  */
 import { startLeshanDouble, type LeshanDouble } from '../tools/leshanDouble.js';
+import { LESHAN_SERVER_VERSION, startRealLeshanServer, type RealLeshanServer } from '../tools/realLeshan.js';
+import { chooseLeshan } from './leshanChoice.js';
+import { REAL_OBJECT_LINKS, RealFleet } from './realFleet.js';
 import { DaemonRun } from './daemonRun.js';
 import { chooseInflux, InfluxWatch, releaseInflux, type InfluxChoice } from './influxWatch.js';
 import { StopDuringStart, StopSignal, Timers, waitFor } from './lifecycle.js';
-import { banner, fleetLine, Narrator, summaryLine, tryLines } from './narration.js';
+import { banner, fleetLine, Narrator, realFleetLine, summaryLine, tryLines } from './narration.js';
 import { OperationStory } from './operationStory.js';
-import { demoOptions, DemoUsageError, pickPort, type DemoOptions } from './options.js';
+import { demoOptions, DemoUsageError, pickPort, withRealDefaults, type DemoOptions } from './options.js';
 import { FleetSimulator, type FleetEvent } from './simulator.js';
 
 /** The whole demo: start everything, narrate, stop everything. `run()` resolves to the exit code. */
@@ -24,9 +29,10 @@ export class Demo {
   private exitCode = 0;
 
   private leshan: LeshanDouble | undefined;
+  private realLeshan: RealLeshanServer | undefined;
   private influx: InfluxChoice | undefined;
   private watch: InfluxWatch | undefined;
-  private fleet: FleetSimulator | undefined;
+  private fleet: FleetSimulator | RealFleet | undefined;
   private story: OperationStory | undefined;
 
   constructor(
@@ -70,10 +76,23 @@ export class Demo {
   }
 
   private async start(): Promise<void> {
-    const o = this.options;
-    this.n.write(banner(o.devices));
-    this.leshan = await startLeshanDouble({ heartbeatMs: 10_000 });
-    this.say(`Leshan (a test double of its REST API and event stream) is at ${this.leshan.url}`);
+    const mode = chooseLeshan(this.options.leshan, this.n);
+    const real = mode === 'real';
+    const o = real ? withRealDefaults(this.options) : this.options;
+    if (real && o.devices < this.options.devices) this.say(`${o.devices} clients, not ${this.options.devices}: each one is a Java process`);
+    this.n.write(banner(o.devices, mode));
+    let leshanUrl: string;
+    if (real) {
+      this.realLeshan = await startRealLeshanServer();
+      leshanUrl = this.realLeshan.url;
+      this.say(
+        `Leshan (Eclipse Leshan's own demo server ${LESHAN_SERVER_VERSION}, pid ${this.realLeshan.pid}) is at ${leshanUrl}, CoAP on ${this.realLeshan.coapUrl}`,
+      );
+    } else {
+      this.leshan = await startLeshanDouble({ heartbeatMs: 10_000 });
+      leshanUrl = this.leshan.url;
+      this.say(`Leshan (a test double of its REST API and event stream) is at ${leshanUrl}`);
+    }
     this.stop.check();
 
     this.influx = await chooseInflux(o.influx, this.n);
@@ -83,7 +102,16 @@ export class Demo {
     const { port, busy } = await pickPort(o.port);
     if (busy) this.say(`port ${o.port} is busy: the daemon listens on ${port} instead`);
     const api = `http://127.0.0.1:${port}`;
-    const daemon = await this.daemon.start({ port, fromSources: o.fromSources, leshanUrl: this.leshan.url, influxUrl, awakeMs: o.awakeMs });
+    const daemon = await this.daemon.start({
+      port,
+      fromSources: o.fromSources,
+      leshanUrl,
+      influxUrl,
+      // the real Leshan: its own awake time (93 s), a short device timeout, the temperatures observed
+      ...(real ? { awakeMs: 93_000, requestTimeoutS: 5, standingObservations: [{ path: '/3303/0/5700' }] } : { awakeMs: o.awakeMs }),
+    });
+    const streamOpen = this.daemon.streamOpen(20_000);
+    streamOpen.catch(() => undefined);
     this.stop.check();
     this.daemon.onUnexpectedExit(() => {
       this.exitCode = 1;
@@ -91,24 +119,41 @@ export class Demo {
     });
     this.timers.every(250, () => this.daemon.pumpLog());
     this.say(`lwm2m-backend is running (pid ${daemon.proc.pid}), its API at ${api}, its data in ${daemon.dataDir} (removed at exit)`);
-    await waitFor(() => (this.leshan?.streamCount() ?? 0) > 0, 10_000, this.stop);
+    if (real) await streamOpen;
+    else await waitFor(() => (this.leshan?.streamCount() ?? 0) > 0, 10_000, this.stop);
     this.stop.check();
     await this.daemon.reportHealth(api);
     this.stop.check();
 
     const startedAt = Date.now() - 1000;
-    const fleet = new FleetSimulator(this.leshan, {
-      devices: o.devices,
-      awakeMs: o.awakeMs,
-      asleepMs: o.asleepMs,
-      latencyMs: o.latencyMs,
-      onActivity: (line, event) => this.activity(line, event),
-    });
-    this.fleet = fleet;
-    this.story = new OperationStory(api, fleet, this.n, this.stop);
-    fleet.start();
-    const eps = fleet.endpoints();
-    this.say(fleetLine(eps, o));
+    const onActivity = (line: string, event: FleetEvent) => this.activity(line, event);
+    let eps: string[];
+    if (this.realLeshan) {
+      this.say(`starting ${o.devices} LwM2M clients (Java processes) ...`);
+      const fleet = new RealFleet(this.realLeshan, { devices: o.devices, awakeMs: o.awakeMs, asleepMs: o.asleepMs, onActivity });
+      this.fleet = fleet;
+      this.story = new OperationStory(api, fleet, this.n, this.stop, true);
+      await fleet.start();
+      this.stop.check();
+      eps = fleet.endpoints();
+      this.say(realFleetLine(eps, REAL_OBJECT_LINKS, o));
+      this.say(
+        `(the stock Leshan counts a queue-mode device awake for 93 s after its last message: it learns that one sleeps when a request to it times out, in 5 s here)`,
+      );
+    } else {
+      const fleet = new FleetSimulator(this.leshan!, {
+        devices: o.devices,
+        awakeMs: o.awakeMs,
+        asleepMs: o.asleepMs,
+        latencyMs: o.latencyMs,
+        onActivity,
+      });
+      this.fleet = fleet;
+      this.story = new OperationStory(api, fleet, this.n, this.stop);
+      fleet.start();
+      eps = fleet.endpoints();
+      this.say(fleetLine(eps, o));
+    }
     this.say(`try it yourself in another terminal while the demo runs:`);
     this.n.indented(tryLines(api, eps[1] ?? eps[0]!, influxUrl));
 
@@ -144,14 +189,18 @@ export class Demo {
     this.timers.clear();
     await this.story?.settled();
     const stats = this.fleet?.stats();
-    this.fleet?.stop();
+    await this.fleet?.stop();
     const exit = await this.daemon.shutdown();
     if (exit && exit.code !== 0 && this.stop.reason !== 'lwm2m-backend exited') this.exitCode = 1;
     await this.leshan?.close();
+    if (this.realLeshan) {
+      await this.realLeshan.stop();
+      this.say('Leshan stopped');
+    }
     await releaseInflux(this.influx, this.n);
     if (stats) {
       const stored = this.influx?.kind === 'none' ? 'not stored: no InfluxDB' : `${this.watch?.valuesSeen ?? 0} seen in InfluxDB`;
-      this.say(summaryLine(stats, stored, this.story?.status));
+      this.say(summaryLine(stats, stored, this.story?.status, this.realLeshan !== undefined));
     }
     this.say('done');
   }

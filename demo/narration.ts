@@ -47,7 +47,15 @@ export function tryLines(api: string, ep: string, influxUrl: string | undefined)
 }
 
 /** The first lines, before anything starts. */
-export function banner(devices: number): string {
+export function banner(devices: number, leshan: 'real' | 'double' = 'double'): string {
+  if (leshan === 'real') {
+    return (
+      `lwm2m-backend demo: ${devices} LwM2M clients (queue mode, a temperature sensor each) -> Eclipse Leshan -> lwm2m-backend -> InfluxDB\n` +
+      `Real: Eclipse Leshan's own demo server and LwM2M clients on Leshan's client library (Java processes, CoAP over UDP on\n` +
+      `127.0.0.1), the lwm2m-backend daemon of this repository (its own process) and InfluxDB. Simulated: the readings\n` +
+      `(a random walk) and the sleep (a sleeping client is stopped). Stop it with Ctrl-C.\n\n`
+    );
+  }
   return (
     `lwm2m-backend demo: ${devices} simulated battery-powered sensors (LwM2M queue mode) -> Leshan -> lwm2m-backend -> InfluxDB\n` +
     `Simulated: the devices and Leshan (a faithful test double of its REST API and event stream). Real: the lwm2m-backend\n` +
@@ -63,10 +71,20 @@ export function fleetLine(eps: string[], o: DemoOptions): string {
   );
 }
 
-/** The last line but one: what the fleet did, what InfluxDB got (`stored`), how the example operation ended. */
-export function summaryLine(stats: FleetStats, stored: string, exampleStatus: string | undefined): string {
+/** The fleet of real clients in one line, once Leshan lists them all. */
+export function realFleetLine(eps: string[], objects: readonly string[], o: DemoOptions): string {
   return (
-    `summary: ${stats.devices} devices, ${stats.updates} wake-ups, ${stats.notifications} values sent (${stored}), ` +
+    `${eps.length} real LwM2M clients registered with Leshan in queue mode: ${eps.length > 2 ? `${eps[0]} ... ${eps.at(-1)}` : eps.join(', ')} ` +
+    `(objects ${objects.join(' ')}); each wakes up every ~${fmtS(o.awakeMs + o.asleepMs)} and stays awake ~${fmtS(o.awakeMs)}; ` +
+    `the daemon observes their temperature (operations.standingObservations /3303/0/5700)`
+  );
+}
+
+/** The last line but one: what the fleet did, what InfluxDB got (`stored`), how the example operation ended. */
+export function summaryLine(stats: FleetStats, stored: string, exampleStatus: string | undefined, real = false): string {
+  return (
+    `summary: ${stats.devices} ${real ? 'real clients' : 'devices'}, ${stats.updates} wake-ups, ` +
+    `${real ? `values: ${stored}` : `${stats.notifications} values sent (${stored})`}, ` +
     `${stats.operations} operation${stats.operations === 1 ? '' : 's'} delivered to devices${exampleStatus ? `, example operation ${exampleStatus}` : ''}`
   );
 }

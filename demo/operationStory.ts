@@ -1,7 +1,13 @@
 /** The demo's example operation: a firmware URL write queued for a sleeping device, followed to its end. */
 import { sleep, type StopSignal } from './lifecycle.js';
 import { curlQueue, type Narrator } from './narration.js';
-import type { FleetSimulator } from './simulator.js';
+import type { FleetStats } from './simulator.js';
+
+/** What the story needs of the devices: the simulated fleet or the real clients (realFleet.ts). */
+export interface StoryFleet {
+  endpoints(): string[];
+  stats(): FleetStats;
+}
 
 export const FIRMWARE_URL = 'https://example.com/firmware/demo-sensor-2.1.bin';
 
@@ -24,9 +30,11 @@ export class OperationStory {
 
   constructor(
     private readonly api: string,
-    private readonly fleet: FleetSimulator,
+    private readonly fleet: StoryFleet,
     private readonly n: Narrator,
     private readonly stop: StopSignal,
+    /** Real clients behind the stock Leshan, which counts a device awake for 93 s after its last message. */
+    private readonly real = false,
   ) {}
 
   /** The operation's latest status (undefined before it was queued). */
@@ -54,7 +62,8 @@ export class OperationStory {
       };
       // asleep for the daemon and for the simulator; the one that fell asleep last, so that it visibly waits
       const byDevice = this.fleet.stats().byDevice;
-      const asleep = list.items.filter((i) => i.registered && i.state === 'offline' && byDevice[i.ep]?.awake === false);
+      // (with the real Leshan, the daemon may not know yet: Leshan itself learns it when a request times out)
+      const asleep = list.items.filter((i) => i.registered && (this.real || i.state === 'offline') && byDevice[i.ep]?.awake === false);
       target = asleep.sort((a, b) => byDevice[b.ep]!.since - byDevice[a.ep]!.since)[0]?.ep;
     } catch {
       // the daemon is stopping
@@ -113,15 +122,23 @@ export class OperationStory {
     const after = `${((Date.now() - queuedAt) / 1000).toFixed(1)} s after it was queued`;
     switch (op.status) {
       case 'QUEUED':
-        if (previous === '') {
+        if (previous === '' && this.real) {
+          this.n.say(`${name} is QUEUED: on disk; the daemon sends it while Leshan counts ${ep} as awake, else at its next wake-up`);
+        } else if (previous === '') {
           this.n.say(`${name} is QUEUED: ${ep} is asleep, so the daemon keeps it (on disk) until Leshan says ${ep} is awake`);
         } else {
           this.n.say(
-            `${name} is QUEUED again: ${op.error ?? 'not delivered'} (attempt ${op.attempts} used); it waits for the next wake-up`,
+            `${name} is QUEUED again: ${op.error ?? 'not delivered'}${/attempt/.test(op.error ?? '') ? '' : ` (attempt ${op.attempts} used)`}; it waits for the next wake-up`,
           );
         }
         return;
       case 'SENDING':
+        if (this.real && op.attempts === 1) {
+          this.n.say(
+            `${name} is SENDING: Leshan still counts ${ep} as awake (the stock server does for 93 s after a device's last message), so the daemon sends the write now (attempt 1)`,
+          );
+          return;
+        }
         this.n.say(`${name} is SENDING: ${ep} is awake, the daemon sends the write through Leshan's REST API (attempt ${op.attempts})`);
         return;
       case 'CONFIRMED':

@@ -22,7 +22,14 @@ export interface DemoOptions {
   fromSources: boolean;
   /** How often InfluxDB is asked for new values. */
   pollMs: number;
+  /** DEMO_LESHAN: `real` (Leshan's demo server and real clients, Java), `double` (the test double), `auto`. */
+  leshan: 'auto' | 'real' | 'double';
+  /** Which of DEMO_DEVICES, DEMO_AWAKE_MS, DEMO_ASLEEP_MS were given (the real Leshan has defaults of its own). */
+  given: { devices: boolean; awakeMs: boolean; asleepMs: boolean };
 }
+
+/** With the real Leshan: each device is a JVM, so fewer of them, and longer cycles (a request times out in 5 s). */
+export const REAL_DEFAULTS = { devices: 3, maxDevices: 8, awakeMs: 8000, asleepMs: 12_000 } as const;
 
 export class DemoUsageError extends Error {}
 
@@ -58,9 +65,31 @@ export function demoOptions(env: NodeJS.ProcessEnv): DemoOptions {
     influx,
     fromSources: env.DEMO_FROM_SOURCES === '1',
     pollMs: num('DEMO_POLL_MS', 3000, (n) => positiveInt(n) && n >= 100, 'an integer >= 100 (ms)'),
+    leshan: 'auto',
+    given: {
+      devices: Boolean(env.DEMO_DEVICES?.trim()),
+      awakeMs: Boolean(env.DEMO_AWAKE_MS?.trim()),
+      asleepMs: Boolean(env.DEMO_ASLEEP_MS?.trim()),
+    },
   };
+  const leshan = env.DEMO_LESHAN?.trim() || 'auto';
+  if (leshan === 'auto' || leshan === 'real' || leshan === 'double') options.leshan = leshan;
+  else problems.push(`DEMO_LESHAN must be auto, real or double (got ${JSON.stringify(leshan)})`);
+  if (leshan === 'real' && options.devices > REAL_DEFAULTS.maxDevices) {
+    problems.push(`DEMO_DEVICES must be at most ${REAL_DEFAULTS.maxDevices} with DEMO_LESHAN=real (each device is a Java process)`);
+  }
   if (problems.length > 0) throw new DemoUsageError(problems.join('\n'));
   return options;
+}
+
+/** The options for a run with the real Leshan: its defaults where DEMO_DEVICES, DEMO_AWAKE_MS, DEMO_ASLEEP_MS were not given. */
+export function withRealDefaults(o: DemoOptions): DemoOptions {
+  return {
+    ...o,
+    devices: Math.min(o.given.devices ? o.devices : REAL_DEFAULTS.devices, REAL_DEFAULTS.maxDevices),
+    awakeMs: o.given.awakeMs ? o.awakeMs : REAL_DEFAULTS.awakeMs,
+    asleepMs: o.given.asleepMs ? o.asleepMs : REAL_DEFAULTS.asleepMs,
+  };
 }
 
 /** `preferred` if nothing listens there on 127.0.0.1 (0: any), else a free port. */

@@ -11,7 +11,8 @@
 #       leshan-tl-cf-client-coap 2.0.0-M18), with a small launcher of ours (tools/leshan-client/
 #       LeshanTestClient.java) modelled on Leshan's demo client, as no Leshan demo client is published there.
 #
-# Installs Debian's JDK (javac compiles the launcher) and Maven when missing. Idempotent; once everything is
+# Installs Debian's JDK (javac compiles the launcher) and Maven when missing (unless LESHAN_NO_INSTALL is set: then
+# it fails instead; `npm run demo` sets it when it only tries whether the real Leshan can run). Idempotent; once everything is
 # cached (the stamp matches this script and the launcher source) it uses no network and takes milliseconds.
 # The cache: $LESHAN_CACHE_DIR, default ~/.cache/lwm2m-backend/leshan. Prints what it resolved.
 set -euo pipefail
@@ -43,6 +44,10 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -f "$SERVER_JAR" ] &&
 fi
 
 if ! command -v java >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
+  if [ -n "${LESHAN_NO_INSTALL:-}" ]; then
+    echo "java, javac or mvn is missing and LESHAN_NO_INSTALL is set: nothing installed" >&2
+    exit 1
+  fi
   echo "installing Debian's openjdk-17-jdk-headless and maven (the end-to-end tests run the real Leshan)" >&2
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi

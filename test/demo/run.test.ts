@@ -1,88 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describeValue, sampleValues } from '../../demo/narration.js';
-import { demoOptions, DemoUsageError, pickPort } from '../../demo/options.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const run = promisify(execFile);
-
-interface Demo {
-  child: ChildProcess;
-  /** Everything printed so far. */
-  out(): string;
-  err(): string;
-  /** Resolves once the output matches. */
-  waitFor(re: RegExp, ms: number): Promise<RegExpExecArray>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
-}
-
-/** `node --import tsx demo/run.ts` (what `npm run demo` runs after the build), the daemon from the sources. */
-function startDemo(env: Record<string, string>): Demo {
-  const clean: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DEMO_') && !k.startsWith('LWM2M_')) clean[k] = v;
-  const t0 = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts'], {
-    cwd: ROOT,
-    env: { ...clean, DEMO_FROM_SOURCES: '1', DEMO_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  const waiters = new Set<() => void>();
-  child.stdout!.on('data', (c: Buffer) => {
-    stdout += c.toString();
-    for (const w of waiters) w();
-  });
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 40_000);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve) =>
-    child.once('exit', (code, signal) => {
-      clearTimeout(killer);
-      for (const w of waiters) w();
-      resolve({ code, signal, ms: Date.now() - t0 });
-    }),
-  );
-  return {
-    child,
-    out: () => stdout,
-    err: () => stderr,
-    exited,
-    waitFor(re, ms) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = re.exec(stdout);
-          if (m) {
-            done();
-            resolve(m);
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            done();
-            reject(new Error(`demo exited before printing ${re}:\n${stdout}\n${stderr}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`no ${re} within ${ms} ms:\n${stdout}\n${stderr}`));
-        }, ms);
-        const done = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-  };
-}
-
-/** Runs a command line exactly as the demo printed it (the user would paste it into a shell). */
-async function shell(line: string): Promise<string> {
-  const { stdout } = await run('bash', ['-c', line], { timeout: 10_000 });
-  return stdout;
-}
+import { demoOptions, DemoUsageError, pickPort, withRealDefaults } from '../../demo/options.js';
+import { shell, startDemo } from './startDemo.js';
 
 describe('npm run demo (demo/run.ts)', { concurrency: 2 }, () => {
   it('runs for DEMO_SECONDS with a private influxd: devices wake, values land in InfluxDB, the queued write is CONFIRMED, the curl lines work', async () => {
@@ -217,12 +138,13 @@ describe('npm run demo (demo/run.ts)', { concurrency: 2 }, () => {
 
   it('refuses bad DEMO_* values with every problem at once (exit 2)', async () => {
     assert.throws(
-      () => demoOptions({ DEMO_AWAKE_MS: 'soon', DEMO_SECONDS: '-3', DEMO_INFLUX: 'maybe' }),
+      () => demoOptions({ DEMO_AWAKE_MS: 'soon', DEMO_SECONDS: '-3', DEMO_INFLUX: 'maybe', DEMO_LESHAN: 'fake' }),
       (err: Error) => {
         assert.ok(err instanceof DemoUsageError);
         assert.match(err.message, /DEMO_AWAKE_MS must be a positive integer \(ms\) \(got "soon"\)/);
         assert.match(err.message, /DEMO_SECONDS must be a positive number of seconds/);
         assert.match(err.message, /DEMO_INFLUX must be auto, private, none or an http:\/\/ URL/);
+        assert.match(err.message, /DEMO_LESHAN must be auto, real or double \(got "fake"\)/);
         return true;
       },
     );
@@ -231,6 +153,14 @@ describe('npm run demo (demo/run.ts)', { concurrency: 2 }, () => {
       [d.devices, d.awakeMs, d.asleepMs, d.latencyMs, d.seconds, d.operationAfterMs, d.port, d.influx, d.fromSources],
       [24, 4000, 8000, 150, undefined, 10_000, 8000, 'auto', false],
     );
+    assert.equal(d.leshan, 'auto');
+    // the real Leshan: each device is a JVM, so 3 by default (at most 8), and its own cycle unless one was given
+    const real = withRealDefaults(d);
+    assert.deepEqual([real.devices, real.awakeMs, real.asleepMs], [3, 8000, 12_000]);
+    const mine = withRealDefaults(demoOptions({ DEMO_DEVICES: '5', DEMO_ASLEEP_MS: '2000' }));
+    assert.deepEqual([mine.devices, mine.awakeMs, mine.asleepMs], [5, 8000, 2000]);
+    assert.equal(withRealDefaults(demoOptions({ DEMO_DEVICES: '20' })).devices, 8);
+    assert.throws(() => demoOptions({ DEMO_LESHAN: 'real', DEMO_DEVICES: '20' }), /DEMO_DEVICES must be at most 8 with DEMO_LESHAN=real/);
     const demo = startDemo({ DEMO_DEVICES: 'many' });
     const { code } = await demo.exited;
     assert.equal(code, 2);
