@@ -283,7 +283,7 @@ describe('the daemon against the real Leshan demo server (events ingress)', () =
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ id: 15, kind: 'singleResource', type: 'STRING', value: 'Etc/GMT+1' }),
       });
-      assert.equal((await tlv.json()).status, 'UNSUPPORTED_CONTENT_FORMAT(415)');
+      assert.equal(((await tlv.json()) as { status: string }).status, 'UNSUPPORTED_CONTENT_FORMAT(415)');
 
       const from = dev.events.length;
       const write = await settled((await queue(ep, { kind: 'write', path: '/3/0/15', value: 'Europe/Berlin' })).id);
