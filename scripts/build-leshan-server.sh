@@ -7,7 +7,7 @@
 # scripts/ensure-leshan.sh uses ($LESHAN_CACHE_DIR/m2, default ~/.cache/lwm2m-backend/leshan/m2); the first build
 # downloads Leshan 2.0.0-M18, Jetty and Jackson from Maven Central, later ones run Maven offline. Idempotent: when the
 # jar was built from the same pom and sources (a stamp of their SHA-256) it only prints the jar's path.
-#   --test   also runs the Java tests (JUnit 5, about 20 s), every time it is given; scripts/test.sh uses it.
+#   --test   also runs the Java tests (JUnit 5, 17 tests, 20-40 s), every time it is given; scripts/test.sh uses it.
 # Maven's output goes to a log that is shown only when Maven fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,6 +66,7 @@ offline=()
 if [ -f "$RESOLVED" ] && [ "$(cat "$RESOLVED")" = "$(pom_hash)" ]; then offline=(-o); fi
 goals=(package)
 if [ "$RUN_TESTS" -eq 0 ]; then goals+=(-DskipTests); fi
+rm -rf "$PROJECT/target/surefire-reports" # the summary below counts this run's reports only
 
 if ! mvn -B -q -Dstyle.color=never "${offline[@]}" "-Dmaven.repo.local=$CACHE/m2" -f "$PROJECT/pom.xml" "${goals[@]}" >"$MVN_LOG" 2>&1; then
   cat "$MVN_LOG" >&2
