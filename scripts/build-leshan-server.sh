@@ -68,7 +68,11 @@ goals=(package)
 if [ "$RUN_TESTS" -eq 0 ]; then goals+=(-DskipTests); fi
 rm -rf "$PROJECT/target/surefire-reports" # the summary below counts this run's reports only
 
-if ! mvn -B -q -Dstyle.color=never "${offline[@]}" "-Dmaven.repo.local=$CACHE/m2" -f "$PROJECT/pom.xml" "${goals[@]}" >"$MVN_LOG" 2>&1; then
+mvn_build() {
+  mvn -B -q -Dstyle.color=never "$@" "-Dmaven.repo.local=$CACHE/m2" -f "$PROJECT/pom.xml" "${goals[@]}" >"$MVN_LOG" 2>&1
+}
+# offline first when resolved; once more online if that failed for want of something in the cache
+if ! mvn_build "${offline[@]}" && { [ "${#offline[@]}" -eq 0 ] || ! grep -q "offline mode" "$MVN_LOG" || ! mvn_build; }; then
   cat "$MVN_LOG" >&2
   for report in "$PROJECT"/target/surefire-reports/*.txt; do
     [ -f "$report" ] && grep -q "FAILURE" "$report" && cat "$report" >&2
