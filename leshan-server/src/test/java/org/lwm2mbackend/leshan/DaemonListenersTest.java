@@ -38,6 +38,10 @@ class DaemonListenersTest {
     private static final Registration REG = new Registration.Builder("reg1", "dev",
             new IpPeer(new InetSocketAddress("127.0.0.1", 40000)), URI).build();
 
+    private static DaemonPoster poster(PostReceiver daemon) {
+        return new DaemonPoster(daemon.url(), 10, Duration.ofMillis(20), Duration.ofMillis(100), Duration.ofSeconds(2));
+    }
+
     private static LwM2mSingleResource temp(double v) {
         return LwM2mSingleResource.newFloatResource(5700, v);
     }
@@ -55,8 +59,7 @@ class DaemonListenersTest {
     @Test
     void aTimestampedNotificationIsPostedWithEveryTimestampUnderTheObservedPath() throws Exception {
         try (PostReceiver daemon = new PostReceiver()) {
-            DaemonPoster poster = new DaemonPoster(daemon.url(), 10, Duration.ofMillis(20), Duration.ofMillis(100),
-                    Duration.ofSeconds(2));
+            DaemonPoster poster = poster(daemon);
             DaemonListeners listeners = new DaemonListeners(poster, () -> 0L);
             LwM2mPath path = new LwM2mPath("/3303/0/5700");
             SingleObservation obs = new SingleObservation(new ObservationIdentifier(URI, new byte[] { 1 }), "reg1", path,
@@ -79,8 +82,7 @@ class DaemonListenersTest {
     @Test
     void aCompositeNotificationNamesEveryObservedPathAndALeftOutOneAsNull() throws Exception {
         try (PostReceiver daemon = new PostReceiver()) {
-            DaemonPoster poster = new DaemonPoster(daemon.url(), 10, Duration.ofMillis(20), Duration.ofMillis(100),
-                    Duration.ofSeconds(2));
+            DaemonPoster poster = poster(daemon);
             DaemonListeners listeners = new DaemonListeners(poster, () -> 0L);
             LwM2mPath here = new LwM2mPath("/3303/0/5700");
             LwM2mPath missing = new LwM2mPath("/3303/1/5700");
@@ -102,8 +104,7 @@ class DaemonListenersTest {
     @Test
     void aSendIsPostedWithAllItsTimestampsAndNullLast() throws Exception {
         try (PostReceiver daemon = new PostReceiver()) {
-            DaemonPoster poster = new DaemonPoster(daemon.url(), 10, Duration.ofMillis(20), Duration.ofMillis(100),
-                    Duration.ofSeconds(2));
+            DaemonPoster poster = poster(daemon);
             DaemonListeners listeners = new DaemonListeners(poster, () -> 0L);
             LwM2mPath path = new LwM2mPath("/3303/0/5700");
             TimestampedLwM2mNodes data = TimestampedLwM2mNodes.builder()
@@ -121,8 +122,7 @@ class DaemonListenersTest {
     @Test
     void presenceIsPostedAsTheTimeOfTheEvent() throws Exception {
         try (PostReceiver daemon = new PostReceiver()) {
-            DaemonPoster poster = new DaemonPoster(daemon.url(), 10, Duration.ofMillis(20), Duration.ofMillis(100),
-                    Duration.ofSeconds(2));
+            DaemonPoster poster = poster(daemon);
             Iterator<Long> clock = List.of(1000L, 2000L).iterator();
             DaemonListeners listeners = new DaemonListeners(poster, clock::next);
             listeners.onAwake(REG);
