@@ -6,7 +6,8 @@
  * directory. The crash rule of the operation store (src/operations/store/load.ts, README "Statuses"): an operation
  * left SENDING goes back to QUEUED with the interrupted attempt counted, and is delivered again while the device is
  * awake. Nothing is lost: the write is CONFIRMED on its second attempt (the device took the same value twice), the
- * read queued behind it is CONFIRMED and its value is in InfluxDB.
+ * read queued behind it is CONFIRMED and its value is in InfluxDB. An execute left SENDING is FAILED instead (it may
+ * have run on the device: never repeated), and the device has run it once.
  *
  * Every wait is for an event (a client's line, a log line) or a polled condition, never a fixed sleep.
  */
@@ -144,4 +145,40 @@ describe('the daemon SIGKILLed while an operation is SENDING to a real client', 
       );
     },
   );
+  // The delivery rule: an execute that may have reached the device is never repeated. The crash rule agrees (an
+  // execute left SENDING is FAILED at the next start); it used to requeue it, and the real client ran it twice.
+  it('an execute left SENDING by the crash is not run a second time on the device', { timeout: 90_000 }, async () => {
+    const work = await mkdtemp(path.join(tmpdir(), 'lwm2m-crash-'));
+    cleanups.push(() => rm(work, { recursive: true, force: true }));
+    const dataDir = path.join(work, 'data');
+    const ep = 'crash-exec';
+    const first = await daemonOn(dataDir);
+    const dev = await startRealLeshanClient(leshan, { endpoint: ep, queueMode: true, lifetime: 300 });
+    cleanups.push(() => dev.kill());
+    await until(async () => (await apiCall(first.url, 'GET', `/api/endpoints/${ep}`)).body?.state === 'online', 10_000, `${ep} online`);
+    const from = dev.events.length;
+    dev.command('delay /5/0/2 5000');
+    await dev.waitFor('delaySet', { from });
+    const queued = await apiCall(first.url, 'POST', `/api/endpoints/${ep}/operations`, { kind: 'execute', path: '/5/0/2' });
+    assert.equal(queued.status, 201, JSON.stringify(queued.body));
+    const exec = queued.body as Operation;
+    await dev.waitFor('delaying', { from });
+    assert.equal((await get(first, exec.id)).status, 'SENDING');
+    await first.signal('SIGKILL');
+    await dev.waitFor('executed', { from }); // it ran once, after the daemon was gone
+
+    const second = await daemonOn(dataDir);
+    let op: Operation | undefined;
+    await until(
+      async () => ['CONFIRMED', 'FAILED'].includes((op = await get(second, exec.id)).status),
+      20_000,
+      `the execute settled (last seen: ${JSON.stringify(op)})`,
+    );
+    // settled: whatever the daemon did, the device has had every request it will get
+    await until(async () => (await get(second, exec.id)).status !== 'SENDING', 5000, 'not SENDING');
+    const runs = dev.events.slice(from).filter((e) => e.event === 'executed').length;
+    assert.equal(runs, 1, `the device ran the execute ${runs} times; the operation: ${JSON.stringify(op)}`);
+    assert.equal(op!.status, 'FAILED', JSON.stringify(op));
+    assert.deepEqual([op!.attempts, op!.error], [1, 'interrupted while sending: the device may have run it']);
+  });
 });

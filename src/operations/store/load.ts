@@ -45,7 +45,7 @@ interface LoadOptions {
  * per line, so a truncated or damaged file loses only the damaged lines); ids seen anywhere in it are
  * never handed out again.
  * What a crash left in SENDING goes back to QUEUED (its attempt stays counted), or to FAILED once
- * maxAttempts is reached.
+ * maxAttempts is reached; an execute left in SENDING is FAILED (it may have run on the device).
  */
 export async function loadStore(o: LoadOptions): Promise<Loaded> {
   await mkdir(path.dirname(o.file), { recursive: true });
@@ -112,12 +112,15 @@ export async function loadStore(o: LoadOptions): Promise<Loaded> {
     .map((op) => {
       if (op.status !== 'SENDING') return op;
       const attempts = Math.max(op.attempts, 1); // the interrupted attempt was counted by markSending
-      const gaveUp = attempts >= o.maxAttempts;
+      // an execute may have run on the device: never repeated (as when the connection is lost after sending it)
+      const mayHaveRun = op.kind === 'execute';
+      const gaveUp = mayHaveRun || attempts >= o.maxAttempts;
       if (gaveUp) failed++;
       else requeued++;
+      const error = mayHaveRun ? 'interrupted while sending: the device may have run it' : 'interrupted; maxAttempts reached';
       const back = Object.freeze(
         gaveUp
-          ? { ...op, attempts, status: 'FAILED' as const, error: 'interrupted; maxAttempts reached', updatedAt: at }
+          ? { ...op, attempts, status: 'FAILED' as const, error, updatedAt: at }
           : { ...op, attempts, status: 'QUEUED' as const, error: 'interrupted while sending', updatedAt: at },
       );
       recovered.push(back);
