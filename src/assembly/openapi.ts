@@ -265,6 +265,13 @@ export function openApiDocument(version: string): Schema {
           summary: 'queue an operation for the endpoint',
           security: [{ bearer: [] }],
           parameters: [
+            query(
+              'allowUnseen',
+              'true: queue even for an endpoint nobody has seen (not registered, no operations, not in endpoints.expected)',
+              {
+                enum: ['true', 'false'],
+              },
+            ),
             {
               name: 'Idempotency-Key',
               in: 'header',
@@ -281,6 +288,7 @@ export function openApiDocument(version: string): Schema {
             '201': json(ref('Operation'), 'queued'),
             '400': ERRORS.badRequest,
             '401': ERRORS.unauthorized,
+            '404': error('`unknown_endpoint`: nobody has seen the endpoint (a typo?); `?allowUnseen=true` queues anyway'),
             '413': ERRORS.tooLarge,
             '415': ERRORS.unsupported,
             '422': error('the Idempotency-Key was used with another request'),

@@ -5,10 +5,12 @@ import { EndpointRegistry } from '../endpoints/registry.js';
 import { CrossSourceDedupe } from '../ingest/dedupe.js';
 import { Ingest, type LineSink } from '../ingest/ingest.js';
 import { LeshanClient } from '../leshan/client.js';
+import { parseRegistrations } from '../leshan/events.js';
 import { ActivityEffects } from '../operations/activityEffects.js';
 import { DelayedRequests } from '../operations/delayedRequests.js';
 import { Delivery } from '../operations/delivery.js';
 import { registerStateGauges } from '../operations/metrics.js';
+import { KnownEndpoints } from '../operations/knownEndpoints.js';
 import { operatorRoutes } from '../operations/operatorRoutes.js';
 import { StandingObservations } from '../operations/standingObservations.js';
 import { OperationStore } from '../operations/store.js';
@@ -130,8 +132,13 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
   registerStateGauges(ctx.metrics, store, registry);
   registerStoreMetrics(ctx.metrics, store);
 
+  const known = new KnownEndpoints({
+    seen: (ep) => registry.has(ep) || store.list({ ep, limit: 1 }).items.length > 0,
+    expected: endpoints.expected,
+    listRegistered: async () => parseRegistrations(await client.listClients()).map((r) => r.endpoint),
+  });
   const routers = [
-    operatorRoutes({ store, queued: (ep) => registry.workQueued(ep), now: Date.now }),
+    operatorRoutes({ store, queued: (ep) => registry.workQueued(ep), now: Date.now, known: (ep) => known.check(ep), log }),
     endpointRoutes({ registry, endpointsWithOperations: () => store.endpoints(), pendingCount: (ep) => store.queuedCount(ep) }),
   ];
   return { ingest, activity, client, delayed, routers, checks: { store: () => store.status() } };

@@ -84,6 +84,11 @@ export const configSchema = z.strictObject({
     maxKnown: positiveInt.max(10_000_000),
     /** An endpoint offline this long with nothing queued is forgotten. */
     forgetAfterMs: positiveInt,
+    /**
+     * Endpoints operators may queue for before the daemon or Leshan has seen them (a name, or a prefix ending
+     * in `*`); any other unseen name is refused with 404 unless the request says `?allowUnseen=true`.
+     */
+    expected: z.array(z.string().min(1).max(256)),
   }),
   operations: z.strictObject({
     maxAttempts: positiveInt.max(100),

@@ -5,12 +5,17 @@ import { LIST_CURSOR, OPERATION_STATUSES, type CreateOperationInput, type Operat
 import { StoreClosedError, StoreConflictError, StoreNotFoundError, StoreUnavailableError, type OperationStore } from './store.js';
 import { FieldError } from '../lwm2m/fieldError.js';
 import { validateCreate } from './validate.js';
+import type { EndpointKnowledge } from './knownEndpoints.js';
+import type { LogSink } from '../log/logger.js';
 
 export interface OperatorRoutesOptions {
   store: OperationStore;
   /** An operation was queued for `ep` (the endpoint registry sends it at once if the device is awake). */
   queued(ep: string): void;
   now: () => number;
+  /** Whether the endpoint is one the operator can mean (knownEndpoints.ts); without it every name is taken. */
+  known?: (ep: string) => Promise<EndpointKnowledge>;
+  log?: LogSink;
 }
 
 /** `limit` and `cursor` of a list of operations, checked (a cursor is an operation id, or 0). */
@@ -45,7 +50,7 @@ function statusOf(query: Record<string, unknown>): OperationStatus | undefined {
  * The operator API for operations (README: Endpoint operations): queue, list, filter, get, cancel.
  * Lists are `{"items":[...],"next":"<cursor>"}`, oldest first; `next` is absent on the last page.
  */
-export function operatorRoutes({ store, queued, now }: OperatorRoutesOptions): Router {
+export function operatorRoutes({ store, queued, now, known, log }: OperatorRoutesOptions): Router {
   const router = new Router({ prefix: '/api' });
   // a change the store could not write was undone: say so, and when to try again
   router.use(async (ctx, next) => {
@@ -67,6 +72,19 @@ export function operatorRoutes({ store, queued, now }: OperatorRoutesOptions): R
     } catch (err) {
       if (err instanceof FieldError) throw badRequest('invalid_operation', `${err.field}: ${err.message}`, { field: err.field });
       throw err;
+    }
+    if (known && singleParam(ctx.query as Record<string, unknown>, 'allowUnseen') !== 'true') {
+      const knowledge = await known(input.ep);
+      if (knowledge === 'unknown') {
+        throw new HttpError(
+          404,
+          'unknown_endpoint',
+          `endpoint ${input.ep} has never been seen: no registration since the daemon started, no operations, not registered in Leshan, ` +
+            'not in endpoints.expected. Check the name, or queue for it anyway with ?allowUnseen=true',
+          { field: 'ep' },
+        );
+      }
+      if (knowledge === 'unverified') log?.info({ ep: input.ep }, 'queued for an endpoint not seen yet (Leshan could not be asked)');
     }
     const { operation, replayed } = await store.create(input);
     if (replayed && !sameRequest(operation, input)) {

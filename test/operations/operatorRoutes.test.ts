@@ -5,6 +5,7 @@ import path from 'node:path';
 import { startController, type RunningController } from '../support/controllerHarness.js';
 import { operator, postRegistration } from '../support/fleet.js';
 import type { Operation } from '../../src/operations/operation.js';
+import { startLeshanDouble, type LeshanDouble } from '../../tools/leshanDouble.js';
 
 const TOKEN = 's3cret-token';
 
@@ -224,5 +225,49 @@ describe('operator API', () => {
     assert.equal(queued, listed);
     assert.match(text, /lwm2m_backend_operations\{status="CANCELLED"\} [1-9]/);
     assert.match(text, /lwm2m_backend_endpoints\{state="offline"\} [1-9]/);
+  });
+});
+
+describe('an operation for an endpoint nobody has seen', () => {
+  let leshan: LeshanDouble;
+  let d: RunningController;
+  let api: ReturnType<typeof operator>;
+  before(async () => {
+    leshan = await startLeshanDouble({});
+    d = await startController({ leshan: { url: leshan.url }, endpoints: { expected: ['factory-*', 'spare-1'] } });
+    api = operator(d);
+  });
+  after(async () => {
+    await d?.stop();
+    await leshan?.close();
+  });
+
+  it('is refused with 404 naming the endpoint and the way out, and nothing is stored or remembered', async () => {
+    const r = await api.queue('qemu_x68', { kind: 'read', path: '/3/0/0' });
+    assert.equal(r.status, 404, JSON.stringify(r.body));
+    assert.equal(r.body.error.code, 'unknown_endpoint');
+    assert.equal(r.body.error.details.field, 'ep');
+    assert.match(r.body.error.message, /qemu_x68 has never been seen.*allowUnseen=true/);
+    assert.equal((await api.call('GET', '/api/operations?ep=qemu_x68')).body.items.length, 0);
+    assert.equal((await api.call('GET', '/api/endpoints/qemu_x68')).status, 404, 'the typo did not become an endpoint');
+  });
+
+  it('is taken with ?allowUnseen=true, and the endpoint is known from then on (it has operations)', async () => {
+    const r = await api.call('POST', '/api/endpoints/later-1/operations?allowUnseen=true', { kind: 'read', path: '/3/0/0' });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.equal((await api.queue('later-1', { kind: 'read', path: '/3/0/1' })).status, 201);
+  });
+
+  it('is taken when endpoints.expected lists its name or a prefix of it', async () => {
+    assert.equal((await api.queue('factory-0042', { kind: 'read', path: '/3/0/0' })).status, 201);
+    assert.equal((await api.queue('spare-1', { kind: 'read', path: '/3/0/0' })).status, 201);
+    assert.equal((await api.queue('spare-2', { kind: 'read', path: '/3/0/0' })).status, 404);
+  });
+
+  it('is taken when Leshan has it registered (the daemon has seen nothing since its start) or the daemon saw it register', async () => {
+    leshan.register({ endpoint: 'known-to-leshan', queueMode: true });
+    assert.equal((await api.queue('known-to-leshan', { kind: 'read', path: '/3/0/0' })).status, 201);
+    await postRegistration(d, 'posted-1', 'registered');
+    assert.equal((await api.queue('posted-1', { kind: 'read', path: '/3/0/0' })).status, 201);
   });
 });
