@@ -7,7 +7,7 @@
 # scripts/ensure-leshan.sh uses ($LESHAN_CACHE_DIR/m2, default ~/.cache/lwm2m-backend/leshan/m2); the first build
 # downloads Leshan 2.0.0-M18, Jetty and Jackson from Maven Central, later ones run Maven offline. Idempotent: when the
 # jar was built from the same pom and sources (a stamp of their SHA-256) it only prints the jar's path.
-#   --test   also runs the Java tests (JUnit 5, 17 tests, 20-40 s), every time it is given; scripts/test.sh uses it.
+#   --test   also runs the Java tests (JUnit 5, 18 tests, 20-40 s), every time it is given; scripts/test.sh uses it.
 # Maven's output goes to a log that is shown only when Maven fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."

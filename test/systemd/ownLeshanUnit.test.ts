@@ -37,6 +37,7 @@ describe('systemd/lwm2m-leshan-server.service', () => {
     assert.equal(env.get('LESHAN_HTTP_ADDRESS'), '127.0.0.1', 'the REST API (the daemon) on loopback');
     assert.equal(env.get('LESHAN_DAEMON_URL'), 'http://127.0.0.1:8000');
     assert.equal(env.get('LESHAN_COAP_PORT'), '5683');
+    assert.equal(env.get('LESHAN_DELAYED_REQUESTS'), 'false', 'the daemon keeps operations for sleeping clients, not Leshan');
     assert.equal(last('DynamicUser'), 'yes');
     assert.equal(last('CapabilityBoundingSet'), '');
     assert.equal(last('ProtectSystem'), 'strict', 'it writes no file');

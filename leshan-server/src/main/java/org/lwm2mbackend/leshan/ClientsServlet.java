@@ -68,7 +68,7 @@ import org.slf4j.LoggerFactory;
  * and their composite forms, with ?timeout= (seconds, 5 by default) and ?format=. A device's answer, whatever its
  * code, is 200 with the response JSON; a timeout 504 "Request timeout"; an unknown endpoint 400; a request for a
  * sleeping queue-mode client is kept and answered 200 {"delayed":true,...} at once, its answer coming later as a
- * REQUEST_RESPONSE event.
+ * REQUEST_RESPONSE event (or, with --delayed-requests false, refused with 400 "... client is sleeping ...").
  */
 public final class ClientsServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
@@ -81,10 +81,11 @@ public final class ClientsServlet extends HttpServlet {
     private final transient EventStreamServlet events;
     private final transient ObjectMapper mapper = new ObjectMapper();
 
-    public ClientsServlet(LeshanServer server, EventStreamServlet events) {
+    /** {@code keepDelayed}: keep requests for sleeping clients (the stock demo since M17), else refuse them (400). */
+    public ClientsServlet(LeshanServer server, EventStreamServlet events, boolean keepDelayed) {
         this.server = server;
         this.events = events;
-        this.delayed = new DelayedRequests(server);
+        this.delayed = new DelayedRequests(server, keepDelayed);
     }
 
     /** An answer that is not a device's: a status and a plain-text message. */

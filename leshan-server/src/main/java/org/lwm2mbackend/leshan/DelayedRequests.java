@@ -27,10 +27,13 @@ public final class DelayedRequests implements PresenceListener, RegistrationList
     }
 
     private final LeshanServer server;
+    private final boolean keep;
     private final Map<String, Delayed> byRegistration = new ConcurrentHashMap<>();
 
-    public DelayedRequests(LeshanServer server) {
+    /** With {@code keep} false nothing is kept: a request for a sleeping client throws ClientSleepingException. */
+    public DelayedRequests(LeshanServer server, boolean keep) {
         this.server = server;
+        this.keep = keep;
         server.getPresenceService().addListener(this);
         server.getRegistrationService().addListener(this);
     }
@@ -43,6 +46,10 @@ public final class DelayedRequests implements PresenceListener, RegistrationList
     public CompletableFuture<LwM2mResponse> send(Registration reg, DownlinkDeviceManagementRequest<?> request,
             long timeoutMs) throws InterruptedException {
         CompletableFuture<LwM2mResponse> answer = new CompletableFuture<>();
+        if (!keep) {
+            answer.complete(server.send(reg, request, timeoutMs));
+            return answer;
+        }
         if (!reg.usesQueueMode() || server.getPresenceService().isClientAwake(reg)) {
             try {
                 answer.complete(server.send(reg, request, timeoutMs));

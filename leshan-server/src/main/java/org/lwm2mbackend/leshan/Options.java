@@ -27,6 +27,8 @@ public final class Options {
         add("--models-folder", "LESHAN_MODELS_FOLDER", "", "folder of extra object models (DDF .xml files)");
         add("--post-queue-size", "LESHAN_POST_QUEUE_SIZE", "10000",
                 "posts kept while the daemon is unreachable; beyond it the oldest is dropped");
+        add("--delayed-requests", "LESHAN_DELAYED_REQUESTS", "true",
+                "true: a request for a sleeping client is kept and sent at its wake (the stock demo since M17); false: 400 'sleeping'");
     }
 
     private static void add(String flag, String env, String def, String help) {
@@ -41,6 +43,7 @@ public final class Options {
     public final int awakeTimeSeconds;
     public final String modelsFolder;
     public final int postQueueSize;
+    public final boolean delayedRequests;
     public final boolean help;
 
     private Options(Map<String, String> values, boolean help) {
@@ -54,6 +57,7 @@ public final class Options {
         String models = values.get("--models-folder");
         this.modelsFolder = models.isEmpty() ? null : models;
         this.postQueueSize = number(values, "--post-queue-size", 1, 10_000_000);
+        this.delayedRequests = bool(values, "--delayed-requests");
     }
 
     /** Parses {@code args} over {@code env}; throws IllegalArgumentException naming the bad option. */
@@ -107,6 +111,13 @@ public final class Options {
         } catch (Exception e) {
             throw new IllegalArgumentException("--daemon-url: '" + s + "' is not an http(s) URL");
         }
+    }
+
+    private static boolean bool(Map<String, String> values, String flag) {
+        String s = values.get(flag).trim();
+        if (s.equals("true") || s.equals("false"))
+            return Boolean.parseBoolean(s);
+        throw new IllegalArgumentException(flag + ": '" + s + "' is neither true nor false");
     }
 
     private static int number(Map<String, String> values, String flag, int min, int max) {

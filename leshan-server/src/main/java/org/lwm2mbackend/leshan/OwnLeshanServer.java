@@ -58,7 +58,7 @@ public final class OwnLeshanServer {
         ServletHolder eventsHolder = new ServletHolder(events);
         eventsHolder.setAsyncSupported(true);
         root.addServlet(eventsHolder, "/api/event/*");
-        root.addServlet(new ServletHolder(new ClientsServlet(lwm2m, events)), "/api/clients/*");
+        root.addServlet(new ServletHolder(new ClientsServlet(lwm2m, events, options.delayedRequests)), "/api/clients/*");
         web.setHandler(root);
     }
 

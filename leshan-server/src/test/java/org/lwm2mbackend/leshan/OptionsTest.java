@@ -21,6 +21,7 @@ class OptionsTest {
         assertEquals(93, o.awakeTimeSeconds);
         assertNull(o.modelsFolder);
         assertEquals(10000, o.postQueueSize);
+        assertTrue(o.delayedRequests, "requests for sleeping clients kept, as the stock demo keeps them");
     }
 
     @Test
@@ -41,6 +42,9 @@ class OptionsTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> Options.parse(new String[0], Map.of("LESHAN_DAEMON_URL", "ftp://x")));
         assertTrue(e.getMessage().startsWith("--daemon-url"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> Options.parse(new String[] { "--delayed-requests", "no" }, Map.of()));
+        assertTrue(e.getMessage().startsWith("--delayed-requests"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Options.parse(new String[] { "--nope" }, Map.of()));
         assertTrue(e.getMessage().contains("--nope"), e.getMessage());
         assertTrue(Options.parse(new String[] { "--help" }, Map.of()).help);

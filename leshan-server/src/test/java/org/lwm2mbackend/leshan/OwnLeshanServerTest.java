@@ -226,6 +226,29 @@ class OwnLeshanServerTest {
         }
     }
 
+    @Test
+    void withDelayedRequestsOffARequestForASleepingClientIsRefusedAsSleeping() throws Exception {
+        Options options = Options.parse(new String[] { "--daemon-url", daemon.url().toString(), "--http-port", "0",
+                "--coap-address", "127.0.0.1", "--coap-port", "0", "--awake-time", "1", "--delayed-requests", "false" },
+                Map.of());
+        OwnLeshanServer refusing = new OwnLeshanServer(options,
+                new DaemonPoster(options.daemonUrl, 1000, Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(2)));
+        refusing.start();
+        int from = daemon.posts().size();
+        try (TestDevice device = new TestDevice("refused", refusing.coapPort(), true, 120).start()) {
+            daemon.await(from, r -> r.body().path("ep").asText().equals("refused") && PostReceiver.isRegistrationResource(r, 4),
+                    WAIT);
+            String url = "http://127.0.0.1:" + refusing.httpPort() + "/api/clients/refused/3/0/14";
+            String body = "{\"id\":14,\"kind\":\"singleResource\",\"type\":\"STRING\",\"value\":\"+01:00\"}";
+            HttpResponse<String> asleep = HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                    .PUT(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, asleep.statusCode());
+            assertEquals("Invalid request: The destination client is sleeping, request cannot be sent.", asleep.body());
+        } finally {
+            refusing.stop(Duration.ofSeconds(1));
+        }
+    }
+
     /** Reads the stream until an event named {@code name}: {name, data}. */
     private static String[] nextEvent(BufferedReader in, String name) throws Exception {
         String event = null;
