@@ -110,6 +110,13 @@ describe('the content format of writes, per endpoint (src/leshan/writeFormats.ts
       assert.equal(await writeFormatOf('wf-all'), 'TLV');
       assert.equal(await writeFormatOf('wf-senml'), 'SENML_CBOR');
       assert.equal(await writeFormatOf('wf-10'), 'TLV');
+      // the double answers like a real client to a format it does not list: 4.15
+      const direct = await fetch(`${leshan.url}/api/clients/wf-senml/3/0/15?format=TLV&timeout=5`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 15, kind: 'singleResource', type: 'STRING', value: 'Etc/UTC' }),
+      });
+      assert.equal(((await direct.json()) as { status: string }).status, 'UNSUPPORTED_CONTENT_FORMAT(415)');
     });
   });
 });

@@ -21,6 +21,8 @@ export interface DeviceRequest {
   key: string;
   /** Create: the instance id sent, or null when the device picks it. */
   createId?: number | null;
+  /** Write: the content format Leshan encodes it in (`?format=`, else Leshan's default TLV). */
+  format?: string;
   timeoutMs: number;
   record: RecordedRequest | undefined;
   /** Runs on a successful response (observation bookkeeping). */
@@ -42,6 +44,23 @@ interface Queued {
 }
 
 const SUCCESS: DeviceAnswer = { kind: 'success' };
+const UNSUPPORTED_FORMAT: DeviceAnswer = { kind: 'deviceError', code: 415 };
+
+/** CoAP Content-Format numbers of the formats a device can list in its root link (`ct`). */
+const FORMAT_CODES: Record<string, number> = { CBOR: 60, SENML_JSON: 110, SENML_CBOR: 112, TLV: 11542, JSON: 11543 };
+
+/**
+ * Whether the device's registration says it cannot decode `format`: its root link lists formats (`ct`) and not
+ * this one (TEXT, OPAQUE and LINK are mandatory, never listed). A real client answers 4.15 (docs/leshan-demo.md §6).
+ */
+function unsupportedFormat(s: ClientState, format: string | undefined): boolean {
+  const code = format === undefined ? undefined : FORMAT_CODES[format];
+  if (code === undefined) return false;
+  const ct = s.links.find((l) => l.url === '/')?.attributes.ct;
+  if (typeof ct !== 'string') return false;
+  const listed = ct.replace(/"/g, '').split(/\s+/).filter(Boolean).map(Number);
+  return listed.length > 0 && !listed.includes(code);
+}
 
 export class Devices {
   private readonly answers = new Map<string, Map<string, DeviceAnswer[]>>();
@@ -103,7 +122,7 @@ export class Devices {
       dreq.record.delivered = true;
       dreq.record.deliveredAt = Date.now();
     }
-    const answer = this.nextAnswer(s.endpoint, dreq.key);
+    const answer = unsupportedFormat(s, dreq.format) ? UNSUPPORTED_FORMAT : this.nextAnswer(s.endpoint, dreq.key);
     const latency = this.latencies.get(s.endpoint) ?? this.defaultLatency;
     const coapUri = `coap://${s.address}${dreq.lwPath ? pathToString(dreq.lwPath) : ''}`;
     const timesOut = answer.kind === 'timeout' || latency >= dreq.timeoutMs;

@@ -108,5 +108,5 @@ export function writeOrCreate(
       throw invalidRequest(`Invalid format for ${ps}: OPAQUE format must be used only for byte array single resources`);
     }
   }
-  return single('write', p);
+  return single('write', p, { format: format ?? 'TLV' });
 }
