@@ -8,6 +8,7 @@ import type { Spool } from './spool.js';
 import { sendBatch, type SendFailure } from './send.js';
 import { createWriterMetrics } from './writerMetrics.js';
 import { errorFields } from '../log/errorText.js';
+import { LogThrottle } from '../log/throttle.js';
 
 export interface WriterTuning {
   /** Lines per request. */
@@ -93,8 +94,7 @@ export class InfluxWriter {
   private readonly options: WriterTuning;
   private readonly metrics: ReturnType<typeof createWriterMetrics>;
   private readonly rejected: RejectedLines;
-  private setAsideLoggedAt = -Infinity;
-  private setAsideUnlogged = 0;
+  private readonly setAsideLog = new LogThrottle(SET_ASIDE_LOG_MS);
 
   constructor(options: InfluxWriterOptions) {
     const { endpoint, connection, spool, log, registry, ...tuning } = options;
@@ -296,22 +296,17 @@ export class InfluxWriter {
   private async setAside(line: string, reason: string, error: string): Promise<void> {
     this.metrics.dropped.inc({ reason });
     await this.rejected.add(line, reason, error);
-    const now = performance.now();
-    if (now - this.setAsideLoggedAt < SET_ASIDE_LOG_MS) {
-      this.setAsideUnlogged++;
-      return;
-    }
+    const logged = this.setAsideLog.take('set aside');
+    if (!logged) return;
     this.log.warn(
       {
         reason,
         error: error.slice(0, 300),
         line: line.slice(0, 300),
-        ...(this.setAsideUnlogged > 0 ? { alsoSetAsideSinceLastLog: this.setAsideUnlogged } : {}),
+        ...(logged.suppressed > 0 ? { alsoSetAsideSinceLastLog: logged.suppressed } : {}),
       },
       'InfluxDB refused a point; set it aside in rejected.lp, not retried',
     );
-    this.setAsideLoggedAt = now;
-    this.setAsideUnlogged = 0;
   }
 
   private async toSpool(lines: string[]): Promise<void> {

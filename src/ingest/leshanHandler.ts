@@ -8,6 +8,7 @@ import { FieldError } from '../lwm2m/fieldError.js';
 import { parseCompositePost, parseSinglePost, parseTimestampedPost, type ParsedPost } from './parsePost.js';
 import { repairedStringValues } from './points.js';
 import { errorFields } from '../log/errorText.js';
+import { LogThrottle } from '../log/throttle.js';
 
 type Route = 'single' | 'composite' | 'timestamped';
 
@@ -19,6 +20,9 @@ const ROUTES: Record<string, { route: Route; parse: (body: unknown) => ParsedPos
 
 /** The paths Leshan posts to (the fast path's routes). */
 export const LESHAN_POST_PATHS: readonly string[] = Object.keys(ROUTES);
+
+/** At most one log line per route, status and code of refused posts in this time. */
+const REFUSED_LOG_MS = 10_000;
 
 /** Remembered allow-list decisions (a gateway sees a handful of addresses; the map is bounded anyway). */
 const MAX_REMEMBERED_ADDRESSES = 1024;
@@ -114,11 +118,30 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
     res.end(body);
   };
 
-  const fail = (res: ServerResponse, route: string, err: unknown): void => {
+  const fail = (res: ServerResponse, route: string, err: unknown, from: string | undefined): void => {
     const httpError = toHttpError(err);
     if (httpError.status >= 500) log.error({ ...errorFields(err, { stack: true }), route }, 'Leshan post failed');
+    else logRefused(route, httpError, from);
     posts.inc({ route, status: httpError.status });
     send(res, httpError.status, JSON.stringify(errorBody(httpError)));
+  };
+
+  // what a device or Leshan can repeat at will: one line per route, status and code every REFUSED_LOG_MS
+  const refusedLog = new LogThrottle(REFUSED_LOG_MS);
+  const logRefused = (route: string, httpError: HttpError, from: string | undefined): void => {
+    const logged = refusedLog.take(`${route} ${httpError.status} ${httpError.code}`);
+    if (!logged) return;
+    log.info(
+      {
+        route,
+        status: httpError.status,
+        code: httpError.code,
+        reason: httpError.message.slice(0, 300),
+        from,
+        ...(logged.suppressed > 0 && { alsoRefusedSinceLastLog: logged.suppressed }),
+      },
+      'refused a Leshan post',
+    );
   };
 
   const handleBody = (res: ServerResponse, target: (typeof ROUTES)[string], text: string): void => {
@@ -171,7 +194,7 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
       if (Number(req.headers['content-length']) > bodyLimitBytes) throw tooLarge(bodyLimitBytes);
     } catch (err) {
       req.resume();
-      fail(res, route, err);
+      fail(res, route, err, req.socket.remoteAddress);
       return true;
     }
     const chunks: Buffer[] = [];
@@ -183,7 +206,7 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
       if (size > bodyLimitBytes) {
         done = true;
         res.setHeader('connection', 'close');
-        fail(res, route, tooLarge(bodyLimitBytes));
+        fail(res, route, tooLarge(bodyLimitBytes), req.socket.remoteAddress);
         return;
       }
       chunks.push(chunk);
@@ -194,7 +217,7 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
       try {
         handleBody(res, target, chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString());
       } catch (err) {
-        fail(res, route, err);
+        fail(res, route, err, req.socket.remoteAddress);
       }
     });
     req.on('error', () => {
