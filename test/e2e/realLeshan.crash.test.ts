@@ -19,7 +19,13 @@ import { after, before, describe, it } from 'node:test';
 import type { Operation } from '../../src/operations/operation.js';
 import { startDaemon, type DaemonProcess } from '../../tools/daemon.js';
 import { startInfluxd, type Influxd } from '../../tools/influxd.js';
-import { ensureLeshan, startRealLeshanClient, startRealLeshanServer, type RealLeshanServer } from '../../tools/realLeshan.js';
+import {
+  ensureLeshan,
+  startRealLeshanClient,
+  startRealLeshanServer,
+  type RealLeshanClient,
+  type RealLeshanServer,
+} from '../../tools/realLeshan.js';
 import { apiCall } from '../support/api.js';
 import { until } from '../support/controllerHarness.js';
 
@@ -64,24 +70,35 @@ async function daemonOn(dataDir: string): Promise<DaemonProcess> {
 const get = async (daemon: DaemonProcess, id: string): Promise<Operation> =>
   (await apiCall(daemon.url, 'GET', `/api/operations/${id}`)).body as Operation;
 
+/**
+ * A daemon on a fresh data directory, a real queue-mode client `ep` it sees online, and that client told to hold
+ * back its answer to the next request on `slowPath` for 5 s. `from`: the client's first line after the setup.
+ */
+async function slowDevice(
+  ep: string,
+  slowPath: string,
+): Promise<{ dataDir: string; first: DaemonProcess; dev: RealLeshanClient; from: number }> {
+  const work = await mkdtemp(path.join(tmpdir(), 'lwm2m-crash-'));
+  cleanups.push(() => rm(work, { recursive: true, force: true }));
+  const dataDir = path.join(work, 'data');
+  const first = await daemonOn(dataDir);
+  const dev = await startRealLeshanClient(leshan, { endpoint: ep, queueMode: true, lifetime: 300 });
+  cleanups.push(() => dev.kill());
+  await until(async () => (await apiCall(first.url, 'GET', `/api/endpoints/${ep}`)).body?.state === 'online', 10_000, `${ep} online`);
+  const from = dev.events.length;
+  dev.command(`delay ${slowPath} 5000`);
+  await dev.waitFor('delaySet', { from });
+  return { dataDir, first, dev, from };
+}
+
 describe('the daemon SIGKILLed while an operation is SENDING to a real client', () => {
   it(
     'restarted on the same data directory: the write is requeued and CONFIRMED, the read behind it too, no value lost',
     { timeout: 90_000 },
     async () => {
-      const work = await mkdtemp(path.join(tmpdir(), 'lwm2m-crash-'));
-      cleanups.push(() => rm(work, { recursive: true, force: true }));
-      const dataDir = path.join(work, 'data');
       const ep = 'crash-1';
-      const first = await daemonOn(dataDir);
-      const dev = await startRealLeshanClient(leshan, { endpoint: ep, queueMode: true, lifetime: 300 });
-      cleanups.push(() => dev.kill());
-      await until(async () => (await apiCall(first.url, 'GET', `/api/endpoints/${ep}`)).body?.state === 'online', 10_000, `${ep} online`);
-
       // the device holds back its answer to the next request on /3/0/15 for 5 s
-      const from = dev.events.length;
-      dev.command('delay /3/0/15 5000');
-      await dev.waitFor('delaySet', { from });
+      const { dataDir, first, dev, from } = await slowDevice(ep, '/3/0/15');
       const queue = async (body: unknown): Promise<Operation> => {
         const r = await apiCall(first.url, 'POST', `/api/endpoints/${ep}/operations`, body);
         assert.equal(r.status, 201, JSON.stringify(r.body));
@@ -148,17 +165,8 @@ describe('the daemon SIGKILLed while an operation is SENDING to a real client', 
   // The delivery rule: an execute that may have reached the device is never repeated. The crash rule agrees (an
   // execute left SENDING is FAILED at the next start); it used to requeue it, and the real client ran it twice.
   it('an execute left SENDING by the crash is not run a second time on the device', { timeout: 90_000 }, async () => {
-    const work = await mkdtemp(path.join(tmpdir(), 'lwm2m-crash-'));
-    cleanups.push(() => rm(work, { recursive: true, force: true }));
-    const dataDir = path.join(work, 'data');
     const ep = 'crash-exec';
-    const first = await daemonOn(dataDir);
-    const dev = await startRealLeshanClient(leshan, { endpoint: ep, queueMode: true, lifetime: 300 });
-    cleanups.push(() => dev.kill());
-    await until(async () => (await apiCall(first.url, 'GET', `/api/endpoints/${ep}`)).body?.state === 'online', 10_000, `${ep} online`);
-    const from = dev.events.length;
-    dev.command('delay /5/0/2 5000');
-    await dev.waitFor('delaySet', { from });
+    const { dataDir, first, dev, from } = await slowDevice(ep, '/5/0/2');
     const queued = await apiCall(first.url, 'POST', `/api/endpoints/${ep}/operations`, { kind: 'execute', path: '/5/0/2' });
     assert.equal(queued.status, 201, JSON.stringify(queued.body));
     const exec = queued.body as Operation;
