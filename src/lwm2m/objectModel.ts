@@ -1,16 +1,11 @@
 /*
- * Lookup of the static object models (data in objectModels.ts): OMA objects 0-7, IPSO 3300-3350 and the
- * custom registration-events object 10240. Built once at import; lookups are two Map reads.
+ * Lookup of the static object models: every object of the OMA LwM2M registry (generated/omaRegistry.ts, generated
+ * from the registry's DDF files, docs/object-models.md) and the custom registration-events object 10240
+ * (objectModels.ts). Built once at import, resource definitions shared between objects that define them alike;
+ * lookups are two Map reads.
  */
-import {
-  CUSTOM_OBJECTS,
-  IPSO_OBJECTS,
-  IPSO_RESOURCES,
-  OMA_OBJECTS,
-  type ObjectRow,
-  type Operations,
-  type ResourceRow,
-} from './objectModels.js';
+import { REGISTRY_OBJECTS, REGISTRY_RESOURCES } from './generated/omaRegistry.js';
+import { CUSTOM_OBJECTS, type ObjectRow, type Operations, type ResourceRow } from './objectModels.js';
 import type { ResourceType } from './value.js';
 
 export type { Operations } from './objectModels.js';
@@ -51,17 +46,16 @@ function addRows(rows: readonly ObjectRow[]): void {
   for (const o of rows) MODELS.set(o.id, object(o.id, o.name, o.multiple, o.version, o.resources.map(resource)));
 }
 
-addRows(OMA_OBJECTS);
-const reusable = new Map(IPSO_RESOURCES.map((row) => [row[0], resource(row)]));
-for (const [id, name, multiple, version, resourceIds] of IPSO_OBJECTS) {
-  const resources = resourceIds.map((rid) => {
-    const r = reusable.get(rid);
-    if (r === undefined) throw new Error(`object model ${id}: reusable resource ${rid} is not defined`);
+const shared = REGISTRY_RESOURCES.map(resource);
+for (const [id, name, multiple, version, indexes] of REGISTRY_OBJECTS) {
+  const resources = indexes.map((i) => {
+    const r = shared[i];
+    if (r === undefined) throw new Error(`object model ${id}: resource row ${i} is not defined`);
     return r;
   });
   MODELS.set(id, object(id, name, multiple, version, resources));
 }
-addRows(CUSTOM_OBJECTS);
+addRows(CUSTOM_OBJECTS); // after the registry: the project's own 10240 wins over any registry object of that id
 
 /** The model of object `objectId`, or `undefined` when it is not one the daemon knows. */
 export function objectModel(objectId: number): ObjectModel | undefined {

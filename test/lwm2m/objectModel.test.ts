@@ -18,10 +18,10 @@ describe('object model: spot checks against the OMA registry DDFs', () => {
     has(3, 0, { name: 'Manufacturer', type: 'STRING', multiple: false, operations: 'R' });
   });
 
-  it('5/1 Package URI is a STRING (RW in Firmware Update 1.0.x DDFs)', () => {
+  it('5/1 Package URI is a STRING (RW in the Firmware Update DDFs)', () => {
     has(5, 1, { name: 'Package URI', type: 'STRING', multiple: false, operations: 'RW' });
     has(5, 0, { name: 'Package', type: 'OPAQUE', multiple: false, operations: 'W' });
-    assert.equal(resourceModel(5, 4), undefined); // Firmware Update 1.0 has no resource 4
+    assert.equal(resourceModel(5, 4), undefined); // Firmware Update 1.0 and 1.1 have no resource 4
   });
 
   it('3303/5700 Sensor Value is FLOAT', () => {
@@ -68,25 +68,34 @@ describe('object model: spot checks against the OMA registry DDFs', () => {
 });
 
 describe('object model: OMA objects 0-7', () => {
-  const expected: [number, string, boolean, number][] = [
-    [0, 'LWM2M Security', true, 18],
-    [1, 'LwM2M Server', true, 24],
-    [2, 'LwM2M Access Control', true, 4],
-    [3, 'Device', false, 23],
-    [4, 'Connectivity Monitoring', false, 13],
-    [5, 'Firmware Update', false, 9],
-    [6, 'Location', false, 7],
-    [7, 'Connectivity Statistics', false, 9],
+  // the newest version on Maven Central: leshan-lwm2m-core 2.0.0-M18 for 0 and 2-5, the demo jar for 1, 6 and 7
+  const expected: [number, string, boolean, string, number][] = [
+    [0, 'LWM2M Security', true, '1.2', 31],
+    [1, 'LwM2M Server', true, '1.1', 24],
+    [2, 'LwM2M Access Control', true, '1.1', 4],
+    [3, 'Device', false, '1.2', 23],
+    [4, 'Connectivity Monitoring', false, '1.3', 14],
+    [5, 'Firmware Update', false, '1.1', 13],
+    [6, 'Location', false, '1.0', 7],
+    [7, 'Connectivity Statistics', false, '1.0', 9],
   ];
 
-  it('has every object with its name, multiplicity and resource count', () => {
-    for (const [id, name, multiple, count] of expected) {
+  it('has every object with its name, multiplicity, version and resource count', () => {
+    for (const [id, name, multiple, version, count] of expected) {
       const o = objectModel(id);
       assert.ok(o, `object ${id}`);
       assert.equal(o.name, name);
       assert.equal(o.multiple, multiple, `${id} multiple`);
+      assert.equal(o.version, version, `${id} version`);
       assert.equal(o.resources.size, count, `${id} resource count`);
     }
+  });
+
+  it('has the resources the newer core versions add', () => {
+    has(4, 13, { name: 'Coverage Enhancement Level', type: 'INTEGER', multiple: false, operations: 'R' });
+    has(5, 10, { name: 'Cancel', type: 'NONE', multiple: false, operations: 'E' });
+    has(5, 13, { name: 'Maximum Defer Period', type: 'UNSIGNED_INTEGER', multiple: false, operations: 'RW' });
+    has(0, 26, { name: 'MQTT Server', type: 'OBJLNK', multiple: false, operations: '' });
   });
 });
 
@@ -116,7 +125,8 @@ describe('object model: IPSO objects 3300-3350', () => {
     has(3303, 5518, { name: 'Timestamp', type: 'TIME', multiple: false, operations: 'R' });
     has(3311, 5850, { name: 'On/Off', type: 'BOOLEAN', multiple: false, operations: 'RW' });
     has(3311, 5851, { name: 'Dimmer', type: 'INTEGER', multiple: false, operations: 'RW' });
-    has(3336, 6051, { name: 'Numeric Latitude', type: 'FLOAT', multiple: false, operations: 'R' });
+    // 3336 is Location 1.1 here (5514-5516 STRING): its 2.0 (6051-6053 FLOAT) is newer than the registry on Maven Central
+    has(3336, 5514, { name: 'Latitude', type: 'STRING', multiple: false, operations: 'R' });
     has(3339, 5522, { name: 'Clip', type: 'OPAQUE', multiple: false, operations: 'RW' });
     has(3349, 5912, { name: 'Element Description', type: 'STRING', multiple: true, operations: 'RW' });
   });
@@ -134,6 +144,7 @@ describe('object model: IPSO objects 3300-3350', () => {
 describe('object model: invariants and lookups', () => {
   it('returns undefined for unknown objects and resources', () => {
     assert.equal(objectModel(9999), undefined);
+    assert.equal(objectModel(40000), undefined);
     assert.equal(resourceModel(9999, 0), undefined);
     assert.equal(resourceModel(3, 9999), undefined);
   });
@@ -148,9 +159,9 @@ describe('object model: invariants and lookups', () => {
     }
   });
 
-  it('lists 58 models by ascending id', () => {
+  it('lists the 283 registry objects and 10240 by ascending id', () => {
     const ids = listObjectModels().map((o) => o.id);
-    assert.equal(ids.length, 8 + 49 + 1);
+    assert.equal(ids.length, 283 + 1);
     assert.deepEqual(
       ids,
       [...ids].sort((a, b) => a - b),
