@@ -21,6 +21,7 @@ export function chooseLeshan(wanted: 'auto' | 'real' | 'double', n: Narrator): '
     return 'double';
   }
   n.say(`Leshan: resolving Eclipse Leshan's jars from Maven Central (cached after the first time, which takes ~40 s) ...`);
+  const noInstall = process.env.LESHAN_NO_INSTALL;
   try {
     if (wanted === 'auto') process.env.LESHAN_NO_INSTALL = '1';
     ensureLeshan();
@@ -30,7 +31,8 @@ export function chooseLeshan(wanted: 'auto' | 'real' | 'double', n: Narrator): '
     n.say(`Leshan: the real one cannot run here (${why.slice(0, 200)}), so the demo runs the Leshan test double`);
     return 'double';
   } finally {
-    delete process.env.LESHAN_NO_INSTALL;
+    if (noInstall === undefined) delete process.env.LESHAN_NO_INSTALL;
+    else process.env.LESHAN_NO_INSTALL = noInstall;
   }
   n.say(`Leshan: the real one (demo server ${LESHAN_SERVER_VERSION}, clients on Leshan's client library ${LESHAN_CLIENT_VERSION})`);
   return 'real';
