@@ -25,7 +25,7 @@ describe('the daemon process', () => {
     const res = await fetch(`${d.url}/health`);
     assert.equal(res.status, 503, 'InfluxDB is not reachable in this test');
     const body = (await res.json()) as { failing: string[] };
-    assert.deepEqual(body.failing, ['influx']);
+    assert.ok(body.failing.includes('influx'), JSON.stringify(body));
     const exit = await d.signal('SIGTERM');
     assert.equal(exit.code, 0);
     assert.ok(exit.ms < 5000, `took ${exit.ms} ms`);
@@ -53,7 +53,7 @@ describe('the daemon process', () => {
     assert.equal(listening.port, d.port);
     await d.signal('SIGTERM');
     const quiet = await daemon({ config: { log: { level: 'warn' } }, waitReady: false });
-    await quiet.waitForLine((l) => l.message === 'InfluxDB unreachable');
+    await quiet.waitForLine((l) => String(l.message).startsWith('InfluxDB unreachable'));
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(
       quiet.lines.every((l) => l.level === 'warn' || l.level === 'error'),

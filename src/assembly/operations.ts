@@ -11,12 +11,14 @@ import { DelayedRequests } from '../operations/delayedRequests.js';
 import { Delivery } from '../operations/delivery.js';
 import { registerStateGauges } from '../operations/metrics.js';
 import { KnownEndpoints } from '../operations/knownEndpoints.js';
+import { LeshanWatch } from '../operations/leshanWatch.js';
 import { operatorRoutes } from '../operations/operatorRoutes.js';
 import { StandingObservations } from '../operations/standingObservations.js';
 import { OperationStore } from '../operations/store.js';
 import { registerStoreMetrics } from '../operations/store/storeMetrics.js';
 import { LatePort, type AssemblyContext, type Checks } from './context.js';
 import { errorFields } from '../log/errorText.js';
+import { withoutCredentials } from '../log/redact.js';
 
 /** How long Leshan requests in flight get to finish at shutdown; unfinished ones are then aborted. */
 const DELIVERY_DRAIN_MS = 3000;
@@ -132,6 +134,16 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
   registerStateGauges(ctx.metrics, store, registry);
   registerStoreMetrics(ctx.metrics, store);
 
+  const leshanWatch = new LeshanWatch({
+    url: withoutCredentials(leshan.url),
+    listClients: () => client.listClients(),
+    ingress: leshan.ingress,
+    postsAccepted: () => ingest.postsAccepted,
+    log,
+  });
+  leshanWatch.start();
+  ctx.started({ name: 'Leshan watch', stop: async () => leshanWatch.stop() });
+
   const known = new KnownEndpoints({
     seen: (ep) => registry.has(ep) || store.list({ ep, limit: 1 }).items.length > 0,
     expected: endpoints.expected,
@@ -141,5 +153,5 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
     operatorRoutes({ store, queued: (ep) => registry.workQueued(ep), now: Date.now, known: (ep) => known.check(ep), log }),
     endpointRoutes({ registry, endpointsWithOperations: () => store.endpoints(), pendingCount: (ep) => store.queuedCount(ep) }),
   ];
-  return { ingest, activity, client, delayed, routers, checks: { store: () => store.status() } };
+  return { ingest, activity, client, delayed, routers, checks: { store: () => store.status(), leshan: () => leshanWatch.check() } };
 }

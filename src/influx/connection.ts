@@ -159,10 +159,19 @@ export class InfluxConnection {
   private setState(state: InfluxState, error?: string): void {
     const changed = state !== this.status.state;
     if (!changed && error === this.status.error) return;
+    const previous = this.status;
     this.status = { state, since: changed ? new Date().toISOString() : this.status.since, ...(error ? { error } : {}) };
     if (!changed) return;
-    if (state === 'up') this.log.info({ url: this.endpoint.config.url, api: this.endpoint.api }, 'InfluxDB connected');
-    else this.log.warn({ url: this.endpoint.config.url, error }, 'InfluxDB unreachable');
+    const { url } = this.endpoint.config;
+    if (state === 'up' && previous.state === 'down') {
+      // at warn, like the outage it ends: `journalctl -p warning` shows both
+      const downForS = Math.round((Date.now() - Date.parse(previous.since)) / 1000);
+      this.log.warn({ url, api: this.endpoint.api, downForS }, 'InfluxDB reachable again: the spool is being written to it');
+    } else if (state === 'up') {
+      this.log.info({ url, api: this.endpoint.api }, 'InfluxDB connected');
+    } else {
+      this.log.warn({ url, error }, 'InfluxDB unreachable: points go to the spool on disk (dataDir/influx-spool) until it is back');
+    }
     for (const listener of this.listeners) listener(state);
   }
 }

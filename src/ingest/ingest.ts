@@ -76,6 +76,8 @@ export class Ingest {
   private readonly now: () => number;
   /** Values whose device time was not used (written at arrival time, the device time in `device_time`). */
   readonly deviceTimesUnused: Record<DeviceTimeProblem, number> = { future: 0, before_2000: 0 };
+  /** Posts from Leshan taken since start (not event-stream events, not reads): a stock Leshan makes none. */
+  postsAccepted = 0;
 
   constructor(options: IngestOptions) {
     this.sink = options.sink;
@@ -92,6 +94,7 @@ export class Ingest {
     // content the daemon read itself comes by neither ingress path: it never stands for a notification
     const dedupe = source === 'read' ? undefined : this.dedupe;
     const from: IngestSource = source === 'read' ? 'post' : source;
+    if (source === 'post') this.postsAccepted++;
     const { values, times } = post;
     let registration: ResourceValue[] | undefined;
     let time: DeviceTime | null = null;

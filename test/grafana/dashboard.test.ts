@@ -9,7 +9,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import { startInfluxd, type Influxd, type InfluxSeries } from '../../tools/influxd.js';
-import { startController, until, type RunningController } from '../support/controllerHarness.js';
+import { startController, until, type RunningController, influxConnected } from '../support/controllerHarness.js';
 import {
   assertMeans,
   assertNames,
@@ -175,7 +175,7 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
     influxd = await startInfluxd();
     query = queryOn(influxd, DB);
     d = await startController({ influx: { url: influxd.url, database: DB, flushIntervalMs: 20, connectIntervalMs: 100 } });
-    await until(async () => (await fetch(`${d.url}/health`)).status === 200, 10_000, 'InfluxDB connected');
+    await until(() => influxConnected(d.url), 10_000, 'InfluxDB connected');
     startedAt = Date.now();
 
     // registrations, then what the devices send after registering

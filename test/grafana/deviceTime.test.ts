@@ -8,7 +8,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startInfluxd, type Influxd, type InfluxSeries } from '../../tools/influxd.js';
-import { startController, until, type RunningController } from '../support/controllerHarness.js';
+import { startController, until, type RunningController, influxConnected } from '../support/controllerHarness.js';
 import {
   assertClose,
   countPoints,
@@ -56,7 +56,7 @@ describe('Grafana dashboard on device-timestamped data (a day of readings in one
     influxd = await startInfluxd();
     query = queryOn(influxd, DB);
     d = await startController({ influx: { url: influxd.url, database: DB, flushIntervalMs: 20, connectIntervalMs: 100 } });
-    await until(async () => (await fetch(`${d.url}/health`)).status === 200, 10_000, 'InfluxDB connected');
+    await until(() => influxConnected(d.url), 10_000, 'InfluxDB connected');
     // one entry per timestamp, newest first: arrival order is not device order
     const times = [...new Set(readings.map((r) => r.t))].sort((a, b) => b - a);
     const val = times.map((t) => ({

@@ -62,4 +62,25 @@ describe('InfluxConnection state changes', () => {
     assert.equal(connection.snapshot().error, 'boom again');
     await endpoint.close();
   });
+
+  it('warns when InfluxDB becomes unreachable and again when it is back (info only for the first connection)', async () => {
+    const config = testConfig({ influx: { url: 'http://127.0.0.1:9' } });
+    const endpoint = createInfluxEndpoint(config.influx, 'v1');
+    const lines: [string, string][] = [];
+    const at = (level: string) => (_obj: object, msg?: string) => void lines.push([level, msg ?? '']);
+    const connection = new InfluxConnection(endpoint, { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') });
+    connection.reportSuccess();
+    connection.reportFailure('connect ECONNREFUSED');
+    connection.reportFailure('connect ECONNREFUSED');
+    connection.reportSuccess();
+    assert.deepEqual(
+      lines.map(([level, msg]) => [level, msg.replace(/:.*/, '')]),
+      [
+        ['info', 'InfluxDB connected'],
+        ['warn', 'InfluxDB unreachable'],
+        ['warn', 'InfluxDB reachable again'],
+      ],
+    );
+    await endpoint.close();
+  });
 });

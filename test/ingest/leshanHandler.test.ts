@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startInfluxd, type Influxd } from '../../tools/influxd.js';
-import { startController, until, type RunningController } from '../support/controllerHarness.js';
+import { startController, until, type RunningController, influxConnected } from '../support/controllerHarness.js';
 
 const DB = 'ingest';
 const single = '/leshan_api/resource/single';
@@ -15,7 +15,7 @@ describe('Leshan posts land in a real InfluxDB', () => {
   before(async () => {
     influxd = await startInfluxd();
     d = await startController({ influx: { url: influxd.url, database: DB, flushIntervalMs: 20, connectIntervalMs: 100 } });
-    await until(async () => (await fetch(`${d.url}/health`)).status === 200, 10_000, 'InfluxDB connected');
+    await until(() => influxConnected(d.url), 10_000, 'InfluxDB connected');
   });
   after(async () => {
     await d?.stop();

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { BlockList } from 'node:net';
 import { Registry } from 'prom-client';
 import { startInfluxd, type Influxd } from '../../tools/influxd.js';
-import { startController, until, type RunningController } from '../support/controllerHarness.js';
+import { startController, until, type RunningController, influxConnected } from '../support/controllerHarness.js';
 import { testLogger } from '../support/config.js';
 import { createLeshanHandler } from '../../src/ingest/leshanHandler.js';
 import { Ingest } from '../../src/ingest/ingest.js';
@@ -46,7 +46,7 @@ describe('Timestamped posts land in a real InfluxDB at the device times', () => 
       leshan: { url: 'http://127.0.0.1:9' },
       operations: { standingObservations: [{ path: '/3303/0/5700' }, { path: '/5/0/3' }] },
     });
-    await until(async () => (await fetch(`${d.url}/health`)).status === 200, 10_000, 'InfluxDB connected');
+    await until(() => influxConnected(d.url), 10_000, 'InfluxDB connected');
   });
   after(async () => {
     await d?.stop();

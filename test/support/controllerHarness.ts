@@ -60,3 +60,9 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** True once the daemon's InfluxDB check is ok (its /health as a whole also depends on Leshan answering). */
+export async function influxConnected(url: string): Promise<boolean> {
+  const body = (await (await fetch(`${url}/health`)).json()) as { checks?: { influx?: { status?: string } } };
+  return body.checks?.influx?.status === 'ok';
+}
