@@ -26,6 +26,8 @@ export interface Registration {
   lwM2mVersion?: string;
   bindingMode?: string;
   objectLinks?: unknown[];
+  /** The content formats the root link lists (`ct`), see listedContentFormats; absent when it lists none. */
+  contentFormats?: number[];
 }
 
 /** Values keyed by LwM2M path (`/3303/0/5700`); each value is Leshan's node JSON (§2), as received. */
@@ -114,8 +116,35 @@ export function parseRegistration(json: unknown): Registration | LeshanEventErro
   if (typeof json.sleeping === 'boolean') reg.sleeping = json.sleeping;
   if (typeof json.lwM2mVersion === 'string') reg.lwM2mVersion = json.lwM2mVersion;
   if (bindingMode !== undefined) reg.bindingMode = bindingMode;
-  if (Array.isArray(json.objectLinks)) reg.objectLinks = json.objectLinks;
+  if (Array.isArray(json.objectLinks)) {
+    reg.objectLinks = json.objectLinks;
+    const formats = listedContentFormats(json.objectLinks);
+    if (formats) reg.contentFormats = formats;
+  }
   return reg;
+}
+
+/**
+ * The content formats the root link of `objectLinks` lists (`ct`), as numbers; undefined when there is no root link
+ * or it has no readable `ct`. The root link is the one at `/` or the one typed `rt="oma.lwm2m"`. Leshan keeps the
+ * links as the device sent them: `{"url":"/","attributes":{"rt":"\"oma.lwm2m\"","ct":"\"60 110 112 11542 11543\""}}`
+ * (a single format unquoted: `"ct":"11543"`); no other field of its registration JSON carries them (2.0.0-M4, M15, M18).
+ */
+export function listedContentFormats(objectLinks: readonly unknown[] | undefined): number[] | undefined {
+  if (!objectLinks) return undefined;
+  for (const link of objectLinks) {
+    if (!isObject(link) || !isObject(link.attributes)) continue;
+    const rt = link.attributes.rt;
+    if (link.url !== '/' && !(typeof rt === 'string' && rt.replace(/"/g, '').split(/\s+/).includes('oma.lwm2m'))) continue;
+    const ct = link.attributes.ct;
+    const text = typeof ct === 'number' ? String(ct) : typeof ct === 'string' ? ct.replace(/"/g, '') : '';
+    const codes = text
+      .split(/\s+/)
+      .filter((w) => /^\d{1,5}$/.test(w))
+      .map(Number);
+    return codes.length > 0 ? codes : undefined;
+  }
+  return undefined;
 }
 
 /** `GET /api/clients`: an array of §6 registrations. Malformed entries (and a non-array) are skipped, as are

@@ -2,10 +2,8 @@
  * The content format of each endpoint's writes, chosen from what its registration says the device supports.
  *
  * A LwM2M 1.1 registration's root link (`</>;rt="oma.lwm2m";ct="60 110 112 11542 11543"`) lists the content
- * formats the device supports besides the mandatory ones (TEXT, OPAQUE). Leshan keeps the link as sent: its
- * registration JSON (GET /api/clients, REGISTRATION and UPDATED events) has it in `objectLinks`, as
- * `{"url":"/","attributes":{"rt":"\"oma.lwm2m\"","ct":"\"60 110 112 11542 11543\""}}` (a single format is
- * unquoted: `"ct":"11543"`); there is no other field for it in any demo server version (2.0.0-M4, M15, M18).
+ * formats the device supports besides the mandatory ones (TEXT, OPAQUE); events.ts reads them into
+ * `Registration.contentFormats`.
  *
  * The choice, per endpoint: the configured `leshan.writeFormat` when the device lists it, lists nothing, or the
  * configured format is TEXT (mandatory, so never listed); otherwise the first of WRITE_FORMAT_PREFERENCE the device
@@ -32,29 +30,6 @@ export const FORMAT_CODES: Readonly<Record<WriteFormat, number>> = {
  */
 export const WRITE_FORMAT_PREFERENCE: readonly WriteFormat[] = ['SENML_CBOR', 'TLV', 'SENML_JSON', 'JSON', 'CBOR'];
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * The content formats the root link of `objectLinks` lists (`ct`), as numbers; undefined when there is no root link
- * or it has no readable `ct`. The root link is the one at `/` or the one typed `rt="oma.lwm2m"`.
- */
-export function listedContentFormats(objectLinks: readonly unknown[] | undefined): number[] | undefined {
-  if (!objectLinks) return undefined;
-  for (const link of objectLinks) {
-    if (!isObject(link) || !isObject(link.attributes)) continue;
-    const rt = link.attributes.rt;
-    if (link.url !== '/' && !(typeof rt === 'string' && rt.replace(/"/g, '').split(/\s+/).includes('oma.lwm2m'))) continue;
-    const ct = link.attributes.ct;
-    const text = typeof ct === 'number' ? String(ct) : typeof ct === 'string' ? ct.replace(/"/g, '') : '';
-    const codes = text
-      .split(/\s+/)
-      .filter((w) => /^\d{1,5}$/.test(w))
-      .map(Number);
-    return codes.length > 0 ? codes : undefined;
-  }
-  return undefined;
-}
-
 /** The format of writes to a device that lists `listed` (undefined: lists nothing), `configured` being the default. */
 export function chooseWriteFormat(configured: WriteFormat, listed: readonly number[] | undefined): WriteFormat {
   if (!listed || listed.length === 0 || configured === 'TEXT' || listed.includes(FORMAT_CODES[configured])) return configured;
@@ -80,7 +55,7 @@ export class WriteFormats {
 
   /** A new registration: its root link says what the device supports (nothing listed: the configured format). */
   registered(r: Registration): void {
-    this.learn(r.endpoint, listedContentFormats(r.objectLinks));
+    this.learn(r.endpoint, r.contentFormats);
   }
 
   /**
@@ -88,8 +63,7 @@ export class WriteFormats {
    * that re-sends its links in an update sends the root link without `ct`; its formats did not change.)
    */
   updated(r: Registration): void {
-    const listed = listedContentFormats(r.objectLinks);
-    if (listed) this.learn(r.endpoint, listed);
+    if (r.contentFormats) this.learn(r.endpoint, r.contentFormats);
   }
 
   deregistered(ep: string): void {

@@ -74,6 +74,7 @@ describe('parseLeshanEvent', () => {
         lwM2mVersion: '1.1',
         bindingMode: 'U',
         objectLinks: REG_2X.objectLinks,
+        contentFormats: [11543], // the root link's ct
       },
     });
   });

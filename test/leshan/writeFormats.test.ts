@@ -1,22 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Registration } from '../../src/leshan/events.js';
-import { chooseWriteFormat, listedContentFormats, WriteFormats } from '../../src/leshan/writeFormats.js';
+import { listedContentFormats, parseRegistration, type Registration } from '../../src/leshan/events.js';
+import { chooseWriteFormat, WriteFormats } from '../../src/leshan/writeFormats.js';
 import type { Operation } from '../../src/operations/operation.js';
 import { startLeshanDouble, type LeshanDouble } from '../../tools/leshanDouble.js';
 import { startController, until, type RunningController } from '../support/controllerHarness.js';
 import { operator } from '../support/fleet.js';
 
 const root = (ct?: unknown, url = '/') => ({ url, attributes: { rt: '"oma.lwm2m"', ...(ct === undefined ? {} : { ct }) } });
-const reg = (endpoint: string, objectLinks?: unknown[]): Registration => ({
-  endpoint,
-  registrationId: 'r1',
-  queueMode: true,
-  ...(objectLinks && { objectLinks }),
-});
+const reg = (endpoint: string, objectLinks?: unknown[]): Registration =>
+  parseRegistration({ endpoint, registrationId: 'r1', queuemode: true, ...(objectLinks && { objectLinks }) }) as Registration;
 
 describe('the content format of writes, per endpoint (src/leshan/writeFormats.ts)', () => {
-  it('reads the formats a registration lists from its root link, as each Leshan writes it', () => {
+  it('reads the formats a registration lists from its root link, as each Leshan writes it (events.ts)', () => {
+    assert.deepEqual(reg('a', [root('"110 112"')]).contentFormats, [110, 112]);
+    assert.equal('contentFormats' in reg('a', [root()]), false);
     // a real M18 client through the real M4 server: CoRE link text, quoted when several
     assert.deepEqual(
       listedContentFormats([root('"60 110 112 11542 11543"'), { url: '/3/0', attributes: {} }]),
@@ -117,6 +115,14 @@ describe('the content format of writes, per endpoint (src/leshan/writeFormats.ts
         body: JSON.stringify({ id: 15, kind: 'singleResource', type: 'STRING', value: 'Etc/UTC' }),
       });
       assert.equal(((await direct.json()) as { status: string }).status, 'UNSUPPORTED_CONTENT_FORMAT(415)');
+    });
+
+    it('learns it from the registration list too: a device that registered while the stream was down', async () => {
+      await leshan.setDown(true);
+      leshan.register({ endpoint: 'wf-missed', queueMode: false, objectLinks: ['</>;rt="oma.lwm2m";ct="110"', '/3/0'] });
+      await leshan.setDown(false);
+      await until(async () => (await api.call('GET', '/api/endpoints/wf-missed')).body?.registered === true, 15_000, 'reconciled');
+      assert.equal(await writeFormatOf('wf-missed'), 'SENML_JSON');
     });
   });
 });
