@@ -60,6 +60,20 @@ export function verify(path: string): Promise<RunResult> {
   return run(analyzer!, ['verify', '--man=no', '--generators=no', '--recursive-errors=no', path]);
 }
 
+/** `systemd-analyze security --offline=yes` of a unit file: its overall exposure level (0 safest, 10 worst). */
+export async function exposureLevel(path: string): Promise<number> {
+  const result = await run(analyzer!, ['security', '--offline=yes', '--no-pager', path]);
+  if (result.code !== 0) throw new Error(`systemd-analyze security exited ${result.code}: ${result.stderr}`);
+  const match = /Overall exposure level for \S+: (\d+(?:\.\d+)?)/.exec(result.stdout);
+  if (!match) throw new Error(`no "Overall exposure level" in:\n${result.stdout}\n${result.stderr}`);
+  return Number(match[1]);
+}
+
+/** What `verify` says about the unit named `name` (lines about other units on the host left out). */
+export async function verifyComplaints(path: string, name: string): Promise<string[]> {
+  return outputLines(await verify(path)).filter((line) => line.includes(name));
+}
+
 export function outputLines(result: RunResult): string[] {
   return `${result.stdout}\n${result.stderr}`
     .split('\n')
