@@ -5,11 +5,10 @@
  * - wake storm: N endpoints (default 10 000) with one queued write each wake within 10 s, Leshan
  *   answers each after 200 ms: total time against the ideal N x latency / concurrency limit (goal within
  *   1.25x), every operation CONFIRMED inside its awake window;
- * - the delay from an update's POST to its Leshan request, on an idle daemon (goal: p99 < 10 ms);
- * - RSS with N endpoints and 100 000 stored operations.
+ * - the delay from an update's POST to its Leshan request, on an idle daemon (goal: p99 < 10 ms).
+ * (RSS: bench/memory.bench.ts.)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
@@ -27,8 +26,6 @@ const AWAKE_MS = 93_000;
 const IDLE_WAKES = 200;
 /** The first wakes run cold code (JIT): not counted in the idle delay, which is about the steady state. */
 const IDLE_WARM_UP = 50;
-
-const rssOf = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
 async function json(pool: Pool, method: 'GET' | 'POST', p: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await pool.request({
@@ -181,29 +178,6 @@ async function idleDelay(leshan: LeshanDouble, pool: Pool): Promise<void> {
 /** Resolvers waiting for an endpoint's first write to reach the double (see onRequest). */
 const waiters = new Map<string, (at: number) => void>();
 
-async function memory(): Promise<void> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'lwm2m-bench-mem-'));
-  await prefill(dataDir, 100_000, ENDPOINTS);
-  const d = await startDaemon({
-    compiled: true,
-    dataDir,
-    config: { leshan: { url: 'http://127.0.0.1:9' }, influx: { url: 'http://127.0.0.1:9' } },
-  });
-  const pool = new Pool(d.url, { connections: 20 });
-  try {
-    await parallel(ENDPOINTS, 20, async (i) => {
-      await json(pool, 'POST', '/leshan_api/resource/single', registration(`old-${i}`, 1));
-    });
-    await new Promise((r) => setTimeout(r, 500));
-    figure(`RSS with ${fmt(ENDPOINTS)} endpoints and 100 000 stored operations`, `${fmt(rssOf(d.proc.pid!) / 1048576, 1)} MiB`);
-  } finally {
-    await pool.close();
-    await d.signal('SIGTERM');
-    await d.cleanup();
-    await rm(dataDir, { recursive: true, force: true });
-  }
-}
-
 export async function operationsBench(): Promise<void> {
   heading('Operations (daemon process, Leshan test double)');
   await createRate();
@@ -235,5 +209,4 @@ export async function operationsBench(): Promise<void> {
     await leshan.close();
     await influxd.destroy();
   }
-  await memory();
 }

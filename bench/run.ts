@@ -2,6 +2,7 @@
 import { endpointsBench } from './endpoints.bench.js';
 import { fleetBench } from './fleet.bench.js';
 import { ingestBench } from './ingest.bench.js';
+import { memoryBench } from './memory.bench.js';
 import { operationsBench } from './operations.bench.js';
 import { storeBench } from './store.bench.js';
 
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<void>> = {
   endpoints: endpointsBench,
   operations: operationsBench,
   fleet: fleetBench,
+  memory: memoryBench,
 };
 const only = process.env.BENCH;
 for (const [name, run] of Object.entries(benches)) {
