@@ -29,6 +29,7 @@ import type { LogSink } from '../log/logger.js';
 import { parseLeshanEvent, type LeshanEvent } from './events.js';
 import { errorFields, errorText } from '../log/errorText.js';
 import { leshanBase } from './baseUrl.js';
+import { LogThrottle } from '../log/throttle.js';
 
 export interface LeshanEventStreamOptions {
   /** Leshan's base URL, e.g. `http://127.0.0.1:8080` (a path prefix such as `/leshan` is kept). */
@@ -97,7 +98,7 @@ export class LeshanEventStream {
   private lastEvent: number | undefined;
   private gapTotalMs = 0;
   private gapStart: number | undefined;
-  private readonly warnedAt = new Map<string, { at: number; suppressed: number }>();
+  private readonly warnings = new LogThrottle(WARN_EVERY_MS);
 
   /** @throws Error on a malformed URL or out-of-range numbers (configuration errors). */
   constructor(private readonly options: LeshanEventStreamOptions) {
@@ -406,14 +407,8 @@ export class LeshanEventStream {
   }
 
   private warnThrottled(key: string, obj: object, msg: string): void {
-    const now = performance.now();
-    const w = this.warnedAt.get(key);
-    if (w && now - w.at < WARN_EVERY_MS) {
-      w.suppressed++;
-      this.log?.debug(obj, msg);
-      return;
-    }
-    this.log?.warn({ ...obj, ...(w?.suppressed ? { suppressedSinceLastWarn: w.suppressed } : {}) }, msg);
-    this.warnedAt.set(key, { at: now, suppressed: 0 });
+    const logged = this.warnings.take(key);
+    if (!logged) return this.log?.debug(obj, msg);
+    this.log?.warn({ ...obj, ...(logged.suppressed > 0 ? { suppressedSinceLastWarn: logged.suppressed } : {}) }, msg);
   }
 }
