@@ -18,7 +18,7 @@ const MAX_EXPOSURE = 2.0;
 /**
  * Messages that are about the build machine, not about the unit, listed one by one. systemd 252's
  * verify checks that ExecStart='s binary exists and is executable; it does not check
- * WorkingDirectory= or ConfigurationDirectory=, so a missing /opt/lwm2m-backend or
+ * WorkingDirectory= or ConfigurationDirectory=, so a missing /usr/lib/lwm2m-backend or
  * /etc/lwm2m-backend prints nothing. The one tolerated message applies only if /usr/bin/node is
  * really absent here (e.g. node from nvm or /usr/local/bin).
  */
