@@ -11,13 +11,14 @@
 # Maven's output goes to a log that is shown only when Maven fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SELF=scripts/build-leshan-server.sh # "$0" may be relative to where it was started
 
 RUN_TESTS=0
 for arg in "$@"; do
   case "$arg" in
     --test) RUN_TESTS=1 ;;
     -h | --help)
-      sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,12p' "$SELF" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -35,7 +36,7 @@ RESOLVED="$CACHE/leshan-server.resolved"
 
 # What the jar is built from: this script, the pom and the main sources (tests do not change the jar).
 build_hash() {
-  { cat "$0" "$PROJECT/pom.xml"; find "$PROJECT/src/main" -type f | LC_ALL=C sort | xargs cat; } | sha256sum | cut -d' ' -f1
+  { cat "$SELF" "$PROJECT/pom.xml"; find "$PROJECT/src/main" -type f | LC_ALL=C sort | xargs cat; } | sha256sum | cut -d' ' -f1
 }
 pom_hash() {
   sha256sum "$PROJECT/pom.xml" | cut -d' ' -f1
@@ -47,17 +48,8 @@ if [ "$RUN_TESTS" -eq 0 ] && [ -f "$JAR" ] && [ -f "$STAMP" ] && [ "$(cat "$STAM
   exit 0
 fi
 
-if ! command -v java >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
-  echo "installing Debian's openjdk-17-jdk-headless and maven (to build leshan-server/)" >&2
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
-  for tool in java javac mvn; do
-    command -v "$tool" >/dev/null || { echo "$tool still missing after apt-get install" >&2; exit 1; }
-  done
-fi
+source scripts/lib/java.sh # the cd above: paths are from the repository root
+ensure_java_and_maven "to build leshan-server/"
 
 mkdir -p "$CACHE/m2"
 MVN_LOG="$CACHE/leshan-server-mvn.log"

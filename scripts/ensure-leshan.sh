@@ -17,6 +17,7 @@
 # The cache: $LESHAN_CACHE_DIR, default ~/.cache/lwm2m-backend/leshan. Prints what it resolved.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SELF=scripts/ensure-leshan.sh # "$0" may be relative to where it was started
 
 SERVER_VERSION=2.0.0-M4
 CLIENT_VERSION=2.0.0-M18
@@ -29,7 +30,7 @@ SERVER_JAR="$CACHE/server/leshan-server-demo-$SERVER_VERSION-jar-with-dependenci
 STAMP="$CACHE/stamp"
 
 stamp_text() {
-  { cat "$0" "$CLIENT_SOURCE"; } | sha256sum | cut -d' ' -f1
+  { cat "$SELF" "$CLIENT_SOURCE"; } | sha256sum | cut -d' ' -f1
 }
 
 print_resolved() {
@@ -43,21 +44,8 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -f "$SERVER_JAR" ] &&
   exit 0
 fi
 
-if ! command -v java >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
-  if [ -n "${LESHAN_NO_INSTALL:-}" ]; then
-    echo "java, javac or mvn is missing and LESHAN_NO_INSTALL is set: nothing installed" >&2
-    exit 1
-  fi
-  echo "installing Debian's openjdk-17-jdk-headless and maven (the end-to-end tests run the real Leshan)" >&2
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
-  for tool in java javac mvn; do
-    command -v "$tool" >/dev/null || { echo "$tool still missing after apt-get install" >&2; exit 1; }
-  done
-fi
+source scripts/lib/java.sh # the cd above: paths are from the repository root
+ensure_java_and_maven "the end-to-end tests run the real Leshan"
 
 mkdir -p "$CACHE/m2" "$CACHE/server" "$CACHE/client"
 MVN_LOG="$CACHE/mvn.log"
