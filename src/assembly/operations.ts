@@ -4,8 +4,9 @@ import { endpointRoutes } from '../endpoints/endpointRoutes.js';
 import { EndpointRegistry } from '../endpoints/registry.js';
 import { CrossSourceDedupe } from '../ingest/dedupe.js';
 import { Ingest, type LineSink } from '../ingest/ingest.js';
-import { LeshanClient } from '../leshan/client.js';
+import { LeshanClient, leshanDeadlineMs } from '../leshan/client.js';
 import { parseRegistrations } from '../leshan/events.js';
+import { ObjectSpecs, tellingObjectSpecs } from '../leshan/objectSpecs.js';
 import { ActivityEffects } from '../operations/activityEffects.js';
 import { DelayedRequests } from '../operations/delayedRequests.js';
 import { Delivery } from '../operations/delivery.js';
@@ -97,9 +98,21 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
     : undefined;
   const standing = new StandingObservations({ list: operations.standingObservations, store, queued: (ep) => registry.workQueued(ep), log });
   const activity = new ActivityEffects({ registry, standing, ...(delayed && { delayed }) });
+  // names of vendor objects, from the models Leshan holds for a registration (docs/object-models.md)
+  const specs = new ObjectSpecs({
+    url: leshan.url,
+    deadlineMs: leshanDeadlineMs(leshan.requestTimeoutS),
+    maxResponseBytes: leshan.maxResponseBytes,
+    log: ctx.log.child({ component: 'objectspecs' }),
+  });
+  ctx.started({ name: 'object specs', stop: async () => specs.stop() });
+  void client.listClients().then(
+    (list) => parseRegistrations(list).forEach((r) => specs.registered(r.endpoint, r.objectLinks)),
+    () => undefined, // Leshan not up yet: the next registrations tell
+  );
   const ingest = new Ingest({
     sink: parts.lines,
-    activity,
+    activity: tellingObjectSpecs(activity, specs),
     maxFutureSkewMs: ctx.config.ingest.maxFutureSkewMs,
     ...(leshan.ingress === 'both' && { dedupe: new CrossSourceDedupe() }),
   });
