@@ -10,10 +10,11 @@
  * await leshan.stop();
  * ```
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startLeshanRestProcess, type LeshanRestProcess } from './javaProcess.js';
 import { freePort } from './ports.js';
 import { freeUdpPort } from './realLeshan.js';
 
@@ -33,22 +34,12 @@ export function ensureOwnLeshan(): string {
   return JAR;
 }
 
-export interface OwnLeshanServer {
-  /** The REST API and event stream: `http://127.0.0.1:PORT` (the daemon's `leshan.url`). */
-  readonly url: string;
+/** Its REST API process (stop: SIGTERM, SIGKILL after 10 s: it stops CoAP and HTTP, then gives queued posts 3 s to reach the daemon). */
+export interface OwnLeshanServer extends LeshanRestProcess {
   readonly webPort: number;
   readonly coapPort: number;
   /** What a client's `-u` takes: `coap://127.0.0.1:PORT`. */
   readonly coapUrl: string;
-  readonly proc: ChildProcess;
-  /** The last 64 KiB of its log. */
-  output(): string;
-  /** GET /api/clients, parsed. */
-  clients(): Promise<Record<string, unknown>[]>;
-  /** Resolves once `ep` is in GET /api/clients (polled every 100 ms). */
-  waitForClient(ep: string, timeoutMs?: number): Promise<Record<string, unknown>>;
-  /** SIGTERM (SIGKILL after 10 s): it stops CoAP and HTTP, then gives queued posts 3 s to reach the daemon. */
-  stop(): Promise<void>;
 }
 
 export interface OwnLeshanOptions {
@@ -64,12 +55,6 @@ export interface OwnLeshanOptions {
   readyTimeoutMs?: number;
 }
 
-/** Every server started here is SIGKILLed when the test process exits. */
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const p of running) if (p.pid !== undefined && p.exitCode === null) process.kill(p.pid, 'SIGKILL');
-});
-
 export async function startOwnLeshanServer(options: OwnLeshanOptions): Promise<OwnLeshanServer> {
   const jar = ensureOwnLeshan();
   const webPort = options.webPort ?? (await freePort());
@@ -78,71 +63,13 @@ export async function startOwnLeshanServer(options: OwnLeshanOptions): Promise<O
   args.push('--coap-address', '127.0.0.1', '--coap-port', String(coapPort));
   if (options.awakeTimeSeconds !== undefined) args.push('--awake-time', String(options.awakeTimeSeconds));
   if (options.postQueueSize !== undefined) args.push('--post-queue-size', String(options.postQueueSize));
-  const proc = spawn('java', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(proc);
-  proc.once('exit', () => running.delete(proc));
-  let log = '';
-  const add = (chunk: Buffer): void => {
-    log = (log + chunk.toString()).slice(-65536);
-  };
-  proc.stdout?.on('data', add);
-  proc.stderr?.on('data', add);
-  const url = `http://127.0.0.1:${webPort}`;
-
-  const clients = async (): Promise<Record<string, unknown>[]> => {
-    const res = await fetch(`${url}/api/clients`);
-    const text = await res.text();
-    if (res.status !== 200) throw new Error(`GET /api/clients answered ${res.status}: ${text.slice(0, 300)}`);
-    return JSON.parse(text) as Record<string, unknown>[];
-  };
-
-  const stop = async (): Promise<void> => {
-    if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    process.kill(proc.pid, 'SIGTERM');
-    const timer = setTimeout(() => {
-      if (proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid, 'SIGKILL');
-    }, 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  const readyMs = options.readyTimeoutMs ?? 60_000;
-  const deadline = Date.now() + readyMs;
-  for (;;) {
-    if (proc.exitCode !== null || proc.signalCode !== null)
-      throw new Error(`the project's Leshan server exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${log}`);
-    try {
-      const res = await fetch(`${url}/api/clients`);
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`the project's Leshan server was not ready within ${readyMs} ms:\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-
-  return {
-    url,
+  const server = await startLeshanRestProcess({
+    name: "the project's Leshan server",
+    args,
+    cwd: ROOT,
     webPort,
-    coapPort,
-    coapUrl: `coap://127.0.0.1:${coapPort}`,
-    proc,
-    output: () => log,
-    clients,
-    async waitForClient(ep, timeoutMs = 20_000) {
-      const end = Date.now() + timeoutMs;
-      for (;;) {
-        const found = (await clients()).find((c) => c.endpoint === ep);
-        if (found) return found;
-        if (Date.now() > end) throw new Error(`${ep} not in GET /api/clients within ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    stop,
-  };
+    graceMs: 10_000,
+    ...(options.readyTimeoutMs !== undefined && { readyTimeoutMs: options.readyTimeoutMs }),
+  });
+  return { ...server, webPort, coapPort, coapUrl: `coap://127.0.0.1:${coapPort}` };
 }

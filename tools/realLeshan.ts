@@ -20,6 +20,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startLeshanRestProcess, stopProcess, tail, track, type LeshanRestProcess } from './javaProcess.js';
 import { freePort } from './ports.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -68,49 +69,6 @@ export async function freeUdpPort(): Promise<number> {
   });
 }
 
-/** Children still running, killed when the test process exits whatever the reason. */
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function track(proc: ChildProcess): void {
-  running.add(proc);
-  proc.once('exit', () => running.delete(proc));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const p of running)
-        if (p.pid !== undefined)
-          try {
-            process.kill(p.pid, 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-    });
-  }
-}
-
-/** Stops one child by pid: `signal`, then SIGKILL after `graceMs`. Resolves once it has exited. */
-async function stopProcess(proc: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  process.kill(proc.pid, signal);
-  const timer = setTimeout(() => {
-    if (proc.pid !== undefined && proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid, 'SIGKILL');
-  }, graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Keeps the last `max` characters of a stream, for error messages. */
-function tail(max: number): { add(chunk: Buffer | string): void; text(): string } {
-  let text = '';
-  return {
-    add(chunk) {
-      text = (text + chunk.toString()).slice(-max);
-    },
-    text: () => text,
-  };
-}
-
 // The demo server is built for Java 8: on Java 17 its Gson serialisers reflect into java.base (a registration's
 // empty attribute map is java.util.Collections$EmptyMap), which fails without these (GET /api/clients answers
 // 500 and the REGISTRATION event is lost). The others only make a JVM start faster on two shared cores.
@@ -127,9 +85,8 @@ const SERVER_JVM = [
 ];
 const CLIENT_JVM = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto'];
 
-export interface RealLeshanServer {
-  /** The REST API and event stream: `http://127.0.0.1:PORT` (the daemon's `leshan.url`). */
-  readonly url: string;
+/** Leshan's demo server: its REST API process (stop: SIGTERM, SIGKILL after 5 s, and its working directory removed). */
+export interface RealLeshanServer extends LeshanRestProcess {
   readonly webPort: number;
   /** CoAP (UDP) and CoAPs (UDP, DTLS) ports, on 127.0.0.1. */
   readonly coapPort: number;
@@ -137,15 +94,6 @@ export interface RealLeshanServer {
   /** What a client's `-u` takes: `coap://127.0.0.1:PORT`. */
   readonly coapUrl: string;
   readonly pid: number | undefined;
-  readonly proc: ChildProcess;
-  /** The last 64 KiB of the server's output. */
-  output(): string;
-  /** GET /api/clients, parsed. */
-  clients(): Promise<Record<string, unknown>[]>;
-  /** Resolves once `ep` is in GET /api/clients (polled every 100 ms). */
-  waitForClient(ep: string, timeoutMs?: number): Promise<Record<string, unknown>>;
-  /** SIGTERM (SIGKILL after 5 s) and removes its working directory. */
-  stop(): Promise<void>;
 }
 
 export interface RealLeshanServerOptions {
@@ -188,67 +136,24 @@ export async function startRealLeshanServer(options: RealLeshanServerOptions = {
     '-slp',
     String(coapsPort),
   ];
-  const proc = spawn('java', args, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-  track(proc);
-  const out = tail(65536);
-  proc.stdout?.on('data', out.add);
-  proc.stderr?.on('data', out.add);
-  const url = `http://127.0.0.1:${webPort}`;
-
-  const clients = async (): Promise<Record<string, unknown>[]> => {
-    const res = await fetch(`${url}/api/clients`);
-    const text = await res.text();
-    if (res.status !== 200) throw new Error(`GET /api/clients answered ${res.status}: ${text.slice(0, 300)}`);
-    return JSON.parse(text) as Record<string, unknown>[];
-  };
-
-  const stop = async (): Promise<void> => {
-    await stopProcess(proc, 'SIGTERM', 5000);
-    await rm(work, { recursive: true, force: true });
-  };
-
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
-  for (;;) {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      await stop();
-      throw new Error(`Leshan demo server exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${out.text()}`);
-    }
-    try {
-      const res = await fetch(`${url}/api/clients`);
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`Leshan demo server not ready within ${options.readyTimeoutMs ?? 60_000} ms:\n${out.text()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-
+  const server = await startLeshanRestProcess({
+    name: 'Leshan demo server',
+    args,
+    cwd: work,
+    webPort,
+    graceMs: 5000,
+    ...(options.readyTimeoutMs !== undefined && { readyTimeoutMs: options.readyTimeoutMs }),
+    cleanup: () => rm(work, { recursive: true, force: true }),
+  });
   return {
-    url,
+    ...server,
     webPort,
     coapPort,
     coapsPort,
     coapUrl: `coap://127.0.0.1:${coapPort}`,
     get pid() {
-      return proc.pid;
+      return server.proc.pid;
     },
-    proc,
-    output: out.text,
-    clients,
-    async waitForClient(ep, timeoutMs = 20_000) {
-      const end = Date.now() + timeoutMs;
-      for (;;) {
-        const found = (await clients()).find((c) => c.endpoint === ep);
-        if (found) return found;
-        if (Date.now() > end) throw new Error(`${ep} not in GET /api/clients within ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    stop,
   };
 }
 
