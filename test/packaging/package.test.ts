@@ -1,6 +1,6 @@
 /**
- * `npm run package` (scripts/package.sh) into a temp dir: the Debian package's control data and contents
- * (dpkg-deb), lintian (Debian's package checker; installed from apt when missing and this runs as root),
+ * `npm run package` (scripts/package.sh) of the commit HEAD into a temp dir: the Debian package's control
+ * data and contents (dpkg-deb), lintian (Debian's package checker; installed from apt when missing and this runs as root),
  * the unit's paths against the package's files, and the packaged daemon itself: extracted, started the way
  * the unit starts it (its ExecStart, rebased into the extracted tree) with the packaged example config on a
  * free port and a real influxd, with NOTIFY_SOCKET on a datagram socket of this test. READY=1 proves the
@@ -10,7 +10,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,9 @@ import { until } from '../support/controllerHarness.js';
 
 const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+/** A file as committed: the package is built from HEAD (PACKAGE_REF), so that other uncommitted work in the tree stays out. */
+const committed = (file: string): string => execFileSync('git', ['show', `HEAD:${file}`], { cwd: ROOT, encoding: 'utf8' });
+const pkg = JSON.parse(committed('package.json')) as {
   version: string;
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
@@ -52,7 +54,11 @@ describe('npm run package: the Debian package', { skip }, () => {
 
   before(async () => {
     work = mkdtempSync(path.join(tmpdir(), 'lwm2m-package-'));
-    const out = await exec('bash', [path.join(ROOT, 'scripts/package.sh'), work], { cwd: ROOT, maxBuffer: 16 << 20 });
+    const out = await exec('bash', [path.join(ROOT, 'scripts/package.sh'), work], {
+      cwd: ROOT,
+      env: { ...process.env, PACKAGE_REF: 'HEAD' },
+      maxBuffer: 16 << 20,
+    });
     deb = out.stdout.trim().split('\n').at(-1)!;
     const fields = (await exec('dpkg-deb', ['--field', deb])).stdout;
     control = new Map([...fields.matchAll(/^([\w-]+): (.*)$/gm)].map((m) => [m[1]!, m[2]!]));
@@ -123,10 +129,7 @@ describe('npm run package: the Debian package', { skip }, () => {
       'root:root throughout (--root-owner-group)',
     );
     assert.equal(readFileSync(path.join(work, 'DEBIAN/conffiles'), 'utf8').trim(), '/etc/lwm2m-backend/config.json');
-    assert.equal(
-      readFileSync(path.join(root, 'etc/lwm2m-backend/config.json'), 'utf8'),
-      readFileSync(path.join(ROOT, 'packaging/config.json'), 'utf8'),
-    );
+    assert.equal(readFileSync(path.join(root, 'etc/lwm2m-backend/config.json'), 'utf8'), committed('packaging/config.json'));
   });
 
   it('has maintainer scripts that parse and enable the unit the dh_installsystemd way, creating no user (DynamicUser=yes)', async () => {
@@ -144,7 +147,7 @@ describe('npm run package: the Debian package', { skip }, () => {
 
   it("has a unit whose paths are the package's files", () => {
     const unitText = readFileSync(path.join(root, 'lib/systemd/system/lwm2m-backend.service'), 'utf8');
-    assert.equal(unitText, readFileSync(path.join(ROOT, 'systemd/lwm2m-backend.service'), 'utf8'), 'the unit of the repository');
+    assert.equal(unitText, committed('systemd/lwm2m-backend.service'), 'the unit of the repository');
     const unit = parseUnit(unitText);
     const service = unit.get('Service')!;
     const argv = service.get('ExecStart')![0]!.split(/\s+/);
