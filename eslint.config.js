@@ -23,6 +23,8 @@ const FLOORS = [
   { target: 'endpoints', forbidden: ['*'], except: ['endpoints', 'lwm2m', 'log', 'metrics', 'http'] },
   { target: 'ingest', forbidden: ['*'], except: ['ingest', 'lwm2m', 'log', 'metrics', 'http', 'leshan'] },
   { target: 'operations', forbidden: ['*'], except: ['operations', 'lwm2m', 'log', 'metrics', 'http', 'leshan', 'endpoints', 'ingest'] },
+  // firmware updates are workflows over operations
+  { target: 'firmware', forbidden: ['*'], except: ['firmware', 'lwm2m', 'log', 'metrics', 'http', 'operations', 'endpoints', 'ingest'] },
   // only the controller assembles
   { target: 'assembly', forbidden: ['controller.ts', 'main.ts'] },
 ];
@@ -40,6 +42,7 @@ const ALL = [
   'endpoints',
   'ingest',
   'operations',
+  'firmware',
   'assembly',
   'controller.ts',
   'main.ts',
