@@ -233,13 +233,19 @@ export interface HearsRegistrations {
 }
 
 /**
- * `activity` as it is, but a new registration is also told to `specs` (after `activity` heard it). The result
- * inherits every other member from `activity` (its prototype), so it stands wherever `activity` does.
+ * `activity` as it is, but a new registration is also told to `specs` (after `activity` heard it). Every other
+ * member is `activity`'s own (methods called on `activity` itself), so it stands wherever `activity` does.
  */
 export function tellingObjectSpecs<A extends HearsRegistrations>(activity: A, specs: ObjectSpecs): A {
   const registrationEvent: HearsRegistrations['registrationEvent'] = (ep, event, value, info) => {
     activity.registrationEvent(ep, event, value, info);
     if (event === 'registered') specs.registered(ep, info?.objectLinks);
   };
-  return Object.create(activity, { registrationEvent: { value: registrationEvent } }) as A;
+  return new Proxy(activity, {
+    get(target, prop) {
+      if (prop === 'registrationEvent') return registrationEvent;
+      const member: unknown = Reflect.get(target, prop, target);
+      return typeof member === 'function' ? (member as (...args: unknown[]) => unknown).bind(target) : member;
+    },
+  });
 }

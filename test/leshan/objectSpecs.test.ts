@@ -240,12 +240,12 @@ describe('tellingObjectSpecs', () => {
   it('tells new registrations only, and leaves the rest of the activity as it is', async () => {
     const heard: string[] = [];
     class Activity implements HearsRegistrations {
-      private readonly prefix = 'ep:';
-      registrationEvent(ep: string, event: string): void {
-        heard.push(`${event} ${this.prefix}${ep}`);
+      readonly #prefix = 'ep:';
+      registrationEvent(ep: string, event: string, _value?: never, _info?: { objectLinks?: unknown[] }): void {
+        heard.push(`${event} ${this.#prefix}${ep}`);
       }
       presence(ep: string): string {
-        return `${this.prefix}${ep}`;
+        return `${this.#prefix}${ep}`;
       }
     }
     const told: string[] = [];
@@ -255,6 +255,6 @@ describe('tellingObjectSpecs', () => {
     wrapped.registrationEvent('a', 'updated', undefined as never, { objectLinks: [] });
     assert.deepEqual(heard, ['registered ep:a', 'updated ep:a']);
     assert.deepEqual(told, ['a [{"url":"/1/0"}]']);
-    assert.equal(wrapped.presence('b'), 'ep:b');
+    assert.equal(wrapped.presence('b'), 'ep:b', 'methods run on the activity itself (its #private fields too)');
   });
 });
