@@ -5,8 +5,7 @@
  * - wake storm: N endpoints (default 10 000) with one queued write each wake within 10 s, Leshan
  *   answers each after 200 ms: total time against the ideal N x latency / concurrency limit (goal within
  *   1.25x), every operation CONFIRMED inside its awake window;
- * - the delay from an update's POST to its Leshan request, on an idle daemon (goal: p99 < 10 ms).
- * (RSS: bench/memory.bench.ts.)
+ * (The idle delay: bench/idle.bench.ts; RSS: bench/memory.bench.ts.)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,9 +22,6 @@ const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 10_000);
 const LATENCY_MS = 200;
 const MAX_CONCURRENT = 32;
 const AWAKE_MS = 93_000;
-const IDLE_WAKES = 200;
-/** The first wakes run cold code (JIT): not counted in the idle delay, which is about the steady state. */
-const IDLE_WARM_UP = 50;
 
 async function json(pool: Pool, method: 'GET' | 'POST', p: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await pool.request({
@@ -156,43 +152,10 @@ async function wakeStorm(leshan: LeshanDouble, d: DaemonProcess, pool: Pool, idl
   figure('wake storm: writes confirmed / of them outside the awake window', `${fmt(writes.length)} of ${fmt(ENDPOINTS)} / ${outside}`);
 }
 
-async function idleDelay(leshan: LeshanDouble, pool: Pool): Promise<void> {
-  leshan.setLatency('*', 0);
-  const delays: number[] = [];
-  for (let i = 0; i < IDLE_WARM_UP + IDLE_WAKES; i++) {
-    const ep = `idle-${i}`;
-    leshan.register({ endpoint: ep, queueMode: true });
-    await json(pool, 'POST', `/api/endpoints/${ep}/operations`, { kind: 'write', path: '/3/0/14', value: '+01:00' });
-    await new Promise((r) => setTimeout(r, 20)); // idle: the create's store write is done
-    const arrived = new Promise<number>((resolve) => waiters.set(ep, resolve));
-    const t0 = performance.now();
-    await json(pool, 'POST', '/leshan_api/resource/single', registration(ep, 2));
-    const delay = (await arrived) - t0;
-    if (i >= IDLE_WARM_UP) delays.push(delay);
-  }
-  delays.sort((a, b) => a - b);
-  const at = (q: number) => fmt(delays[Math.min(delays.length - 1, Math.floor(delays.length * q))]!, 1);
-  figure('update POST -> its Leshan request, idle: p50 / p99 (goal p99 < 10 ms)', `${at(0.5)} / ${at(0.99)} ms`);
-}
-
-/** Resolvers waiting for an endpoint's first write to reach the double (see onRequest). */
-const waiters = new Map<string, (at: number) => void>();
-
 export async function operationsBench(): Promise<void> {
   heading('Operations (daemon process, Leshan test double)');
   await createRate();
-  const leshan = await startLeshanDouble({
-    awakeMs: AWAKE_MS,
-    onRequest: (r) => {
-      if (r.method !== 'PUT' || r.path === undefined) return;
-      const ep = decodeURIComponent(r.path.split('/')[3] ?? '');
-      const resolve = waiters.get(ep);
-      if (resolve) {
-        waiters.delete(ep);
-        resolve(performance.now());
-      }
-    },
-  });
+  const leshan = await startLeshanDouble({ awakeMs: AWAKE_MS });
   const influxd = await startInfluxd();
   const d = await startDaemon({
     compiled: true,
@@ -200,8 +163,7 @@ export async function operationsBench(): Promise<void> {
   });
   const pool = new Pool(d.url, { connections: 50 });
   try {
-    await idleDelay(leshan, pool);
-    await wakeStorm(leshan, d, pool, IDLE_WARM_UP + IDLE_WAKES);
+    await wakeStorm(leshan, d, pool, 0);
   } finally {
     await pool.close();
     await d.signal('SIGTERM');

@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, figures printed (nothing asserted). BENCH=ingest runs one. */
 import { endpointsBench } from './endpoints.bench.js';
 import { fleetBench } from './fleet.bench.js';
+import { idleBench } from './idle.bench.js';
 import { ingestBench } from './ingest.bench.js';
 import { memoryBench } from './memory.bench.js';
 import { operationsBench } from './operations.bench.js';
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<void>> = {
   store: storeBench,
   endpoints: endpointsBench,
   operations: operationsBench,
+  idle: idleBench,
   fleet: fleetBench,
   memory: memoryBench,
 };

@@ -1,0 +1,79 @@
+/**
+ * The idle-delay measurement, run in a fresh process by bench/idle.bench.ts so that the heap and GC of the
+ * other benchmarks do not land in the figure: the Leshan double, influxd and the daemon (compiled, with the
+ * systemd unit's V8 flags); for each sample a queue-mode endpoint with one queued write sends an update
+ * (object 10240 resource 2), and the time from that POST to the write reaching the double is taken.
+ * Prints one JSON line: the delays (ms), the event-loop delay of this process and the daemon's.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Pool } from 'undici';
+import { startLeshanDouble } from '../../tools/leshanDouble.js';
+import { startDaemon } from '../../tools/daemon.js';
+import { startInfluxd } from '../../tools/influxd.js';
+import { unitNodeOptions } from '../memory.bench.js';
+
+const SAMPLES = Number(process.argv[2] ?? 2000);
+const WARM_UP = 100;
+const PAUSE_MS = 20;
+
+const waiters = new Map<string, (at: number) => void>();
+const post = async (pool: Pool, p: string, body: unknown): Promise<number> => {
+  const res = await pool.request({ method: 'POST', path: p, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  await res.body.dump();
+  return res.statusCode;
+};
+const update = (ep: string) => ({ ep, obj_id: 10240, val: { kind: 'singleResource', id: 2, type: 'TIME', value: 1732550000000 } });
+
+const leshan = await startLeshanDouble({
+  awakeMs: 93_000,
+  onRequest: (r) => {
+    if (r.method !== 'PUT' || r.path === undefined) return;
+    const ep = decodeURIComponent(r.path.split('/')[3] ?? '');
+    const resolve = waiters.get(ep);
+    if (resolve) {
+      waiters.delete(ep);
+      resolve(performance.now());
+    }
+  },
+});
+const influxd = await startInfluxd();
+const d = await startDaemon({
+  compiled: true,
+  config: { leshan: { url: leshan.url }, endpoints: { awakeMs: 93_000 }, influx: { url: influxd.url } },
+  env: { NODE_OPTIONS: unitNodeOptions() },
+});
+const pool = new Pool(d.url, { connections: 4 });
+const delays: number[] = [];
+const loop = monitorEventLoopDelay({ resolution: 1 });
+try {
+  for (let i = 0; i < WARM_UP + SAMPLES; i++) {
+    if (i === WARM_UP) loop.enable();
+    const ep = `idle-${i}`;
+    leshan.register({ endpoint: ep, queueMode: true });
+    const created = await post(pool, `/api/endpoints/${ep}/operations`, { kind: 'write', path: '/3/0/14', value: '+01:00' });
+    if (created !== 201) throw new Error(`create answered ${created}`);
+    await new Promise((r) => setTimeout(r, PAUSE_MS)); // idle: the create's journal append is done
+    const arrived = new Promise<number>((resolve) => waiters.set(ep, resolve));
+    const t0 = performance.now();
+    await post(pool, '/leshan_api/resource/single', update(ep));
+    const delay = (await arrived) - t0;
+    if (i >= WARM_UP) delays.push(delay);
+  }
+  loop.disable();
+  const metrics = await (await pool.request({ method: 'GET', path: '/metrics' })).body.text();
+  const daemonLag = (q: string) =>
+    Number(new RegExp(`^lwm2m_backend_nodejs_eventloop_lag_${q}_seconds (\\S+)$`, 'm').exec(metrics)?.[1]) * 1000;
+  process.stdout.write(
+    JSON.stringify({
+      delays,
+      driverLoop: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
+      daemonLoop: { p50: daemonLag('p50'), p99: daemonLag('p99'), max: daemonLag('max') },
+    }) + '\n',
+  );
+} finally {
+  await pool.close();
+  await d.signal('SIGTERM');
+  await d.cleanup();
+  await leshan.close();
+  await influxd.destroy();
+}
