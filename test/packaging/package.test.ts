@@ -3,7 +3,7 @@
  * data and contents (dpkg-deb), lintian (Debian's package checker; installed from apt when missing and this runs as root),
  * the unit's paths against the package's files, and the packaged daemon itself: extracted, started the way
  * the unit starts it (its ExecStart, rebased into the extracted tree) with the packaged example config on a
- * free port and a real influxd, with NOTIFY_SOCKET on a datagram socket of this test. READY=1 proves the
+ * free port, a real influxd and the Leshan test double, with NOTIFY_SOCKET on a datagram socket of this test. READY=1 proves the
  * packaged native addon (unix-dgram) loads in this Node; /health must answer 200.
  *
  * Skipped where dpkg-deb is missing (not a Debian-like build machine).
@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseUnit } from '../support/systemdAnalyze.js';
 import { startInfluxd, type Influxd } from '../../tools/influxd.js';
+import { startLeshanDouble, type LeshanDouble } from '../../tools/leshanDouble.js';
 import { freePort } from '../../tools/ports.js';
 import { until } from '../support/controllerHarness.js';
 
@@ -49,6 +50,7 @@ describe('npm run package: the Debian package', { skip }, () => {
   let control = new Map<string, string>();
   let contents: { mode: string; owner: string; path: string }[] = [];
   let influxd: Influxd | undefined;
+  let leshan: LeshanDouble | undefined;
   let lintian: Promise<{ stdout: string; stderr: string }> | undefined;
   const files = () => new Set(contents.map((c) => c.path));
 
@@ -81,6 +83,7 @@ describe('npm run package: the Debian package', { skip }, () => {
   });
   after(async () => {
     await influxd?.destroy();
+    await leshan?.close();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -162,6 +165,7 @@ describe('npm run package: the Debian package', { skip }, () => {
 
   it('runs: the packaged daemon, started as the unit starts it, sends READY=1 through its addon and answers /health', async () => {
     influxd = await startInfluxd();
+    leshan = await startLeshanDouble();
     const require = createRequire(import.meta.url);
     const unix = require('unix-dgram') as {
       createSocket(type: string, listener: (buf: Buffer) => void): { bind(p: string): void; close(): void };
@@ -190,6 +194,7 @@ describe('npm run package: the Debian package', { skip }, () => {
           NOTIFY_SOCKET: notify,
           LWM2M_HTTP_PORT: String(port),
           LWM2M_INFLUX_URL: influxd.url,
+          LWM2M_LESHAN_URL: leshan.url,
           LWM2M_DATADIR: path.join(work, 'data'),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -205,7 +210,9 @@ describe('npm run package: the Debian package', { skip }, () => {
         const res = await fetch(`http://127.0.0.1:${port}/health`);
         health = (await res.json()) as typeof health;
         return res.status === 200;
-      }, 15_000);
+      }, 15_000).catch((err: Error) => {
+        throw new Error(`${err.message}: /health ${JSON.stringify(health)}`);
+      });
       assert.equal(health!.status, 'ok');
       assert.equal(health!.checks.influx?.status, 'ok', 'the packaged daemon reached the real influxd');
       const exited = new Promise<number | null>((resolve) => proc!.once('exit', (code) => resolve(code)));
