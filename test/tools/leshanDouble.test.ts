@@ -4,6 +4,7 @@ import http from 'node:http';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLeshanDouble, type LeshanDouble, type LeshanDoubleOptions } from '../../tools/leshanDouble.js';
+import { openSse, type Sse } from '../support/sse.js';
 
 interface Reply {
   status: number;
@@ -30,75 +31,6 @@ async function call(
 
 const parse = (r: Reply): Record<string, unknown> => JSON.parse(r.text) as Record<string, unknown>;
 
-interface SseEvent {
-  event: string;
-  data: string;
-}
-
-interface Sse {
-  res: http.IncomingMessage;
-  raw: string;
-  events: SseEvent[];
-  waitFor(event: string, pred?: (data: Record<string, unknown>) => boolean, ms?: number): Promise<SseEvent>;
-  names(): string[];
-  close(): void;
-}
-
-/** A raw SSE reader: keeps the exact bytes (to check CRLF framing) and the parsed events. */
-function openSse(d: LeshanDouble, query = '', headers: http.OutgoingHttpHeaders = { accept: 'text/event-stream' }) {
-  return new Promise<Sse>((resolve, reject) => {
-    const req = http.get(`${d.url}/api/event${query}`, { headers, agent: false }, (res) => {
-      const waiters: Array<{ match: (e: SseEvent) => boolean; resolve: (e: SseEvent) => void }> = [];
-      let buf = '';
-      let pending: { event: string; data: string[] } | null = null;
-      const s: Sse = {
-        res,
-        raw: '',
-        events: [],
-        names: () => s.events.map((e) => e.event),
-        waitFor(event, pred = () => true, ms = 2000) {
-          const match = (e: SseEvent): boolean => e.event === event && pred(JSON.parse(e.data));
-          const found = s.events.find(match);
-          if (found) return Promise.resolve(found);
-          return new Promise((ok, ko) => {
-            const t = setTimeout(() => ko(new Error(`no ${event} event within ${ms} ms: ${s.names().join(',')}`)), ms);
-            waiters.push({ match, resolve: (e) => (clearTimeout(t), ok(e)) });
-          });
-        },
-        close: () => req.destroy(),
-      };
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        s.raw += chunk;
-        buf += chunk;
-        let i: number;
-        while ((i = buf.indexOf('\r\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          if (line === '') {
-            if (!pending) continue; // heartbeat
-            const e = { event: pending.event, data: pending.data.join('\n') };
-            pending = null;
-            s.events.push(e);
-            for (const w of [...waiters]) {
-              if (w.match(e)) {
-                waiters.splice(waiters.indexOf(w), 1);
-                w.resolve(e);
-              }
-            }
-          } else {
-            pending ??= { event: '', data: [] };
-            if (line.startsWith('event: ')) pending.event = line.slice(7);
-            else if (line.startsWith('data: ')) pending.data.push(line.slice(6));
-          }
-        }
-      });
-      resolve(s);
-    });
-    req.on('error', reject);
-  });
-}
-
 const REG_KEYS = [
   'endpoint',
   'registrationId',
@@ -124,7 +56,7 @@ async function start(opts: LeshanDoubleOptions = {}): Promise<LeshanDouble> {
   return d;
 }
 async function sse(query = ''): Promise<Sse> {
-  const s = await openSse(d, query);
+  const s = await openSse(d.url, query);
   streams.push(s);
   return s;
 }
@@ -506,7 +438,7 @@ describe('leshanDouble: event stream (§5.3)', () => {
   it('requires exactly "Accept: text/event-stream"; streams raw, no chunking, Connection: close', async () => {
     await start();
     for (const headers of [{}, { accept: 'text/event-stream, text/plain' }]) {
-      const s = await openSse(d, '', headers);
+      const s = await openSse(d.url, '', headers);
       assert.equal(s.res.statusCode, 405);
       s.close();
     }

@@ -312,21 +312,22 @@ public final class ClientsServlet extends HttpServlet {
         String requestId = UUID.randomUUID().toString();
         String ep = t.registration.getEndpoint();
         String path = request instanceof SimpleDownlinkRequest<?> simple ? simple.getPath().toString() : null;
-        answer.thenAccept(r -> {
-            ObjectNode event = delayedAnswer(ep, path, requestId);
-            if (r != null)
-                event.set("response", ResponseJson.write(r));
-            events.publish("REQUEST_RESPONSE", event, ep);
-        });
-        json(resp, delayedAnswer(ep, path, requestId));
+        answer.thenAccept(r -> events.publish("REQUEST_RESPONSE", delayedAnswer(ep, path, requestId, r), ep));
+        json(resp, delayedAnswer(ep, path, requestId, null));
         return answer;
     }
 
-    private static ObjectNode delayedAnswer(String ep, String path, String requestId) {
+    /**
+     * The stock demo's ResponseDelayed as its mapper writes it (public fields in declaration order, nulls left out):
+     * ep, path, requestId, response (in the event, once the device answered), delayed.
+     */
+    private static ObjectNode delayedAnswer(String ep, String path, String requestId, LwM2mResponse response) {
         ObjectNode o = F.objectNode().put("ep", ep);
         if (path != null)
             o.put("path", path);
         o.put("requestId", requestId);
+        if (response != null)
+            o.set("response", ResponseJson.write(response));
         return o.put("delayed", true);
     }
 

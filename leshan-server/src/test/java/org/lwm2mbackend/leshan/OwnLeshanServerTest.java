@@ -221,6 +221,10 @@ class OwnLeshanServerTest {
             JsonNode data = M.readTree(response[1]);
             assertEquals(answer.path("requestId").asText(), data.path("requestId").asText());
             assertEquals("CHANGED(204)", data.path("response").path("status").asText());
+            // the stock demo's ResponseDelayed, fields in its declaration order
+            List<String> fields = new ArrayList<>();
+            data.fieldNames().forEachRemaining(fields::add);
+            assertEquals(List.of("ep", "path", "requestId", "response", "delayed"), fields);
         } finally {
             stream.body().close();
         }
