@@ -154,7 +154,7 @@ export class ObjectSpecs {
     }
     while (this.asked.size > 4 * 1024) this.asked.delete(this.asked.keys().next().value!);
     this.queue.push({ ep, ids });
-    this.running ??= this.drain().finally(() => (this.running = undefined));
+    this.running ??= this.drain();
   }
 
   /** Resolves when nothing is queued or in flight. */
@@ -168,10 +168,16 @@ export class ObjectSpecs {
     this.controller.abort();
   }
 
+  /** Works through the queue; `running` is cleared in the same step that finds it empty, so no job waits unseen. */
   private async drain(): Promise<void> {
-    for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
-      if (this.now() < this.notServedUntil) continue;
-      await this.ask(job.ep, job.ids);
+    await null; // `running` holds this promise before the loop can end
+    try {
+      for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
+        if (this.now() < this.notServedUntil) continue;
+        await this.ask(job.ep, job.ids);
+      }
+    } finally {
+      this.running = undefined;
     }
   }
 
