@@ -1,10 +1,11 @@
 /**
  * `npm run package` (scripts/package.sh) of the commit HEAD into a temp dir: the Debian package's control
- * data and contents (dpkg-deb), lintian (Debian's package checker; installed from apt when missing and this runs as root),
- * the unit's paths against the package's files, and the packaged daemon itself: extracted, started the way
- * the unit starts it (its ExecStart, rebased into the extracted tree) with the packaged example config on a
- * free port, a real influxd and the Leshan test double, with NOTIFY_SOCKET on a datagram socket of this test. READY=1 proves the
- * packaged native addon (unix-dgram) loads in this Node; /health must answer 200.
+ * data and contents (dpkg-deb), lintian (Debian's package checker; installed from apt when missing and this
+ * runs as root), the unit's paths against the package's files, and the packaged daemon itself: extracted,
+ * started the way the unit starts it (its ExecStart, rebased into the extracted tree) with the packaged
+ * example config on a free port, a real influxd and the Leshan test double, and NOTIFY_SOCKET on a datagram
+ * socket of this test. READY=1 proves that the packaged native addon (unix-dgram) loads in this Node;
+ * /health must answer 200.
  *
  * Skipped where dpkg-deb is missing (not a Debian-like build machine).
  */
