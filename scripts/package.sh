@@ -68,7 +68,8 @@ rm -rf "$RELEASE/node_modules/.bin" "$RELEASE/node_modules/.package-lock.json"
 for pkg in "$RELEASE"/node_modules/*/ "$RELEASE"/node_modules/@*/*/; do
   (cd "$pkg" && rm -rf test tests __tests__ benchmark benchmarks example examples .github .husky ./*.html)
 done
-find "$RELEASE/node_modules" \( -name '.eslintrc*' -o -name .npmignore -o -name .gitattributes -o -name .editorconfig   -o -name '.nycrc*' -o -name .travis.yml -o -name '.taprc*' -o -name '.prettierrc*' \) -exec rm -rf {} +
+find "$RELEASE/node_modules" \( -name '.eslintrc*' -o -name .npmignore -o -name .gitattributes -o -name .editorconfig \
+  -o -name '.nycrc*' -o -name .travis.yml -o -name '.taprc*' -o -name '.prettierrc*' \) -exec rm -rf {} +
 # npm packages carry files of every mode; a package wants 0644 files, 0755 directories and scripts.
 find "$RELEASE" -type d -exec chmod 0755 {} +
 find "$RELEASE" -type f -exec chmod 0644 {} +
