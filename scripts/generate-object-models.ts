@@ -10,13 +10,13 @@
  * committed module differs from what the jars give (test/lwm2m/omaRegistry.test.ts does the same). Each DDF is
  * read as Leshan's DDFFileParser reads it (type "" is NONE, operations "" none, version 1.0 when absent); of the
  * versions of one object the newest is kept. Names are trimmed (a few registry names end in a space).
- * Needs `unzip` (Debian's unzip package) only when generating; the daemon never runs this.
+ * Needs nothing but Node (the jars are read with node:zlib); the daemon never runs this.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { inflateRawSync } from 'node:zlib';
 import * as prettier from 'prettier';
 import type { Operations, ResourceRow } from '../src/lwm2m/objectModels.js';
 import type { ResourceType } from '../src/lwm2m/value.js';
@@ -204,19 +204,33 @@ export function renderModule(objects: readonly DdfObject[], sources: readonly st
   ].join('\n');
 }
 
-/** Every DDF file of the jar: [file name, text]. */
+/**
+ * Every `models/*.xml` of a jar (a zip file): [file name, text], by name. Reads the zip's central directory
+ * (stored and deflated entries; a jar needs no ZIP64 below 4 GiB) with node:zlib, so nothing but Node is needed.
+ */
 export function readJarModels(jar: string): [string, string][] {
-  const dir = mkdtempSync(join(tmpdir(), 'oma-registry-'));
-  try {
-    execFileSync('unzip', ['-q', '-o', jar, 'models/*.xml', '-d', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const models = join(dir, 'models');
-    return readdirSync(models)
-      .filter((f) => f.endsWith('.xml'))
-      .sort()
-      .map((f) => [f, readFileSync(join(models, f), 'utf8')]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const zip = readFileSync(jar);
+  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (eocd < 0) throw new Error(`${jar}: not a zip file (no end of central directory)`);
+  const count = zip.readUInt16LE(eocd + 10);
+  const models: [string, string][] = [];
+  for (let at = zip.readUInt32LE(eocd + 16), n = 0; n < count; n++) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error(`${jar}: bad central directory entry at ${at}`);
+    const method = zip.readUInt16LE(at + 10);
+    const size = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const local = zip.readUInt32LE(at + 42);
+    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+    const m = /^models\/([^/]+\.xml)$/.exec(name);
+    if (!m) continue;
+    if (zip.readUInt32LE(local) !== 0x04034b50) throw new Error(`${jar}: bad local header of ${name}`);
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(start, start + size);
+    if (method !== 0 && method !== 8) throw new Error(`${jar}: ${name} is compressed with method ${method}`);
+    models.push([m[1]!, (method === 8 ? inflateRawSync(data) : data).toString('utf8')]);
   }
+  return models.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 const artifactOf = (jar: string): string => JARS.find((j) => basename(j.path) === basename(jar))?.artifact ?? basename(jar);
