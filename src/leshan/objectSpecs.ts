@@ -18,7 +18,7 @@ import { leshanBase } from './baseUrl.js';
 
 const MAX_ID = 65535;
 const MAX_NAME = 200;
-/** Resources kept of one object model (the registry's largest object has 128). */
+/** Resources kept of one object model (the largest registry object, 10326 Robot PM, has 67). */
 export const MAX_RESOURCES_PER_OBJECT = 1024;
 const OPERATIONS: ReadonlyMap<string, Operations> = new Map([
   ['NONE', ''],
