@@ -21,7 +21,8 @@ export interface EventIngressOptions {
   log: LogSink;
   metrics: Metrics;
   /** Told of every registration, so that each endpoint's writes go in a content format it lists. */
-  writeFormats?: Pick<WriteFormats, 'registered' | 'updated' | 'deregistered' | 'reconciled'> | undefined;
+  /** Leshan's registration list after a reconnection (registrations themselves reach it through the activity). */
+  writeFormats?: Pick<WriteFormats, 'reconciled'> | undefined;
 }
 
 /**
@@ -50,18 +51,15 @@ export class EventIngress {
 
   handle = (event: LeshanEvent): void => {
     this.events.inc({ type: event.type });
-    const { ingest, activity, delayed, log, writeFormats } = this.options;
+    const { ingest, activity, delayed, log } = this.options;
     switch (event.type) {
       case 'registration':
-        writeFormats?.registered(event.registration);
         this.registration(event.registration, 'registered');
         return;
       case 'updated':
-        writeFormats?.updated(event.registration);
         this.registration(event.registration, 'updated');
         return;
       case 'deregistration':
-        writeFormats?.deregistered(event.registration.endpoint);
         this.registration(event.registration, 'deregistered');
         return;
       case 'awake':
@@ -113,7 +111,9 @@ export class EventIngress {
 
   private registration(r: Registration, event: RegistrationEvent): void {
     const value = registrationValue(event, r.registrationDate ?? 0);
-    const info = event === 'registered' ? { queueMode: r.queueMode, ...(r.objectLinks ? { objectLinks: r.objectLinks } : {}) } : undefined;
+    // a registration's details go with it and with an update (whose links may list new formats); not with a deregistration
+    const info =
+      event !== 'deregistered' ? { queueMode: r.queueMode, ...(r.objectLinks ? { objectLinks: r.objectLinks } : {}) } : undefined;
     this.options.ingest.accept({ ep: r.endpoint, values: [value] }, 'event', info);
   }
 }

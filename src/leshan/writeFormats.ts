@@ -13,6 +13,9 @@ import type { LogSink } from '../log/logger.js';
 import type { Registration } from './events.js';
 import type { WriteFormat } from './requests.js';
 
+/** What a registration says of formats: its endpoint and the formats its root link lists (events.ts). */
+export type RegistrationFormats = Pick<Registration, 'endpoint' | 'contentFormats'>;
+
 /** CoAP Content-Format numbers of the formats Leshan writes in. */
 export const FORMAT_CODES: Readonly<Record<WriteFormat, number>> = {
   TEXT: 0,
@@ -54,7 +57,7 @@ export class WriteFormats {
   }
 
   /** A new registration: its root link says what the device supports (nothing listed: the configured format). */
-  registered(r: Registration): void {
+  registered(r: RegistrationFormats): void {
     this.learn(r.endpoint, r.contentFormats);
   }
 
@@ -62,7 +65,7 @@ export class WriteFormats {
    * An update, or a registration in Leshan's list: learnt only when its root link lists formats. (A real client
    * that re-sends its links in an update sends the root link without `ct`; its formats did not change.)
    */
-  updated(r: Registration): void {
+  updated(r: RegistrationFormats): void {
     if (r.contentFormats) this.learn(r.endpoint, r.contentFormats);
   }
 
