@@ -1,10 +1,11 @@
 /**
  * `npm run package` (scripts/package.sh) of the commit HEAD into a temp dir: the Debian package's control
  * data and contents (dpkg-deb), lintian (Debian's package checker; installed from apt when missing and this
- * runs as root), the unit's paths against the package's files, and the packaged daemon itself: extracted,
- * started the way the unit starts it (its ExecStart, rebased into the extracted tree) with the packaged
- * example config on a free port, a real influxd and the Leshan test double, and NOTIFY_SOCKET on a datagram
- * socket of this test. READY=1 proves that the packaged native addon (unix-dgram) loads in this Node;
+ * runs as root), the unit's paths against the package's files, an install, reinstall and purge with dpkg
+ * into a throwaway root (maintainer scripts included), and the packaged daemon itself: installed there,
+ * started the way the unit starts it (its ExecStart, rebased into that root) with the packaged example
+ * config on a free port, a real influxd and the Leshan test double, and NOTIFY_SOCKET on a datagram socket
+ * of this test. READY=1 proves that the packaged native addon (unix-dgram) loads in this Node;
  * /health must answer 200.
  *
  * Skipped where dpkg-deb is missing (not a Debian-like build machine).
@@ -12,7 +13,18 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,6 +45,11 @@ const pkg = JSON.parse(committed('package.json')) as {
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
+/** dpkg on the throwaway root (stdin closed: a question would fail instead of waiting). */
+const dpkgIn =
+  (root: string) =>
+  (...args: string[]) =>
+    exec('dpkg', [`--root=${root}`, '--force-script-chrootless', '--force-depends', ...args], { maxBuffer: 16 << 20 });
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const skip = has('dpkg-deb') ? false : 'dpkg-deb is not installed on this machine';
 
@@ -54,6 +71,8 @@ describe('npm run package: the Debian package', { skip }, () => {
   let leshan: LeshanDouble | undefined;
   let lintian: Promise<{ stdout: string; stderr: string }> | undefined;
   const files = () => new Set(contents.map((c) => c.path));
+  const dpkg = (...args: string[]) => dpkgIn(root)(...args);
+  const inRoot = (p: string) => path.join(root, p);
 
   before(async () => {
     work = mkdtempSync(path.join(tmpdir(), 'lwm2m-package-'));
@@ -78,9 +97,15 @@ describe('npm run package: the Debian package', { skip }, () => {
       lintian = exec('lintian', ['--fail-on', 'error,warning', deb], { maxBuffer: 16 << 20 }).catch(
         (err: { stdout: string; stderr: string }) => err,
       );
-    root = path.join(work, 'root');
-    await exec('dpkg-deb', ['-x', deb, root]);
     await exec('dpkg-deb', ['-e', deb, path.join(work, 'DEBIAN')]);
+    // A throwaway root with an empty dpkg database: dpkg installs the files there, and runs the maintainer
+    // scripts outside a chroot with DPKG_ROOT set (deb-systemd-helper then works inside the root only).
+    // nodejs and libc6 are not in that database, hence --force-depends.
+    root = path.join(work, 'root');
+    mkdirSync(path.join(root, 'var/lib/dpkg/info'), { recursive: true });
+    mkdirSync(path.join(root, 'var/lib/dpkg/updates'));
+    writeFileSync(path.join(root, 'var/lib/dpkg/status'), '');
+    await dpkg('-i', deb);
   });
   after(async () => {
     await influxd?.destroy();
@@ -147,6 +172,19 @@ describe('npm run package: the Debian package', { skip }, () => {
     assert.doesNotMatch(postinst, /\badduser\b|\buseradd\b/);
     const unit = parseUnit(readFileSync(path.join(root, 'lib/systemd/system/lwm2m-backend.service'), 'utf8'));
     assert.deepEqual(unit.get('Service')?.get('DynamicUser'), ['yes']);
+  });
+
+  it('installs with dpkg: status installed, the conffile registered, the unit enabled by postinst inside that root', async () => {
+    const status = (await exec('dpkg-query', [`--root=${root}`, '-W', '-f=${Status}|${Conffiles}', 'lwm2m-backend'])).stdout;
+    const [state, conffiles] = status.split('|');
+    assert.equal(state, 'install ok installed');
+    assert.match(conffiles!, /^ \/etc\/lwm2m-backend\/config\.json [0-9a-f]{32}$/);
+    assert.ok(existsSync(inRoot('usr/lib/lwm2m-backend/dist/main.js')));
+    assert.equal(
+      readlinkSync(inRoot('etc/systemd/system/multi-user.target.wants/lwm2m-backend.service')),
+      '/lib/systemd/system/lwm2m-backend.service',
+      'enabled (WantedBy=multi-user.target) by deb-systemd-helper',
+    );
   });
 
   it("has a unit whose paths are the package's files", () => {
@@ -236,5 +274,29 @@ describe('npm run package: the Debian package', { skip }, () => {
       [],
       `lintian:\n${result.stdout}\n${result.stderr}`,
     );
+  });
+
+  it('keeps an edited conffile on reinstall; purge removes the files, the enablement and the data directory', async () => {
+    const conf = inRoot('etc/lwm2m-backend/config.json');
+    const edited = JSON.stringify({ http: { port: 8001 } });
+    writeFileSync(conf, edited);
+    await dpkg('-i', deb);
+    assert.equal(readFileSync(conf, 'utf8'), edited, 'the edited config.json is kept');
+    // what systemd's StateDirectory= with DynamicUser=yes leaves after the daemon ran
+    mkdirSync(inRoot('var/lib/private/lwm2m-backend'), { recursive: true });
+    writeFileSync(inRoot('var/lib/private/lwm2m-backend/operations.json'), '{}');
+    symlinkSync('private/lwm2m-backend', inRoot('var/lib/lwm2m-backend'));
+    await dpkg('--purge', 'lwm2m-backend');
+    for (const p of [
+      'usr/lib/lwm2m-backend',
+      'etc/lwm2m-backend/config.json',
+      'lib/systemd/system/lwm2m-backend.service',
+      'etc/systemd/system/multi-user.target.wants/lwm2m-backend.service',
+      'var/lib/private/lwm2m-backend',
+      'var/lib/lwm2m-backend',
+    ])
+      assert.throws(() => lstatSync(inRoot(p)), /ENOENT/, `${p} is gone`);
+    const after = await exec('dpkg-query', [`--root=${root}`, '-W', '-f=${Status}', 'lwm2m-backend']).catch((e: { stdout: string }) => e);
+    assert.doesNotMatch(after.stdout, /installed/);
   });
 });
