@@ -8,6 +8,7 @@
 #   OUT_DIR/lwm2m-backend_<version>_<arch>.deb  the same as a Debian package
 # OUT_DIR defaults to ./release. Needs node, npm, dpkg-deb; a C++ toolchain (python3 make g++) for the addon.
 # Then on the gateway: apt install ./lwm2m-backend_<version>_<arch>.deb
+# Progress and tool output go to stderr; stdout is the path of the .deb.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,7 +42,7 @@ say "release tree $RELEASE"
 rm -rf "$RELEASE"
 mkdir -p "$RELEASE/config" "$RELEASE/systemd" "$RELEASE/grafana"
 say "compile (tsc -p tsconfig.build.json, into the release tree: the checkout's dist/ is left alone)"
-(cd "$SRC" && npx --no-install tsc -p tsconfig.build.json --outDir "$RELEASE/dist" --sourceMap false)
+(cd "$SRC" && npx --no-install tsc -p tsconfig.build.json --outDir "$RELEASE/dist" --sourceMap false) >&2
 cp "$SRC/package.json" "$SRC/package-lock.json" "$RELEASE/"
 cp "$SRC/config/default.json" "$RELEASE/config/"
 cp "$SRC/packaging/config.json" "$RELEASE/config/example.json"
@@ -50,7 +51,7 @@ cp -r "$SRC/config/grafana/." "$RELEASE/grafana/"
 
 say "production dependencies (npm ci --omit=dev)"
 # --prefer-offline: the build machine's npm cache is enough once `npm ci` ran in the checkout.
-(cd "$RELEASE" && npm ci --omit=dev --no-audit --no-fund --prefer-offline --loglevel=error)
+(cd "$RELEASE" && npm ci --omit=dev --no-audit --no-fund --prefer-offline --loglevel=error) >&2
 # Keep only what runs: the addon's compiled module, not its build tree (which records build paths).
 DGRAM="$RELEASE/node_modules/unix-dgram"
 if [ -f "$DGRAM/build/Release/unix_dgram.node" ]; then
