@@ -18,6 +18,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -30,6 +31,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { loadProviders, providerPath } from '../support/grafanaProvisioning.js';
 import { parseUnit } from '../support/systemdAnalyze.js';
 import { startInfluxd, type Influxd } from '../../tools/influxd.js';
 import { startLeshanDouble, type LeshanDouble } from '../../tools/leshanDouble.js';
@@ -174,7 +176,7 @@ describe('npm run package: the Debian package', { skip }, () => {
     assert.deepEqual(unit.get('Service')?.get('DynamicUser'), ['yes']);
   });
 
-  it('installs with dpkg: status installed, the conffile registered, the unit enabled by postinst inside that root', async () => {
+  it('installs with dpkg: status installed, the conffile registered, the unit enabled by postinst inside that root, Grafana files where the provider reads', async () => {
     const status = (await exec('dpkg-query', [`--root=${root}`, '-W', '-f=${Status}|${Conffiles}', 'lwm2m-backend'])).stdout;
     const [state, conffiles] = status.split('|');
     assert.equal(state, 'install ok installed');
@@ -185,6 +187,12 @@ describe('npm run package: the Debian package', { skip }, () => {
       '/lib/systemd/system/lwm2m-backend.service',
       'enabled (WantedBy=multi-user.target) by deb-systemd-helper',
     );
+    // the packaged Grafana dashboard provider reads the dashboards from where the package put them
+    const provisioning = inRoot('usr/share/lwm2m-backend/grafana/provisioning/dashboards');
+    const providers = loadProviders(
+      readdirSync(provisioning).map((name) => ({ name, text: readFileSync(path.join(provisioning, name), 'utf8') })),
+    );
+    assert.deepEqual(readdirSync(inRoot(providerPath(providers[0]!))).sort(), ['lwm2m-backend-daemon.json', 'lwm2m-backend.json']);
   });
 
   it("has a unit whose paths are the package's files", () => {
