@@ -5,17 +5,15 @@
  * REQUEST_RESPONSE event once the client wakes, and the event order around the wake); and the registration JSON.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { startLeshanDouble, type LeshanDouble } from '../../tools/leshanDouble.js';
 import { startOwnLeshanServer, type OwnLeshanServer } from '../../tools/ownLeshan.js';
 import { freePort } from '../../tools/ports.js';
 import { startRealLeshanClient, type RealLeshanClient } from '../../tools/realLeshan.js';
 import { openSse, type Sse } from '../support/sse.js';
+import { cleanupsAfterAll } from '../support/e2e.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
-});
+const cleanup = cleanupsAfterAll();
 
 let real: OwnLeshanServer;
 let double: LeshanDouble;
@@ -28,17 +26,17 @@ before(
   async () => {
     // nothing listens on the daemon URL: the posts are retried in the background and do not matter here
     real = await startOwnLeshanServer({ daemonUrl: `http://127.0.0.1:${await freePort()}`, awakeTimeSeconds: 2 });
-    cleanups.push(() => real.stop());
+    cleanup(() => real.stop());
     double = await startLeshanDouble({ mode: 'LM' });
-    cleanups.push(() => double.close());
+    cleanup(() => double.close());
     realEvents = await openSse(real.url);
     doubleEvents = await openSse(double.url);
-    cleanups.push(
+    cleanup(
       () => realEvents.close(),
       () => doubleEvents.close(),
     );
     client = await startRealLeshanClient(real, { endpoint: EP, queueMode: true, lifetime: 300 });
-    cleanups.push(() => client.kill());
+    cleanup(() => client.kill());
     double.register({ endpoint: EP, queueMode: true });
   },
   { timeout: 120_000 },

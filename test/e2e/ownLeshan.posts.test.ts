@@ -6,10 +6,11 @@
  * values land in a real influxd. The server's awake time is short (3 s), so the clients fall asleep between steps.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Operation } from '../../src/operations/operation.js';
 import { until } from '../support/controllerHarness.js';
 import { apiCall } from '../support/api.js';
+import { cleanupsAfterAll, queueOperation, registrationQuery, rowsUntil as rowsUntilIn, settledOperation } from '../support/e2e.js';
 import { startDaemon, type DaemonProcess } from '../../tools/daemon.js';
 import { startInfluxd, type Influxd } from '../../tools/influxd.js';
 import { freePort } from '../../tools/ports.js';
@@ -19,10 +20,7 @@ import { ensureLeshan, startRealLeshanClient, type RealLeshanClient } from '../.
 const DB = 'lwm2m';
 const AWAKE_TIME_S = 3;
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
+const cleanup = cleanupsAfterAll();
 
 let influx: Influxd;
 let leshan: OwnLeshanServer;
@@ -33,7 +31,7 @@ before(
     ensureLeshan(); // the client launcher (scripts/test.sh has already run it)
     ensureOwnLeshan(); // the server's jar (scripts/test.sh has already built it)
     influx = await startInfluxd();
-    cleanups.push(() => influx.destroy());
+    cleanup(() => influx.destroy());
     // the daemon is told where Leshan's REST API will be; Leshan is then told where the daemon is
     const webPort = await freePort();
     daemon = await startDaemon({
@@ -42,9 +40,9 @@ before(
         influx: { url: influx.url, database: DB, connectIntervalMs: 200, flushIntervalMs: 100 },
       },
     });
-    cleanups.push(() => daemon.cleanup());
+    cleanup(() => daemon.cleanup());
     leshan = await startOwnLeshanServer({ daemonUrl: daemon.url, awakeTimeSeconds: AWAKE_TIME_S, webPort });
-    cleanups.push(() => leshan.stop());
+    cleanup(() => leshan.stop());
   },
   { timeout: 120_000 },
 );
@@ -52,47 +50,16 @@ before(
 async function client(endpoint: string): Promise<RealLeshanClient> {
   // lifetime 300 s: the client then updates only every few minutes, so it wakes when the test says so
   const c = await startRealLeshanClient(leshan, { endpoint, queueMode: true, lifetime: 300 });
-  cleanups.push(() => c.kill());
+  cleanup(() => c.kill());
   return c;
 }
 
 const api = (method: string, path: string, body?: unknown) => apiCall(daemon.url, method, path, body);
 
-async function queue(ep: string, body: unknown): Promise<Operation> {
-  const r = await api('POST', `/api/endpoints/${encodeURIComponent(ep)}/operations`, body);
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  return r.body as Operation;
-}
-
-async function operation(id: string): Promise<Operation> {
-  return (await api('GET', `/api/operations/${id}`)).body as Operation;
-}
-
-async function settled(id: string, timeoutMs = 20_000): Promise<Operation> {
-  let op: Operation | undefined;
-  await until(
-    async () => {
-      op = await operation(id);
-      return op.status === 'CONFIRMED' || op.status === 'FAILED' || op.status === 'CANCELLED' || op.status === 'EXPIRED';
-    },
-    timeoutMs,
-    `operation ${id} settled (last seen: ${JSON.stringify(op)})`,
-  );
-  return op!;
-}
-
-async function rowsUntil(q: string, atLeast = 1, timeoutMs = 20_000): Promise<Record<string, string>[]> {
-  let found: Record<string, string>[] = [];
-  await until(
-    async () => (found = await influx.queryCsv(q, DB).catch(() => [])).length >= atLeast,
-    timeoutMs,
-    `${atLeast} row(s) for ${q}`,
-  );
-  return found;
-}
-
-const registrationQuery = (ep: string, event: string): string =>
-  `SELECT * FROM "registration" WHERE "ep" = '${ep}' AND "event" = '${event}'`;
+const queue = (ep: string, body: unknown): Promise<Operation> => queueOperation(daemon.url, ep, body);
+const operation = async (id: string): Promise<Operation> => (await api('GET', `/api/operations/${id}`)).body as Operation;
+const settled = (id: string, timeoutMs?: number): Promise<Operation> => settledOperation(daemon.url, id, timeoutMs);
+const rowsUntil = (q: string, atLeast?: number, timeoutMs?: number) => rowsUntilIn(influx, DB, q, atLeast, timeoutMs);
 
 describe("the daemon with this project's Leshan server (posts ingress)", () => {
   it('registration, awake and sleeping are posted and recorded; Leshan lists the client in queue mode', { timeout: 60_000 }, async () => {

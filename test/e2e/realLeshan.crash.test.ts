@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Operation } from '../../src/operations/operation.js';
 import { startDaemon, type DaemonProcess } from '../../tools/daemon.js';
 import { startInfluxd, type Influxd } from '../../tools/influxd.js';
@@ -28,12 +28,10 @@ import {
 } from '../../tools/realLeshan.js';
 import { apiCall } from '../support/api.js';
 import { until } from '../support/controllerHarness.js';
+import { cleanupsAfterAll } from '../support/e2e.js';
 
 const DB = 'crash';
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
+const cleanup = cleanupsAfterAll();
 
 let influx: Influxd;
 let leshan: RealLeshanServer;
@@ -42,8 +40,8 @@ before(
   async () => {
     ensureLeshan();
     const [i, l] = await Promise.allSettled([startInfluxd(), startRealLeshanServer()]);
-    if (i.status === 'fulfilled') cleanups.push(() => i.value.destroy());
-    if (l.status === 'fulfilled') cleanups.push(() => l.value.stop());
+    if (i.status === 'fulfilled') cleanup(() => i.value.destroy());
+    if (l.status === 'fulfilled') cleanup(() => l.value.stop());
     if (i.status === 'rejected') throw i.reason;
     if (l.status === 'rejected') throw l.reason;
     influx = i.value;
@@ -62,7 +60,7 @@ async function daemonOn(dataDir: string): Promise<DaemonProcess> {
       influx: { url: influx.url, database: DB, connectIntervalMs: 200, flushIntervalMs: 100 },
     },
   });
-  cleanups.push(() => daemon.cleanup());
+  cleanup(() => daemon.cleanup());
   await daemon.waitForLine((l) => l.message === "reconciled with Leshan's registrations", 20_000);
   return daemon;
 }
@@ -79,11 +77,11 @@ async function slowDevice(
   slowPath: string,
 ): Promise<{ dataDir: string; first: DaemonProcess; dev: RealLeshanClient; from: number }> {
   const work = await mkdtemp(path.join(tmpdir(), 'lwm2m-crash-'));
-  cleanups.push(() => rm(work, { recursive: true, force: true }));
+  cleanup(() => rm(work, { recursive: true, force: true }));
   const dataDir = path.join(work, 'data');
   const first = await daemonOn(dataDir);
   const dev = await startRealLeshanClient(leshan, { endpoint: ep, queueMode: true, lifetime: 300 });
-  cleanups.push(() => dev.kill());
+  cleanup(() => dev.kill());
   await until(async () => (await apiCall(first.url, 'GET', `/api/endpoints/${ep}`)).body?.state === 'online', 10_000, `${ep} online`);
   const from = dev.events.length;
   dev.command(`delay ${slowPath} 5000`);

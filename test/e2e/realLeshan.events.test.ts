@@ -6,7 +6,7 @@
  * condition, never a fixed sleep.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Operation } from '../../src/operations/operation.js';
 import { until } from '../support/controllerHarness.js';
 import { startDaemon, type DaemonProcess } from '../../tools/daemon.js';
@@ -19,13 +19,17 @@ import {
   type RealLeshanServer,
 } from '../../tools/realLeshan.js';
 import { apiCall } from '../support/api.js';
+import {
+  cleanupsAfterAll,
+  queueOperation,
+  registrationQuery as registrationPoints,
+  rowsUntil as rowsUntilIn,
+  settledOperation,
+} from '../support/e2e.js';
 
 const DB = 'lwm2m';
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
+const cleanup = cleanupsAfterAll();
 
 let influx: Influxd;
 let leshan: RealLeshanServer;
@@ -35,8 +39,8 @@ before(
   async () => {
     ensureLeshan(); // Maven and javac only the first time on a machine: scripts/test.sh has already run it
     const [i, l] = await Promise.allSettled([startInfluxd(), startRealLeshanServer()]);
-    if (i.status === 'fulfilled') cleanups.push(() => i.value.destroy());
-    if (l.status === 'fulfilled') cleanups.push(() => l.value.stop());
+    if (i.status === 'fulfilled') cleanup(() => i.value.destroy());
+    if (l.status === 'fulfilled') cleanup(() => l.value.stop());
     if (i.status === 'rejected') throw i.reason;
     if (l.status === 'rejected') throw l.reason;
     influx = i.value;
@@ -47,7 +51,7 @@ before(
         influx: { url: influx.url, database: DB, connectIntervalMs: 200, flushIntervalMs: 100 },
       },
     });
-    cleanups.push(() => daemon.cleanup());
+    cleanup(() => daemon.cleanup());
     await daemon.waitForLine((l) => l.message === "reconciled with Leshan's registrations", 20_000);
   },
   { timeout: 120_000 },
@@ -60,45 +64,16 @@ async function client(
   // lifetime 300 s: a shorter one makes the client update every few seconds (its update period is the lifetime
   // less CoAP's exchange lifetime, 247 s), which would keep every endpoint awake and blur the events under test
   const c = await startRealLeshanClient(leshan, { endpoint, queueMode: true, lifetime: 300, ...extra });
-  cleanups.push(() => c.kill());
+  cleanup(() => c.kill());
   return c;
 }
 
 const api = (method: string, path: string, body?: unknown) => apiCall(daemon.url, method, path, body);
 
-/** curl -X POST /api/endpoints/{ep}/operations -d body */
-async function queue(ep: string, body: unknown): Promise<Operation> {
-  const r = await api('POST', `/api/endpoints/${encodeURIComponent(ep)}/operations`, body);
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  return r.body as Operation;
-}
-
-/** The operation once it is in a final status. */
-async function settled(id: string, timeoutMs = 20_000): Promise<Operation> {
-  let op: Operation | undefined;
-  await until(
-    async () => {
-      op = (await api('GET', `/api/operations/${id}`)).body as Operation;
-      return op.status === 'CONFIRMED' || op.status === 'FAILED' || op.status === 'CANCELLED' || op.status === 'EXPIRED';
-    },
-    timeoutMs,
-    `operation ${id} settled (last seen: ${JSON.stringify(op)})`,
-  );
-  return op!;
-}
-
-async function rows(q: string): Promise<Record<string, string>[]> {
-  return influx.queryCsv(q, DB).catch(() => []); // the database exists only after the daemon's first write
-}
-
-async function rowsUntil(q: string, atLeast = 1, timeoutMs = 20_000): Promise<Record<string, string>[]> {
-  let found: Record<string, string>[] = [];
-  await until(async () => (found = await rows(q)).length >= atLeast, timeoutMs, `${atLeast} row(s) for ${q}`);
-  return found;
-}
-
-const registrationQuery = (ep: string, event: string): string =>
-  `SELECT "registration_time" FROM "registration" WHERE "ep" = '${ep}' AND "event" = '${event}'`;
+const queue = (ep: string, body: unknown): Promise<Operation> => queueOperation(daemon.url, ep, body);
+const settled = (id: string, timeoutMs?: number): Promise<Operation> => settledOperation(daemon.url, id, timeoutMs);
+const rowsUntil = (q: string, atLeast?: number, timeoutMs?: number) => rowsUntilIn(influx, DB, q, atLeast, timeoutMs);
+const registrationQuery = (ep: string, event: string): string => registrationPoints(ep, event, '"registration_time"');
 
 describe('the daemon against the real Leshan demo server (events ingress)', () => {
   it(

@@ -11,18 +11,16 @@
  * Every wait is for an event (a client's line, a log line) or a polled condition, never a fixed sleep.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Operation } from '../../src/operations/operation.js';
 import { until } from '../support/controllerHarness.js';
 import { startDaemon, type DaemonProcess } from '../../tools/daemon.js';
 import { startInfluxd, type Influxd } from '../../tools/influxd.js';
 import { ensureLeshan, startRealLeshanClient, startRealLeshanServer, type RealLeshanServer } from '../../tools/realLeshan.js';
 import { apiCall } from '../support/api.js';
+import { cleanupsAfterAll } from '../support/e2e.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
+const cleanup = cleanupsAfterAll();
 
 let influx: Influxd;
 /** One Leshan per case: the first is killed and restarted, the second is followed twice (daemon and test). */
@@ -36,7 +34,7 @@ before(
     for (const s of started) {
       if (s.status !== 'fulfilled') continue;
       const v = s.value;
-      cleanups.push(() => ('destroy' in v ? v.destroy() : v.stop()));
+      cleanup(() => ('destroy' in v ? v.destroy() : v.stop()));
     }
     for (const s of started) if (s.status === 'rejected') throw s.reason;
     influx = (started[0] as PromiseFulfilledResult<Influxd>).value;
@@ -54,7 +52,7 @@ async function daemonFor(leshan: RealLeshanServer, ingress: 'events' | 'both', d
       endpoints: { retryMs: 500 },
     },
   });
-  cleanups.push(() => daemon.cleanup());
+  cleanup(() => daemon.cleanup());
   await daemon.waitForLine((l) => l.message === "reconciled with Leshan's registrations", 20_000);
   return daemon;
 }
@@ -110,7 +108,7 @@ describe('the daemon against the real Leshan demo server: restarts and both ingr
       const ep = 'res-restart';
       const daemon = await daemonFor(leshanRestart, 'events', db);
       const dev = await startRealLeshanClient(leshanRestart, { endpoint: ep, queueMode: true, lifetime: 300 });
-      cleanups.push(() => dev.kill());
+      cleanup(() => dev.kill());
       await until(async () => (await api(daemon, 'GET', `/api/endpoints/${ep}`)).body?.registered === true, 10_000, `${ep} registered`);
       assert.equal((await leshanEvents(daemon)).ok, true);
       assert.equal(await metric(daemon, 'lwm2m_backend_leshan_stream_reconnects'), 0);
@@ -142,7 +140,7 @@ describe('the daemon against the real Leshan demo server: restarts and both ingr
 
       const reconciledBefore = daemon.lines.filter((l) => l.message === "reconciled with Leshan's registrations").length;
       leshanRestart = await startRealLeshanServer({ ports: { webPort: old.webPort, coapPort: old.coapPort, coapsPort: old.coapsPort } });
-      cleanups.push(() => leshanRestart.stop());
+      cleanup(() => leshanRestart.stop());
       assert.equal(leshanRestart.url, old.url);
 
       // the stream reopened (backoff with jitter: up to ~15 s after a few failed attempts) and reconciled
@@ -203,9 +201,9 @@ describe('the daemon against the real Leshan demo server: restarts and both ingr
       const ep = 'res-both';
       const daemon = await daemonFor(leshanBoth, 'both', db);
       const followed = followNotifications(leshanBoth, ep);
-      cleanups.push(async () => followed.close());
+      cleanup(async () => followed.close());
       const dev = await startRealLeshanClient(leshanBoth, { endpoint: ep, queueMode: true, lifetime: 300 });
-      cleanups.push(() => dev.kill());
+      cleanup(() => dev.kill());
       await until(async () => (await api(daemon, 'GET', `/api/endpoints/${ep}`)).body?.registered === true, 10_000, `${ep} registered`);
 
       // observed through Leshan's REST API itself, so that the only values the daemon sees are the events'. (An
