@@ -47,6 +47,8 @@ export interface OwnLeshanOptions {
   daemonUrl: string;
   /** `--awake-time` seconds (default 93, Leshan's). */
   awakeTimeSeconds?: number;
+  /** `--delayed-requests` (default true, the stock demo's: a request for a sleeping client is kept; false: 400 "sleeping"). */
+  delayedRequests?: boolean;
   /** `--post-queue-size` (default 10 000). */
   postQueueSize?: number;
   /** The REST API's port (default a free one): the daemon can be configured with `leshan.url` before this starts. */
@@ -63,6 +65,7 @@ export async function startOwnLeshanServer(options: OwnLeshanOptions): Promise<O
   args.push('--coap-address', '127.0.0.1', '--coap-port', String(coapPort));
   if (options.awakeTimeSeconds !== undefined) args.push('--awake-time', String(options.awakeTimeSeconds));
   if (options.postQueueSize !== undefined) args.push('--post-queue-size', String(options.postQueueSize));
+  if (options.delayedRequests !== undefined) args.push('--delayed-requests', String(options.delayedRequests));
   const server = await startLeshanRestProcess({
     name: "the project's Leshan server",
     args,

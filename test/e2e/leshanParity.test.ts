@@ -92,4 +92,36 @@ describe('the Leshan double and a real Leshan (M18 library) answer alike', () =>
       assert.deepEqual(wake(doubleEvents, before.double), wake(realEvents, before.real));
     },
   );
+
+  it(
+    'a request for a sleeping client refused as Leshan before M17 refuses it (--delayed-requests false): the same 400 text',
+    { timeout: 60_000 },
+    async () => {
+      const refusing = await startOwnLeshanServer({
+        daemonUrl: `http://127.0.0.1:${await freePort()}`,
+        awakeTimeSeconds: 1,
+        delayedRequests: false,
+      });
+      cleanup(() => refusing.stop());
+      const l15 = await startLeshanDouble({ mode: 'L15' });
+      cleanup(() => l15.close());
+      const events = await openSse(refusing.url);
+      cleanup(() => events.close());
+      const sleepy = await startRealLeshanClient(refusing, { endpoint: EP, queueMode: true, lifetime: 300 });
+      cleanup(() => sleepy.kill());
+      await events.waitFor('SLEEPING', (e) => e.ep === EP, 20_000);
+      l15.register({ endpoint: EP, queueMode: true });
+      l15.sleep(EP);
+      const body = { id: 1, kind: 'singleResource', type: 'INTEGER', value: 120 };
+      const answer = (base: string) =>
+        fetch(`${base}/api/clients/${EP}/1/0/1`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then(async (r) => [r.status, await r.text()] as const);
+      const [fromReal, fromDouble] = await Promise.all([answer(refusing.url), answer(l15.url)]);
+      assert.equal(fromReal[0], 400);
+      assert.deepEqual(fromDouble, fromReal);
+    },
+  );
 });
