@@ -22,10 +22,12 @@ const GOAL_MIB = 150;
 
 const rssOf = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 const hwmOf = (pid: number): number => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-/** The V8 flags the systemd unit runs the daemon with (its `Environment="NODE_OPTIONS=..."`): measured as deployed. */
-export function unitNodeOptions(): string {
+/** The memory settings the systemd unit runs the daemon with (NODE_OPTIONS, MALLOC_ARENA_MAX): measured as deployed. */
+export function unitEnv(): Record<string, string> {
   const unit = readFileSync(new URL('../systemd/lwm2m-backend.service', import.meta.url), 'utf8');
-  return /^Environment="NODE_OPTIONS=([^"]*)"$/m.exec(unit)?.[1] ?? '';
+  const env: Record<string, string> = {};
+  for (const m of unit.matchAll(/^Environment="?(NODE_OPTIONS|MALLOC_ARENA_MAX)=([^"\n]*)"?$/gm)) env[m[1]!] = m[2]!;
+  return env;
 }
 const epName = (i: number) => `urn:imei:${350000000000000 + i}`;
 
@@ -100,7 +102,7 @@ export async function memoryBench(): Promise<void> {
       compiled: true,
       dataDir,
       config: { leshan: { url: 'http://127.0.0.1:9' }, influx: { url: 'http://127.0.0.1:9' }, endpoints: { awakeMs: AWAKE_MS } },
-      env: { NODE_OPTIONS: unitNodeOptions() },
+      env: unitEnv(),
     });
     const pool = new Pool(d.url, { connections: 20 });
     try {
@@ -121,7 +123,12 @@ export async function memoryBench(): Promise<void> {
         'daemon: RSS over the 10 s after the registrations, max / last (MiB)',
         `${fmt(Math.max(...samples) / 1048576, 1)} / ${fmt(rss / 1048576, 1)}`,
       );
-      figure('daemon: V8 flags (from the systemd unit)', unitNodeOptions() || '(none)');
+      figure(
+        'daemon: memory settings (from the systemd unit)',
+        Object.entries(unitEnv())
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ') || '(none)',
+      );
       figure('daemon: endpoints by state', states);
       figure('daemon: V8 heap used (MiB)', fmt(heapUsed / 1048576, 1));
       figure('daemon: peak RSS since start (VmHWM, MiB)', fmt(hwmOf(pid) / 1048576, 1));

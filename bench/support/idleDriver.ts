@@ -1,7 +1,7 @@
 /**
  * The idle-delay measurement, run in a fresh process by bench/idle.bench.ts so that the heap and GC of the
  * other benchmarks do not land in the figure: the Leshan double, influxd and the daemon (compiled, with the
- * systemd unit's V8 flags); for each sample a queue-mode endpoint with one queued write sends an update
+ * systemd unit's memory settings); for each sample a queue-mode endpoint with one queued write sends an update
  * (object 10240 resource 2), and the time from that POST to the write reaching the double is taken.
  * Prints one JSON line: the delays (ms), the event-loop delay of this process and the daemon's.
  */
@@ -10,7 +10,7 @@ import { Pool } from 'undici';
 import { startLeshanDouble } from '../../tools/leshanDouble.js';
 import { startDaemon } from '../../tools/daemon.js';
 import { startInfluxd } from '../../tools/influxd.js';
-import { unitNodeOptions } from '../memory.bench.js';
+import { unitEnv } from '../memory.bench.js';
 
 const SAMPLES = Number(process.argv[2] ?? 2000);
 const WARM_UP = 100;
@@ -40,7 +40,7 @@ const influxd = await startInfluxd();
 const d = await startDaemon({
   compiled: true,
   config: { leshan: { url: leshan.url }, endpoints: { awakeMs: 93_000 }, influx: { url: influxd.url } },
-  env: { NODE_OPTIONS: unitNodeOptions() },
+  env: unitEnv(),
 });
 const pool = new Pool(d.url, { connections: 4 });
 const delays: number[] = [];
