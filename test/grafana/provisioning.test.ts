@@ -19,6 +19,7 @@ import {
   type ProvisioningFile,
 } from '../support/grafanaProvisioning.js';
 import { startController, until, type RunningController } from '../support/controllerHarness.js';
+import { prometheusBinary, startPrometheus, type Prometheus } from '../support/prometheus.js';
 
 const GRAFANA = fileURLToPath(new URL('../../config/grafana/', import.meta.url));
 /** Where scripts/package.sh installs config/grafana/*.json. */
@@ -173,7 +174,12 @@ describe('Grafana daemon-health dashboard against the daemon /metrics', () => {
       }
     }
   });
-  after(async () => d?.stop());
+  after(async () => {
+    await prometheus?.stop();
+    await d?.stop();
+  });
+  let prometheus: Prometheus | undefined;
+  const binary = prometheusBinary();
 
   it('every panel queries the ${datasource} Prometheus variable, filtered by $job and $instance', () => {
     assert.ok(exprs.length >= 15, `${exprs.length} queries`);
@@ -204,4 +210,30 @@ describe('Grafana daemon-health dashboard against the daemon /metrics', () => {
       for (const [metric] of v.definition.matchAll(/\blwm2m_backend_\w+/g))
         assert.ok(families.has(metric), `variable ${v.name}: ${metric}`);
   });
+
+  it(
+    'every query runs on a real Prometheus scraping the daemon, and finds data where the daemon has counted something',
+    { skip: binary ? false : 'no prometheus binary (PATH, or apt-get download prometheus)' },
+    async (t) => {
+      prometheus = await startPrometheus(binary!, [new URL(d.url).host]);
+      // rate() over the 5 s window needs two scrapes in it
+      await until(async () => Number((await prometheus!.query('count_over_time(up[5s])'))[0]?.value[1] ?? 0) >= 3, 20_000, 'scrapes');
+      assert.deepEqual(await prometheus.labelValues('lwm2m_backend_process_start_time_seconds', 'job'), ['lwm2m-backend'], '$job');
+      assert.deepEqual(await prometheus.labelValues('lwm2m_backend_process_start_time_seconds', 'instance'), [new URL(d.url).host]);
+      const grafana = (expr: string) =>
+        expr.replaceAll('$__rate_interval', '5s').replaceAll('$job', 'lwm2m-backend').replaceAll('$instance', '.*');
+      const empty: string[] = [];
+      for (const { title, expr } of exprs) {
+        const result = await prometheus.query(grafana(expr)).catch((err: Error) => assert.fail(`${title}: ${expr}: ${err.message}`));
+        if (result.length === 0) empty.push(`${title}: ${expr}`);
+        for (const r of result) assert.ok(Number.isFinite(Number(r.value[1])), `${title}: a number`);
+      }
+      for (const e of empty) t.diagnostic(`no data yet: ${e}`);
+      // labelled counters appear in /metrics only once counted: nothing was dropped, and no request went to Leshan
+      assert.deepEqual(
+        empty.map((e) => e.split(':')[0]),
+        ['InfluxDB points', 'Leshan requests'],
+      );
+    },
+  );
 });
