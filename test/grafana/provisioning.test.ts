@@ -4,7 +4,7 @@
  * dashboards: each dashboard's data source variable lands on a provisioned data source of its type, the
  * InfluxDB one points where the daemon writes by default, and the provider reads the dashboards from where
  * the Debian package installs them. The daemon-health dashboard's PromQL names only metrics and labels the
- * daemon's /metrics really exposes.
+ * daemon's /metrics really exposes, and runs on a real Prometheus scraping the daemon.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
