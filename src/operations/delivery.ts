@@ -8,6 +8,9 @@ import { settle } from './outcome.js';
 import { StoreUnavailableError } from './store/errors.js';
 import { errorFields } from '../log/errorText.js';
 
+/** Kinds whose request leaves only once its SENDING is on disk (see `attempt`): running them twice is not harmless. */
+const ONCE_ONLY: ReadonlySet<Operation['kind']> = new Set(['execute', 'delete']);
+
 /** The part of the store delivery uses. */
 export interface DeliveryStore {
   nextQueued(ep: string): Operation | undefined;
@@ -130,12 +133,21 @@ export class Delivery {
     // it may have been cancelled while waiting for a slot
     if (store.get(id)?.status !== 'QUEUED') return { result: 'delivered', at: now() };
     const op = store.markSending(id);
+    const onDisk = store.flush();
+    let sending: Promise<{ attempt: AttemptResult; ms: number }> | undefined;
+    // A request that is safe to repeat leaves while its SENDING is being written (the fdatasync, up to
+    // several ms on an SD card, is then off the wake-to-request path); an execute or a delete, which must
+    // not run twice, leaves only once SENDING is on disk. Either way the outcome is recorded only after
+    // SENDING is on disk: a crash while handling the answer has the attempt counted.
+    if (!ONCE_ONLY.has(op.kind)) sending = client.send(op);
     try {
-      await store.flush(); // SENDING is on disk before the request leaves: a crash then counts the attempt
+      await onDisk;
     } catch {
-      return { result: 'unreachable', at: now() }; // undone: still QUEUED, sent once the disk takes writes
+      // undone: QUEUED again, sent once the disk takes writes; an answer to a request already sent is not recorded
+      await sending?.catch(() => undefined);
+      return { result: 'unreachable', at: now() };
     }
-    const { attempt, ms } = await client.send(op);
+    const { attempt, ms } = await (sending ?? client.send(op));
     if (this.closed) return { result: 'unreachable', at: now() };
     this.outcomes.inc({ kind: attempt.kind });
     if (attempt.kind !== 'unreachable') this.latency.observe({ kind: attempt.kind }, ms / 1000);
