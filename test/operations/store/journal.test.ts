@@ -35,7 +35,7 @@ describe('journal framing', () => {
       stop: 'short',
     });
     const flipped = Buffer.from(buf);
-    flipped[second + 25] ^= 1;
+    flipped[second + 25]! ^= 1;
     const bad = decodeFrames(flipped);
     assert.equal(bad.frames.length, 1);
     assert.equal(bad.end, second);
@@ -88,7 +88,7 @@ describe('OperationStore journal', () => {
     const segment = await onlySegment(tmp.file);
     const bytes = await readFile(segment);
     const last = decodeFrames(bytes).frames.at(-1)!;
-    bytes[last.at + 40] ^= 0x20; // one bit of the last create's JSON
+    bytes[last.at + 40]! ^= 0x20; // one bit of the last create's JSON
     await writeFile(segment, bytes);
     store = await openStore(tmp.file);
     assert.deepEqual(
@@ -104,7 +104,7 @@ describe('OperationStore journal', () => {
     const segment = await onlySegment(tmp.file);
     const bytes = await readFile(segment);
     const second = decodeFrames(bytes).frames[1]!;
-    bytes[second.at + 40] ^= 0x20;
+    bytes[second.at + 40]! ^= 0x20;
     await writeFile(segment, bytes);
     const err = await openStore(tmp.file).then(
       () => assert.fail('opened a journal damaged in the middle'),
