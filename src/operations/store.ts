@@ -277,8 +277,14 @@ export class OperationStore {
    * Refuses further changes, waits for the last write, then folds the journal into a new snapshot (so a
    * clean stop leaves one file; a failure there loses nothing: the journal stays).
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private closing: Promise<void> | undefined;
+
+  private async shutDown(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
     for (const resolve of this.writableWaiters.splice(0)) resolve();
@@ -286,7 +292,7 @@ export class OperationStore {
     if (!p) return;
     if (this.failure === undefined) await this.writer.flush();
     await p.idle();
-    if (this.failure === undefined && p.journal.records > 0) await p.compactNow(this.state).catch(() => undefined);
+    if (this.failure === undefined && p.journal.records > 0) await p.compactNow(this.state).catch(() => undefined); // logged by compactNow
     await p.journal.close();
   }
 
