@@ -53,18 +53,9 @@ export class StorePersistence {
     this.snapshotBytes = o.snapshotBytes;
   }
 
-  /** The last sequence number handed out. */
-  get lastSeq(): number {
-    return this.seq;
-  }
-
   /** Bytes written to the journal and the snapshot since open. */
   get bytesWritten(): number {
     return this.journal.bytesWritten + this.snapshotFile.bytesWritten;
-  }
-
-  get compactionRunning(): boolean {
-    return this.compacting !== undefined;
   }
 
   /**
