@@ -1,8 +1,8 @@
 /**
  * The idle-delay measurement, run in a fresh process by bench/idle.bench.ts so that the heap and GC of the
  * other benchmarks do not land in the figure: the Leshan double, influxd and the daemon (compiled, with the
- * systemd unit's memory settings); for each sample a queue-mode endpoint with one queued write sends an update
- * (object 10240 resource 2), and the time from that POST to the write reaching the double is taken.
+ * systemd unit's memory settings); for each sample a queue-mode endpoint registers and falls asleep, gets one
+ * queued write, and sends an update (object 10240 resource 2), and the time from that POST to the write reaching the double is taken.
  * Prints one JSON line: the delays (ms), the event-loop delay of this process and the daemon's.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -22,7 +22,8 @@ const post = async (pool: Pool, p: string, body: unknown): Promise<number> => {
   await res.body.dump();
   return res.statusCode;
 };
-const update = (ep: string) => ({ ep, obj_id: 10240, val: { kind: 'singleResource', id: 2, type: 'TIME', value: 1732550000000 } });
+/** An object 10240 post: resource 1 a registration, 2 an update, 4 the device asleep (queue mode). */
+const event = (ep: string, id: number) => ({ ep, obj_id: 10240, val: { kind: 'singleResource', id, type: 'TIME', value: 1732550000000 } });
 
 const leshan = await startLeshanDouble({
   awakeMs: 93_000,
@@ -50,12 +51,15 @@ try {
     if (i === WARM_UP) loop.enable();
     const ep = `idle-${i}`;
     leshan.register({ endpoint: ep, queueMode: true });
+    // the daemon sees the registration and the device fall asleep, as it would; the write then waits for the update
+    await post(pool, '/leshan_api/resource/single', event(ep, 1));
+    await post(pool, '/leshan_api/resource/single', event(ep, 4));
     const created = await post(pool, `/api/endpoints/${ep}/operations`, { kind: 'write', path: '/3/0/14', value: '+01:00' });
     if (created !== 201) throw new Error(`create answered ${created}`);
     await new Promise((r) => setTimeout(r, PAUSE_MS)); // idle: the create's journal append is done
     const arrived = new Promise<number>((resolve) => waiters.set(ep, resolve));
     const t0 = performance.now();
-    await post(pool, '/leshan_api/resource/single', update(ep));
+    await post(pool, '/leshan_api/resource/single', event(ep, 2));
     const delay = (await arrived) - t0;
     if (i >= WARM_UP) delays.push(delay);
   }
