@@ -17,12 +17,16 @@ const FLOORS = [
   // HTTP plumbing knows no feature
   { target: 'http', forbidden: ['*'], except: ['http', 'log', 'lwm2m', 'metrics'] },
   // adapters at the edges
-  { target: 'influx', forbidden: ['*'], except: ['influx', 'config', 'log', 'lwm2m', 'metrics', 'http'] },
+  { target: 'influx', forbidden: ['*'], except: ['influx', 'config', 'log', 'lwm2m', 'metrics', 'http', 'dataDir'] },
   { target: 'leshan', forbidden: ['*'], except: ['leshan', 'log', 'lwm2m', 'metrics'] },
   // features: endpoints never imports operations; ingest never imports influx
   { target: 'endpoints', forbidden: ['*'], except: ['endpoints', 'lwm2m', 'log', 'metrics', 'http'] },
   { target: 'ingest', forbidden: ['*'], except: ['ingest', 'lwm2m', 'log', 'metrics', 'http', 'leshan'] },
-  { target: 'operations', forbidden: ['*'], except: ['operations', 'lwm2m', 'log', 'metrics', 'http', 'leshan', 'endpoints', 'ingest'] },
+  {
+    target: 'operations',
+    forbidden: ['*'],
+    except: ['operations', 'lwm2m', 'log', 'metrics', 'http', 'leshan', 'endpoints', 'ingest', 'dataDir'],
+  },
   // firmware updates are workflows over operations
   { target: 'firmware', forbidden: ['*'], except: ['firmware', 'lwm2m', 'log', 'metrics', 'http', 'operations', 'endpoints', 'ingest'] },
   // only the controller assembles

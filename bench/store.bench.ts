@@ -18,7 +18,7 @@ import { Low } from 'lowdb';
 import type { Operation } from '../src/operations/operation.js';
 import { OperationStore, type OperationStoreOptions } from '../src/operations/store.js';
 import { DEFAULT_POLICY } from '../src/operations/store/persistence.js';
-import { encodeFrames } from '../src/operations/store/journalFormat.js';
+import { encodeFrames } from '../src/dataDir/frames.js';
 import { segmentFile } from '../src/operations/store/journal.js';
 import { figure, fmt, heading } from './support/report.js';
 

@@ -1,8 +1,8 @@
 import { mkdir, open, readdir, readFile, rename, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import * as zlib from 'node:zlib';
 import type { LogSink } from '../log/logger.js';
 import { errorFields } from '../log/errorText.js';
+import { decodeFrames, encodeFrames } from '../dataDir/frames.js';
 
 interface Segment {
   seq: number;
@@ -43,66 +43,6 @@ export interface SpoolOptions {
 
 const SUFFIX = '.spool';
 const SEGMENT_NAME = /^(\d+)\.(spool|lp)$/;
-/** `# xxxxxxxx xxxxxxxx\n` */
-const HEADER = 20;
-const HASH = 0x23;
-const SPACE = 0x20;
-const NL = 0x0a;
-
-type Crc32 = (data: Uint8Array, value?: number) => number;
-/** node:zlib's crc32 (Node >= 20.15), or the same CRC-32 (IEEE) in JavaScript on older Node 20 releases. */
-const crc32: Crc32 = typeof (zlib as { crc32?: Crc32 }).crc32 === 'function' ? (zlib as { crc32: Crc32 }).crc32 : jsCrc32;
-
-let crcTable: Int32Array | undefined;
-function jsCrc32(data: Uint8Array, value = 0): number {
-  if (!crcTable) {
-    crcTable = new Int32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c;
-    }
-  }
-  let crc = ~value;
-  for (let i = 0; i < data.length; i++) crc = crcTable[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-  return ~crc >>> 0;
-}
-
-/**
- * Lines as records, each `# <length> <crc>\n<line>\n`: a header line with the byte length and CRC-32 of
- * the line's UTF-8 bytes (8 hex digits each), then the line and a newline. The length, not the newline,
- * ends a record, so a line may hold any character; and a segment stays line protocol an operator can read
- * or post to InfluxDB as it is (the headers are comments).
- */
-export function encodeRecords(lines: readonly string[]): Buffer {
-  let size = 0;
-  for (const line of lines) size += HEADER + Buffer.byteLength(line) + 1;
-  const buf = Buffer.allocUnsafe(size);
-  let off = 0;
-  for (const line of lines) {
-    const len = buf.write(line, off + HEADER);
-    const crc = crc32(buf.subarray(off + HEADER, off + HEADER + len));
-    buf.write(`# ${hex8(len)} ${hex8(crc)}\n`, off, 'latin1');
-    buf[off + HEADER + len] = NL;
-    off += HEADER + len + 1;
-  }
-  return buf;
-}
-
-const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
-
-/** The 8 hex digits at `off`, or -1. */
-function readHex8(buf: Buffer, off: number): number {
-  let n = 0;
-  for (let i = off; i < off + 8; i++) {
-    const c = buf[i]!;
-    const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
-    if (d < 0) return -1;
-    n = n * 16 + d;
-  }
-  return n;
-}
-
 /** What `decodeRecords` found: the lines of the whole records, where they end, and why reading stopped before the end. */
 export interface Decoded {
   lines: string[];
@@ -113,23 +53,8 @@ export interface Decoded {
 }
 
 export function decodeRecords(buf: Buffer): Decoded {
-  const lines: string[] = [];
-  let off = 0;
-  while (off < buf.length) {
-    if (buf.length - off < HEADER) return { lines, validBytes: off, damage: buf[off] === HASH ? 'torn' : 'corrupt' };
-    const len = readHex8(buf, off + 2);
-    const crc = readHex8(buf, off + 11);
-    if (buf[off] !== HASH || buf[off + 1] !== SPACE || buf[off + 10] !== SPACE || buf[off + 19] !== NL || len < 0 || crc < 0) {
-      return { lines, validBytes: off, damage: 'corrupt' };
-    }
-    const end = off + HEADER + len;
-    if (end + 1 > buf.length) return { lines, validBytes: off, damage: 'torn' };
-    const payload = buf.subarray(off + HEADER, end);
-    if (buf[end] !== NL || crc32(payload) !== crc) return { lines, validBytes: off, damage: 'corrupt' };
-    lines.push(payload.toString('utf8'));
-    off = end + 1;
-  }
-  return { lines, validBytes: off };
+  const { frames, end, stop } = decodeFrames(buf);
+  return { lines: frames.map((f) => f.text), validBytes: end, ...(stop && { damage: stop === 'short' ? 'torn' : 'corrupt' }) };
 }
 
 /** An old-format segment: lines ending in a newline; a torn last line (no newline) does not count. */
@@ -143,7 +68,7 @@ function decodeLegacy(buf: Buffer): string[] {
  * unreachable, and across a restart. Files `<seq>.spool` of about `segmentBytes` each; records are appended
  * to the newest and read from the oldest, which is deleted once every line in it is acknowledged.
  *
- * Framing: one record per line, a `# <length> <CRC-32>` header line before it (see `encodeRecords`), so a
+ * Framing: one record per line, a `# <length> <CRC-32>` header line before it (src/dataDir/frames.ts), so a
  * value may hold newlines or any other character. Each append is fsync'd before it resolves.
  * - An append that failed half-way (disk full, I/O error) leaves a torn record: it is cut back (ftruncate)
  *   before the next append, or the next append goes to a new segment when that fails too.
@@ -231,7 +156,7 @@ export class Spool {
   append(lines: readonly string[]): Promise<void> {
     if (lines.length === 0) return Promise.resolve();
     return this.serial(async () => {
-      const records = encodeRecords(lines);
+      const records = encodeFrames(lines);
       if (!this.tail || (this.tail.segment.bytes > 0 && this.tail.segment.bytes + records.length > this.segmentBytes)) await this.rotate();
       let tail = this.tail!;
       if (tail.torn) {

@@ -9,7 +9,7 @@ import { startInfluxd, type Influxd } from '../../tools/influxd.js';
 import { dataLine, endpointTag } from '../../src/ingest/points.js';
 import type { ResourceValue } from '../../src/lwm2m/node.js';
 import { endpointNameProblem } from '../../src/lwm2m/endpointName.js';
-import { encodeRecords } from '../../src/influx/spool.js';
+import { encodeFrames } from '../../src/dataDir/frames.js';
 
 const DB = 'lp';
 const T0 = 1_700_000_000_000_000_000n;
@@ -123,7 +123,7 @@ describe('line protocol against a real influxd 1.6', () => {
         String(T0 + BigInt(i)),
       ),
     );
-    const { status, error } = await post(influxd, encodeRecords(lines).toString('utf8'));
+    const { status, error } = await post(influxd, encodeFrames(lines).toString('utf8'));
     assert.equal(status, 204, error);
     const r = await influxd.query(`SELECT "string", "res" FROM lwm2m WHERE ep = 'spooled'`, DB);
     const rows = (r.results[0]?.series?.[0]?.values ?? []) as [number, string, string][];

@@ -6,7 +6,8 @@ import { appendFile, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Spool, encodeRecords, type SpoolDrop } from '../../src/influx/spool.js';
+import { encodeFrames } from '../../src/dataDir/frames.js';
+import { Spool, type SpoolDrop } from '../../src/influx/spool.js';
 import { mountSmallDisk } from '../support/smallDisk.js';
 
 const lines = (from: number, n: number): string[] => Array.from({ length: n }, (_, i) => `m v=${from + i}i ${from + i}`);
@@ -89,7 +90,7 @@ describe('Spool', () => {
     const [name] = await segments(dir);
     const file = path.join(dir, name!);
     const whole = (await stat(file)).size;
-    const next = encodeRecords(awkward(3, 1));
+    const next = encodeFrames(awkward(3, 1));
     await appendFile(file, next.subarray(0, next.length - 5)); // the crash came before the last 5 bytes
     const drops: SpoolDrop[] = [];
     const reopened = new Spool({ dir, maxBytes: 1e6, onDrop: (d) => drops.push(d) });
@@ -111,7 +112,7 @@ describe('Spool', () => {
     const file = path.join(dir, name!);
     const buf = await readFile(file);
     assert.match(buf.toString(), /^# [0-9a-f]{8} [0-9a-f]{8}\nm s="0\n/, 'a header line, then the line as it is');
-    const firstAppend = encodeRecords(awkward(0, 4)).length;
+    const firstAppend = encodeFrames(awkward(0, 4)).length;
     buf[firstAppend + 25]! ^= 0x20; // flip a bit in the line of the first record of the second append
     await writeFile(file, buf);
     // and a whole segment of random bytes after it

@@ -1,6 +1,6 @@
 import { open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeFrames, validFrameAfter } from './journalFormat.js';
+import { decodeFrames, validFrameAfter } from '../../dataDir/frames.js';
 
 /**
  * The journal beside a store file: segments `<file>.journal-<gen>` (gen grows by one at each rotation),
@@ -195,7 +195,7 @@ export async function readSegment(file: string, onRecord: (json: string) => void
         if (bytesRead === 0) break;
       }
       const decoded = decodeFrames(pending);
-      for (const frame of decoded.frames) onRecord(frame.json);
+      for (const frame of decoded.frames) onRecord(frame.text);
       if (!decoded.stop) {
         base += pending.length;
         pending = Buffer.alloc(0);

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { Low } from 'lowdb';
 import type { Operation } from '../operation.js';
-import { encodeFrames } from './journalFormat.js';
+import { encodeFrames } from '../../dataDir/frames.js';
 import type { Journal } from './journal.js';
 import type { StoreData } from './storeFile.js';
 import type { DurableFile } from './durableFile.js';

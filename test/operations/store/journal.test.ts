@@ -1,7 +1,7 @@
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { decodeFrames, encodeFrames } from '../../../src/operations/store/journalFormat.js';
+import { decodeFrames, encodeFrames } from '../../../src/dataDir/frames.js';
 import { listSegments } from '../../../src/operations/store/journal.js';
 import { StoreCorruptError, type OperationStore } from '../../../src/operations/store.js';
 import { captureLog, onDisk, openStore, tempDir, write } from './helpers.js';
@@ -19,29 +19,6 @@ async function crashedWith(file: string, n: number): Promise<OperationStore> {
   for (let i = 0; i < n; i++) await s.create(write(`dev-${i % 2}`, i));
   return s;
 }
-
-describe('journal framing', () => {
-  it('reads back every record, with a damaged or cut frame reported where it starts', () => {
-    const jsons = ['{"seq":1}', '{"seq":2,"put":{"id":"1","value":"ü\\n✓"}}', '{}'];
-    const buf = encodeFrames(jsons);
-    assert.deepEqual(
-      decodeFrames(buf).frames.map((f) => f.json),
-      jsons,
-    );
-    const second = decodeFrames(buf).frames[1]!.at;
-    assert.deepEqual(decodeFrames(buf.subarray(0, buf.length - 3)), {
-      frames: decodeFrames(buf).frames.slice(0, 2),
-      end: buf.length - 23,
-      stop: 'short',
-    });
-    const flipped = Buffer.from(buf);
-    flipped[second + 25]! ^= 1;
-    const bad = decodeFrames(flipped);
-    assert.equal(bad.frames.length, 1);
-    assert.equal(bad.end, second);
-    assert.equal(bad.stop, 'bad', 'a CRC mismatch');
-  });
-});
 
 describe('OperationStore journal', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;

@@ -1,28 +1,23 @@
+/**
+ * Records framed in a file under the data directory, for the operation store's journal and the InfluxDB spool
+ * alike: `# <length> <crc>\n<text>\n`, the byte length and CRC-32 of the text's UTF-8 bytes in 8 hex digits each.
+ * The length, not the newline, ends a frame (a text may hold any character), and the CRC tells a torn or damaged
+ * frame from a whole one. A spool segment so framed is still line protocol (the headers are comments).
+ */
 import zlib from 'node:zlib';
 
-/**
- * One change in the journal. `type` names the kind of entity (`operation` now; later kinds join with their
- * own name), `put` holds the entity as it is after the change, `del` the id of a removed one. `mark` records
- * carry nothing: a write that proves the disk takes writes again after a failure. `seq` grows by one per
- * record and is never reused, even for a group whose write failed.
- */
-export type JournalRecord =
-  | { seq: number; type: string; put: { id: string } & Record<string, unknown> }
-  | { seq: number; type: string; del: string }
-  | { seq: number; type: 'mark' };
-
-/** `# xxxxxxxx xxxxxxxx\n`: length and CRC-32 of the JSON that follows, 8 hex digits each. */
+/** `# xxxxxxxx xxxxxxxx\n` */
 const HEADER = 20;
 const HASH = 0x23;
 const SPACE = 0x20;
 const NL = 0x0a;
 
 type Crc32 = (data: Uint8Array, value?: number) => number;
-const crc32 = (zlib as { crc32?: Crc32 }).crc32 ?? jsCrc32;
+/** node:zlib's crc32 (Node >= 20.15), or the same CRC-32 (IEEE) in JavaScript on older Node 20 releases. */
+export const crc32: Crc32 = (zlib as { crc32?: Crc32 }).crc32 ?? jsCrc32;
 
 let table: Int32Array | undefined;
-/** CRC-32 (IEEE) for Node 20 releases before zlib.crc32 (20.15). */
-function jsCrc32(data: Uint8Array): number {
+function jsCrc32(data: Uint8Array, value = 0): number {
   if (!table) {
     table = new Int32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -31,24 +26,21 @@ function jsCrc32(data: Uint8Array): number {
       table[n] = c;
     }
   }
-  let crc = -1;
+  let crc = ~value;
   for (let i = 0; i < data.length; i++) crc = table[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
   return ~crc >>> 0;
 }
 
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
 
-/**
- * Records as frames `# <length> <crc>\n<json>\n` (the framing of the influx spool): the length, not the
- * newline, ends a frame, and the CRC tells a torn or damaged frame from a whole one.
- */
-export function encodeFrames(jsons: readonly string[]): Buffer {
+/** The texts as one buffer of frames, ready for one append. */
+export function encodeFrames(texts: readonly string[]): Buffer {
   let size = 0;
-  for (const json of jsons) size += HEADER + Buffer.byteLength(json) + 1;
+  for (const text of texts) size += HEADER + Buffer.byteLength(text) + 1;
   const buf = Buffer.allocUnsafe(size);
   let off = 0;
-  for (const json of jsons) {
-    const len = buf.write(json, off + HEADER);
+  for (const text of texts) {
+    const len = buf.write(text, off + HEADER);
     const crc = crc32(buf.subarray(off + HEADER, off + HEADER + len));
     buf.write(`# ${hex8(len)} ${hex8(crc)}\n`, off, 'latin1');
     buf[off + HEADER + len] = NL;
@@ -57,6 +49,7 @@ export function encodeFrames(jsons: readonly string[]): Buffer {
   return buf;
 }
 
+/** The 8 hex digits at `off`, or -1. */
 function readHex8(buf: Buffer, off: number): number {
   let n = 0;
   for (let i = off; i < off + 8; i++) {
@@ -71,7 +64,8 @@ function readHex8(buf: Buffer, off: number): number {
 export interface Frame {
   /** Byte offset of the frame in the buffer. */
   at: number;
-  json: string;
+  /** The framed text. */
+  text: string;
 }
 
 /** What `decodeFrames` found: the whole frames from `from` on, where they end, and why reading stopped before the end. */
@@ -98,7 +92,7 @@ export function decodeFrames(buf: Buffer, from = 0): DecodedFrames {
     if (end + 1 > buf.length) return { frames, end: off, stop: 'short' };
     const payload = buf.subarray(off + HEADER, end);
     if (buf[end] !== NL || crc32(payload) !== crc) return { frames, end: off, stop: 'bad' };
-    frames.push({ at: off, json: payload.toString('utf8') });
+    frames.push({ at: off, text: payload.toString('utf8') });
     off = end + 1;
   }
   return { frames, end: off };
