@@ -160,7 +160,7 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
   const known = new KnownEndpoints({
     seen: (ep) => registry.has(ep) || store.list({ ep, limit: 1 }).items.length > 0,
     expected: endpoints.expected,
-    listRegistered: async () => parseRegistrations(await client.listClients()).map((r) => r.endpoint),
+    isRegistered: (ep) => client.isRegistered(ep),
   });
   const routers = [
     operatorRoutes({ store, queued: (ep) => registry.workQueued(ep), now: Date.now, known: (ep) => known.check(ep), log }),

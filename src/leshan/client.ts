@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
 import type { LogSink } from '../log/logger.js';
 import { jsonNestingExceeds, MAX_LESHAN_JSON_DEPTH } from './jsonDepth.js';
-import { buildRequest, type RequestSpec, type WriteFormat } from './requests.js';
+import { buildRequest, type RequestSpec, type WriteFormat, encodeEndpoint } from './requests.js';
 import { classifyCancelObserve, classifyResponse, type AttemptResult } from './responses.js';
 import { errorText } from '../log/errorText.js';
 import { leshanBase } from './baseUrl.js';
@@ -162,6 +162,19 @@ export class LeshanClient {
     }
     if (!Array.isArray(list)) throw new Error('Leshan: GET /api/clients did not answer a JSON array');
     return list;
+  }
+
+  /**
+   * `GET /api/clients/{ep}`: whether Leshan has `ep` registered (200), or not (400 "no registered client", 404).
+   * @throws when Leshan cannot be asked or answers anything else.
+   */
+  async isRegistered(ep: string): Promise<boolean> {
+    const answer = await this.exchange('GET', `${this.basePath}/api/clients/${encodeEndpoint(ep)}`, {}, null);
+    if (answer.kind === 'error' || answer.kind === 'aborted') throw new Error(`Leshan unreachable: ${this.cut(answer)}`);
+    if (answer.kind !== 'answer') throw new Error(`Leshan: GET /api/clients/{ep}: ${this.cut(answer)}`);
+    if (answer.status === 200) return true;
+    if (answer.status === 400 || answer.status === 404) return false;
+    throw new Error(`Leshan: GET /api/clients/{ep} answered ${answer.status}: ${answer.text.slice(0, 200)}`);
   }
 
   /** Waits for requests in flight, then closes every connection. */

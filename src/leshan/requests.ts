@@ -104,7 +104,7 @@ export function buildRequest(op: RequestSpec, timeoutS: number, options: { write
  * The endpoint name as one path segment. Leshan reads it from the decoded path info and splits on '/', and Jetty
  * refuses an encoded '/' or a '.'/'..' segment, so such names cannot be addressed at all.
  */
-function encodeEndpoint(ep: unknown): string {
+export function encodeEndpoint(ep: unknown): string {
   if (typeof ep !== 'string' || ep === '') throw new LeshanRequestError('the endpoint name is empty');
   if (ep.includes('/')) throw new LeshanRequestError(`endpoint ${JSON.stringify(ep)} contains '/', which Leshan's REST API cannot address`);
   if (ep === '.' || ep === '..') throw new LeshanRequestError(`endpoint ${JSON.stringify(ep)} cannot be addressed in a URL path`);

@@ -15,32 +15,32 @@ describe('isExpected', () => {
 });
 
 describe('KnownEndpoints', () => {
-  it('asks Leshan only on a miss, afresh each time, and concurrent misses share one request', async () => {
-    let asked = 0;
-    let registered = ['reg'];
+  it('asks Leshan only on a miss, afresh each time, one question per endpoint at a time', async () => {
+    const asked: string[] = [];
+    let registered = new Set(['reg']);
     const known = new KnownEndpoints({
       seen: (ep) => ep === 'seen',
       expected: ['exp-*'],
-      listRegistered: async () => {
-        asked++;
-        return registered;
+      isRegistered: async (ep) => {
+        asked.push(ep);
+        return registered.has(ep);
       },
     });
     assert.equal(await known.check('seen'), 'known');
     assert.equal(await known.check('exp-1'), 'known');
-    assert.equal(asked, 0);
-    assert.deepEqual(await Promise.all([known.check('reg'), known.check('typo')]), ['known', 'unknown']);
-    assert.equal(asked, 1);
-    registered = ['reg', 'typo'];
+    assert.deepEqual(asked, []);
+    assert.deepEqual(await Promise.all([known.check('reg'), known.check('typo'), known.check('typo')]), ['known', 'unknown', 'unknown']);
+    assert.deepEqual(asked, ['reg', 'typo']);
+    registered = new Set(['reg', 'typo']);
     assert.equal(await known.check('typo'), 'known', 'registered a moment ago');
-    assert.equal(asked, 2);
+    assert.deepEqual(asked, ['reg', 'typo', 'typo']);
   });
 
   it('says unverified when Leshan cannot be asked', async () => {
     const known = new KnownEndpoints({
       seen: () => false,
       expected: [],
-      listRegistered: () => Promise.reject(new Error('Leshan unreachable')),
+      isRegistered: () => Promise.reject(new Error('Leshan unreachable')),
     });
     assert.equal(await known.check('x'), 'unverified');
   });
