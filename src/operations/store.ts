@@ -146,6 +146,7 @@ export class OperationStore {
     this.pendingUndo.ops.set(Number(op.id), null);
     this.index.add(op);
     await this.written();
+    this.changedStatus(op);
     return { operation: op, replayed: false };
   }
 
@@ -198,6 +199,7 @@ export class OperationStore {
     const at = this.iso();
     const next = this.put(op, { status: 'SENDING', attempts: op.attempts + 1, lastAttemptAt: at }, at);
     void this.writer.changed();
+    this.changedStatus(next);
     return next;
   }
 
@@ -221,6 +223,7 @@ export class OperationStore {
     const result = patch.result === undefined ? op.result : frozenJson(patch.result);
     const next = this.put(op, { status, attempts, result, error });
     await this.written();
+    this.changedStatus(next);
     return next;
   }
 
@@ -342,7 +345,20 @@ export class OperationStore {
     if (op.status !== 'QUEUED') throw new StoreConflictError(id, op.status, action);
     const next = this.put(op, { status });
     await this.written();
+    this.changedStatus(next);
     return next;
+  }
+
+  /**
+   * The operator's trail: one info line per status change, once it is on disk (SENDING when it is made), e.g.
+   * `{"ep":"dev1","id":"7","kind":"write","path":"/5/0/1","status":"CONFIRMED","attempts":1,"message":"operation CONFIRMED"}`.
+   */
+  private changedStatus(op: Operation): void {
+    const { ep, id, kind, path, status, attempts, error } = op;
+    this.log.info(
+      { ep, id, kind, path, status, attempts, ...(error !== undefined && status !== 'CONFIRMED' && { error }) },
+      `operation ${status}`,
+    );
   }
 
   /** Waits for the changes just made to be on disk; StoreUnavailableError when they could not be (and were undone). */
