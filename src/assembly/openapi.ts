@@ -44,7 +44,14 @@ const EP = path('ep', 'the endpoint name, as the device registers it (URL-encode
 const OPERATION_ID = path('id', 'an operation id', { type: 'string', pattern: '^[1-9][0-9]{0,14}$' });
 const LIMIT = query('limit', 'items per page, 1-1000 (100 by default)', { type: 'integer', minimum: 1, maximum: 1000 });
 const CURSOR = query('cursor', '`next` of the previous page');
-const STATUS = query('status', 'only operations in this status', { enum: [...OPERATION_STATUSES] });
+const STATUS = query(
+  'status',
+  `only operations in these statuses: one or more of ${OPERATION_STATUSES.join(', ')}, comma-separated or repeated, any case`,
+  {
+    type: 'string',
+  },
+);
+const ORDER = query('order', '`oldest` first (the default) or `newest` first', { enum: ['oldest', 'newest'] });
 
 const LESHAN_POST_ANSWERS = {
   '201': json(ref('Accepted'), 'the values are queued for InfluxDB'),
@@ -297,18 +304,18 @@ export function openApiDocument(version: string): Schema {
         },
         get: {
           tags: ['operations'],
-          summary: "the endpoint's operations, oldest first",
+          summary: "the endpoint's operations, oldest or newest first",
           security: [{ bearer: [] }],
-          parameters: [STATUS, LIMIT, CURSOR],
+          parameters: [STATUS, ORDER, LIMIT, CURSOR],
           responses: { '200': json(ref('OperationPage'), 'a page'), '400': ERRORS.badRequest, '401': ERRORS.unauthorized },
         },
       },
       '/api/operations': {
         get: {
           tags: ['operations'],
-          summary: 'all operations, oldest first',
+          summary: 'all operations, oldest or newest first',
           security: [{ bearer: [] }],
-          parameters: [query('ep', 'only this endpoint'), STATUS, LIMIT, CURSOR],
+          parameters: [query('ep', 'only this endpoint'), STATUS, ORDER, LIMIT, CURSOR],
           responses: { '200': json(ref('OperationPage'), 'a page'), '400': ERRORS.badRequest, '401': ERRORS.unauthorized },
         },
       },

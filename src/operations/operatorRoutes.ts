@@ -2,7 +2,14 @@ import Router from '@koa/router';
 import { badRequest, conflict, HttpError, notFound } from '../http/errors.js';
 import { pageParams, singleParam } from '../http/paging.js';
 import { LIST_CURSOR, OPERATION_STATUSES, type CreateOperationInput, type Operation, type OperationStatus } from './operation.js';
-import { StoreClosedError, StoreConflictError, StoreNotFoundError, StoreUnavailableError, type OperationStore } from './store.js';
+import {
+  StoreClosedError,
+  StoreConflictError,
+  StoreNotFoundError,
+  StoreUnavailableError,
+  type ListQuery,
+  type OperationStore,
+} from './store.js';
 import { FieldError } from '../lwm2m/fieldError.js';
 import { validateCreate } from './validate.js';
 import type { EndpointKnowledge } from './knownEndpoints.js';
@@ -37,18 +44,41 @@ function sameRequest(op: Operation, input: CreateOperationInput): boolean {
   );
 }
 
-function statusOf(query: Record<string, unknown>): OperationStatus | undefined {
-  const status = query.status;
-  if (status === undefined) return undefined;
-  if (typeof status !== 'string' || !OPERATION_STATUSES.includes(status as OperationStatus)) {
-    throw badRequest('invalid_query', `status must be one of ${OPERATION_STATUSES.join(', ')}`, { field: 'status' });
+/** `?status=queued,FAILED` or `?status=QUEUED&status=FAILED`: the statuses asked for, any case; undefined for all. */
+function statusesOf(query: Record<string, unknown>): ReadonlySet<OperationStatus> | undefined {
+  const raw = query.status;
+  if (raw === undefined) return undefined;
+  const given = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => String(v).split(','));
+  const statuses = new Set<OperationStatus>();
+  for (const value of given) {
+    const status = value.trim().toUpperCase() as OperationStatus;
+    if (!OPERATION_STATUSES.includes(status)) {
+      throw badRequest('invalid_query', `status "${value}" is not one of ${OPERATION_STATUSES.join(', ')} (any case, comma-separated)`, {
+        field: 'status',
+      });
+    }
+    statuses.add(status);
   }
-  return status as OperationStatus;
+  return statuses;
+}
+
+/** `?order=oldest` (the default) or `newest`. */
+function orderOf(query: Record<string, unknown>): 'oldest' | 'newest' {
+  const order = singleParam(query, 'order');
+  if (order === undefined || order === 'oldest' || order === 'newest') return order ?? 'oldest';
+  throw badRequest('invalid_query', 'order must be oldest or newest', { field: 'order' });
+}
+
+/** The list query of a request: statuses, order and page. */
+function listQueryOf(query: Record<string, unknown>): Omit<ListQuery, 'ep'> {
+  const statuses = statusesOf(query);
+  return { ...(statuses && { statuses }), order: orderOf(query), ...pageOf(query) };
 }
 
 /**
  * The operator API for operations (README: Endpoint operations): queue, list, filter, get, cancel.
- * Lists are `{"items":[...],"next":"<cursor>"}`, oldest first; `next` is absent on the last page.
+ * Lists are `{"items":[...],"next":"<cursor>"}`, oldest first unless `?order=newest`, filtered by `?status=` (one or
+ * more, any case); `next` is absent on the last page.
  */
 export function operatorRoutes({ store, queued, now, known, log }: OperatorRoutesOptions): Router {
   const router = new Router({ prefix: '/api' });
@@ -102,16 +132,13 @@ export function operatorRoutes({ store, queued, now, known, log }: OperatorRoute
   });
 
   router.get('/endpoints/:ep/operations', (ctx) => {
-    const query = ctx.query as Record<string, unknown>;
-    const status = statusOf(query);
-    ctx.body = store.list({ ep: ctx.params.ep!, ...(status ? { status } : {}), ...pageOf(query) });
+    ctx.body = store.list({ ep: ctx.params.ep!, ...listQueryOf(ctx.query as Record<string, unknown>) });
   });
 
   router.get('/operations', (ctx) => {
     const query = ctx.query as Record<string, unknown>;
-    const status = statusOf(query);
     const ep = singleParam(query, 'ep');
-    ctx.body = store.list({ ...(ep !== undefined ? { ep } : {}), ...(status ? { status } : {}), ...pageOf(query) });
+    ctx.body = store.list({ ...(ep !== undefined ? { ep } : {}), ...listQueryOf(query) });
   });
 
   router.get('/operations/:id', (ctx) => {

@@ -155,13 +155,13 @@ export class OperationStore {
     return OPERATION_ID.test(id) ? this.index.get(Number(id)) : undefined;
   }
 
-  /** Ascending ids (newest last); `next` is the `after` of the following page, when there is one. */
+  /** Oldest first (ascending ids) or newest first; `next` is the `after` of the following page, when there is one. */
   list(query: ListQuery): { items: Operation[]; next?: string } {
-    const { ep, status, after, limit } = query;
+    const { ep, statuses, after, limit } = query;
     if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`bad limit ${limit}`);
     if (after !== undefined && !LIST_CURSOR.test(after)) throw new RangeError(`bad cursor ${JSON.stringify(after)}`);
-    const keep = status === undefined ? () => true : (op: Operation) => op.status === status;
-    const items = this.index.scan(ep, after === undefined ? 0 : Number(after), keep, limit + 1);
+    const keep = statuses === undefined ? () => true : (op: Operation) => statuses.has(op.status);
+    const items = this.index.scan(ep, after === undefined ? 0 : Number(after), keep, limit + 1, query.order === 'newest');
     if (items.length <= limit) return { items };
     items.length = limit;
     return { items, next: items[limit - 1]!.id };

@@ -220,6 +220,48 @@ describe('operator API', () => {
     assert.equal((await api.call('GET', '/api/operations?limit=1000')).body.items.length, before, 'nothing stored');
   });
 
+  it('lists newest first with ?order=newest, page by page, and filters by several statuses in any case', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(((await api.queue('lister', { kind: 'read', path: `/3/0/${i}` })).body as Operation).id);
+    await api.cancel(ids[1]!);
+    await api.cancel(ids[3]!);
+    const page = async (q: string) =>
+      (await api.call('GET', `/api/endpoints/lister/operations?${q}`)).body as { items: Operation[]; next?: string };
+    const first = await page('order=newest&limit=2');
+    assert.deepEqual(
+      first.items.map((o) => o.id),
+      [ids[4], ids[3]],
+    );
+    const second = await page(`order=newest&limit=2&cursor=${first.next}`);
+    assert.deepEqual(
+      second.items.map((o) => o.id),
+      [ids[2], ids[1]],
+    );
+    const last = await page(`order=newest&limit=2&cursor=${second.next}`);
+    assert.deepEqual(
+      last.items.map((o) => o.id),
+      [ids[0]],
+    );
+    assert.equal(last.next, undefined);
+    assert.deepEqual(
+      (await page('order=oldest')).items.map((o) => o.id),
+      ids,
+    );
+    assert.deepEqual(
+      (await page('status=cancelled')).items.map((o) => o.id),
+      [ids[1], ids[3]],
+    );
+    assert.deepEqual((await page('status=Cancelled,QUEUED')).items.length, 5);
+    assert.deepEqual(
+      (await page('status=queued&status=CANCELLED&order=newest&limit=1')).items.map((o) => o.id),
+      [ids[4]],
+    );
+    const bad = await api.call('GET', '/api/endpoints/lister/operations?status=queued,done');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /status "done" is not one of QUEUED, SENDING/);
+    assert.equal((await api.call('GET', '/api/operations?order=sideways')).status, 400);
+  });
+
   it('reports operations by status and endpoints by state in /metrics', async () => {
     const text = await (await fetch(`${d.url}/metrics`)).text();
     const queued = Number(/lwm2m_backend_operations\{status="QUEUED"\} (\d+)/.exec(text)?.[1]);

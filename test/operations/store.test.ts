@@ -114,14 +114,14 @@ describe('OperationStore', () => {
     );
     assert.equal(oddPage.next, '14');
     assert.deepEqual(
-      store.list({ status: 'CANCELLED', limit: 10 }).items.map((o) => o.id),
+      store.list({ statuses: new Set(['CANCELLED'] as const), limit: 10 }).items.map((o) => o.id),
       ['3', '4'],
     );
     assert.deepEqual(
-      store.list({ ep: 'odd', status: 'CANCELLED', limit: 10 }).items.map((o) => o.id),
+      store.list({ ep: 'odd', statuses: new Set(['CANCELLED'] as const), limit: 10 }).items.map((o) => o.id),
       ['4'],
     );
-    assert.deepEqual(store.list({ ep: 'even', status: 'QUEUED', limit: 2, after: '1' }), {
+    assert.deepEqual(store.list({ ep: 'even', statuses: new Set(['QUEUED'] as const), limit: 2, after: '1' }), {
       items: [store.get('5'), store.get('7')],
       next: '7',
     });
@@ -150,8 +150,8 @@ describe('OperationStore', () => {
       for (let i = 0; i < 100; i++) fn();
       return performance.now() - t;
     };
-    const byEp = time(() => assert.equal(store.list({ ep: 'rare', status: 'QUEUED', limit: 10 }).items.length, 0));
-    const scanAll = time(() => assert.equal(store.list({ status: 'QUEUED', limit: 10 }).items.length, 0));
+    const byEp = time(() => assert.equal(store.list({ ep: 'rare', statuses: new Set(['QUEUED'] as const), limit: 10 }).items.length, 0));
+    const scanAll = time(() => assert.equal(store.list({ statuses: new Set(['QUEUED'] as const), limit: 10 }).items.length, 0));
     assert.ok(byEp * 20 < scanAll, `ep filter ${byEp.toFixed(2)} ms vs full scan ${scanAll.toFixed(2)} ms`);
   });
 

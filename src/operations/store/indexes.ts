@@ -172,10 +172,21 @@ export class OperationIndex {
    * Operations with an id above `after`, ascending, that `keep` accepts, stopping after `max` of them.
    * Walks one endpoint's ids when `ep` is given, else all ids from the cursor on.
    */
-  scan(ep: string | undefined, after: number, keep: (op: Operation) => boolean, max: number): Operation[] {
+  /**
+   * Up to `max` operations that `keep` takes, after the id `after` in the order asked for: ascending ids from
+   * just above `after` (0: from the first), or descending from just below it (0: from the last).
+   */
+  scan(ep: string | undefined, after: number, keep: (op: Operation) => boolean, max: number, newestFirst = false): Operation[] {
     const ids = ep === undefined ? this.ids : this.byEp.get(ep);
     const out: Operation[] = [];
     if (!ids) return out;
+    if (newestFirst) {
+      for (let i = (after === 0 ? ids.length : upperBound(ids, after - 1)) - 1; i >= 0 && out.length < max; i--) {
+        const op = this.byId.get(ids[i]!)!;
+        if (keep(op)) out.push(op);
+      }
+      return out;
+    }
     for (let i = upperBound(ids, after); i < ids.length && out.length < max; i++) {
       const op = this.byId.get(ids[i]!)!;
       if (keep(op)) out.push(op);

@@ -23,8 +23,11 @@ export type { CreateOperationInput } from '../operation.js';
 
 export interface ListQuery {
   ep?: string;
-  status?: OperationStatus;
-  /** Cursor: only operations with a greater id. */
+  /** Only operations in one of these statuses (all when absent). */
+  statuses?: ReadonlySet<OperationStatus>;
+  /** `oldest` first (ascending ids, the default) or `newest` first. */
+  order?: 'oldest' | 'newest';
+  /** Cursor, the last id of the previous page: only operations after it in the order asked for. */
   after?: string;
   limit: number;
 }

@@ -181,7 +181,7 @@ describe('OperationStore durability', () => {
         Array.from({ length: 300 }, (_, i) => s.create({ ...write(`dev-${i % 5}`, i), value: i % 7 ? `v${i}` : { ü: [i, '✓'] } })),
       );
       const changes: Promise<unknown>[] = [];
-      for (const op of s.list({ status: 'QUEUED', limit: 10_000 }).items) {
+      for (const op of s.list({ statuses: new Set(['QUEUED'] as const), limit: 10_000 }).items) {
         const r = random();
         if (r < 0.2) changes.push(s.cancel(op.id));
         else if (r < 0.5) {
