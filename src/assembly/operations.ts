@@ -18,6 +18,7 @@ import { StandingObservations } from '../operations/standingObservations.js';
 import { OperationStore } from '../operations/store.js';
 import { registerStoreMetrics } from '../operations/store/storeMetrics.js';
 import { LatePort, type AssemblyContext, type Checks } from './context.js';
+import { assembleFirmware } from './firmware.js';
 import { errorFields } from '../log/errorText.js';
 import { withoutCredentials } from '../log/redact.js';
 
@@ -96,6 +97,7 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
         log,
       })
     : undefined;
+  const firmware = await assembleFirmware(ctx, { store, queued: (ep) => registry.workQueued(ep), known: (ep) => known.check(ep) });
   const standing = new StandingObservations({ list: operations.standingObservations, store, queued: (ep) => registry.workQueued(ep), log });
   const activity = new ActivityEffects({ registry, standing, writeFormats: client.writeFormats, ...(delayed && { delayed }) });
   // names of vendor objects, from the models Leshan holds for a registration (docs/object-models.md)
@@ -114,11 +116,12 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
     sink: parts.lines,
     activity: tellingObjectSpecs(activity, specs),
     maxFutureSkewMs: ctx.config.ingest.maxFutureSkewMs,
+    watch: firmware.watch,
     ...(leshan.ingress === 'both' && { dedupe: new CrossSourceDedupe() }),
   });
 
   const sender = new Delivery({
-    store,
+    store: firmware.watchSettlements(store),
     client,
     maxAttempts: operations.maxAttempts,
     maxConcurrent: leshan.maxConcurrent,
@@ -165,6 +168,8 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
   const routers = [
     operatorRoutes({ store, queued: (ep) => registry.workQueued(ep), now: Date.now, known: (ep) => known.check(ep), log }),
     endpointRoutes({ registry, endpointsWithOperations: () => store.endpoints(), pendingCount: (ep) => store.queuedCount(ep) }),
+    ...firmware.routers,
   ];
+  firmware.start();
   return { ingest, activity, client, delayed, routers, checks: { store: () => store.status(), leshan: () => leshanWatch.check() } };
 }

@@ -105,6 +105,12 @@ export const configSchema = z.strictObject({
       }),
     ),
   }),
+  firmware: z.strictObject({
+    /** How long a firmware update may run before it is FAILED (timed out); at most 20 days (one timer). */
+    timeoutMs: positiveInt.max(20 * 24 * 3600 * 1000),
+    /** Downloads after the first, for a 5/0/5 result worth another (connection lost, integrity check failure). */
+    maxRetries: z.int().min(0).max(20),
+  }),
 });
 
 export type Config = z.infer<typeof configSchema>;

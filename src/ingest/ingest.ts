@@ -45,6 +45,8 @@ export interface IngestOptions {
   maxFutureSkewMs?: number;
   /** The wall clock (ms) device times are checked against. */
   now?: () => number;
+  /** Told of every post's values, registrations included (the firmware workflow watches 5/0/3, 5/0/5, 3/0/3). */
+  watch?: (ep: string, values: readonly ResourceValue[]) => void;
 }
 
 /**
@@ -74,6 +76,7 @@ export class Ingest {
   private readonly clock: NanoClock;
   private readonly maxFutureSkewMs: number;
   private readonly now: () => number;
+  private readonly watch: ((ep: string, values: readonly ResourceValue[]) => void) | undefined;
   /** Values whose device time was not used (written at arrival time, the device time in `device_time`). */
   readonly deviceTimesUnused: Record<DeviceTimeProblem, number> = { future: 0, before_2000: 0 };
   /** Posts from Leshan taken since start (not event-stream events, not reads): a stock Leshan makes none. */
@@ -86,6 +89,7 @@ export class Ingest {
     this.clock = options.clock ?? new NanoClock();
     this.maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
     this.now = options.now ?? Date.now;
+    this.watch = options.watch;
   }
 
   /** Queues the post's values for InfluxDB; returns how many values it held. */
@@ -96,6 +100,7 @@ export class Ingest {
     const from: IngestSource = source === 'read' ? 'post' : source;
     if (source === 'post') this.postsAccepted++;
     const { values, times } = post;
+    this.watch?.(post.ep, values);
     let registration: ResourceValue[] | undefined;
     let time: DeviceTime | null = null;
     let problem: DeviceTimeProblem | undefined; // why `time` is not the point's time

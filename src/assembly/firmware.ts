@@ -1,0 +1,94 @@
+/**
+ * Firmware updates (docs/firmware.md): their file, the driver of their machines, and its feeds - the
+ * outcomes of operations (delivery's settlements, seen through the store it is handed), the values and
+ * registrations the ingest takes, and a sweep for what went unheard (an operator cancelling one of the
+ * workflow's operations).
+ */
+import path from 'node:path';
+import type Router from '@koa/router';
+import { FileFirmwareRepository } from '../firmware/fileRepository.js';
+import { FirmwareDriver } from '../firmware/driver.js';
+import { firmwareRoutes } from '../firmware/routes.js';
+import type { ResourceValue } from '../lwm2m/node.js';
+import { presenceEventOf, registrationEventOf, REGISTRATION_OBJECT } from '../lwm2m/registrationObject.js';
+import type { DeliveryStore } from '../operations/delivery.js';
+import type { EndpointKnowledge } from '../operations/knownEndpoints.js';
+import type { OperationStore } from '../operations/store.js';
+import type { AssemblyContext } from './context.js';
+
+const SWEEP_INTERVAL_MS = 10_000;
+
+export interface FirmwareAssembly {
+  driver: FirmwareDriver;
+  routers: Router[];
+  /** For the ingest: every post's values (5/0/3, 5/0/5, 3/0/3 and registrations are what matter). */
+  watch(ep: string, values: readonly ResourceValue[]): void;
+  /** The store delivery is handed: each settlement is told to the workflow once it is recorded. */
+  watchSettlements(store: OperationStore): DeliveryStore;
+  /** Resumes the stored updates (once delivery is wired). */
+  start(): void;
+}
+
+export async function assembleFirmware(
+  ctx: AssemblyContext,
+  parts: { store: OperationStore; queued(ep: string): void; known?: (ep: string) => Promise<EndpointKnowledge> },
+): Promise<FirmwareAssembly> {
+  const log = ctx.log.child({ component: 'firmware' });
+  const repository = new FileFirmwareRepository(path.join(ctx.dataDir, 'firmware.json'));
+  await repository.open();
+  const driver = new FirmwareDriver({
+    repository,
+    operations: parts.store,
+    queued: parts.queued,
+    timeoutMs: ctx.config.firmware.timeoutMs,
+    maxRetries: ctx.config.firmware.maxRetries,
+    log,
+  });
+  ctx.started({ name: 'firmware updates', stop: () => driver.stop() });
+
+  const watch = (ep: string, values: readonly ResourceValue[]): void => {
+    driver.values(ep, values);
+    for (const v of values) {
+      if (v.objectId !== REGISTRATION_OBJECT) continue;
+      const event = registrationEventOf(v);
+      if (event) driver.registration(ep, event);
+      const presence = presenceEventOf(v);
+      if (presence) driver.presence(ep, presence === 'awake');
+    }
+  };
+
+  const watchSettlements = (store: OperationStore): DeliveryStore => ({
+    nextQueued: (ep) => store.nextQueued(ep),
+    get: (id) => store.get(id),
+    markSending: (id) => store.markSending(id),
+    flush: () => store.flush(),
+    get available() {
+      return store.available;
+    },
+    whenWritable: () => store.whenWritable(),
+    settle: async (id, patch) => {
+      const op = await store.settle(id, patch);
+      driver.operationChanged(op);
+      return op;
+    },
+    expire: async (id) => {
+      const op = await store.expire(id);
+      driver.operationChanged(op);
+      return op;
+    },
+  });
+
+  return {
+    driver,
+    routers: [firmwareRoutes({ driver, repository, ...(parts.known && { known: parts.known }) })],
+    watch,
+    watchSettlements,
+    start() {
+      const resumed = driver.resume();
+      if (resumed > 0) log.info({ resumed }, 'firmware updates resumed');
+      const sweeper = setInterval(() => driver.sweep(), SWEEP_INTERVAL_MS);
+      sweeper.unref();
+      ctx.started({ name: 'firmware sweep', stop: async () => clearInterval(sweeper) });
+    },
+  };
+}
