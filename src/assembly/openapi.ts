@@ -6,6 +6,7 @@
 import { REGISTRATION_EVENTS } from '../lwm2m/registrationObject.js';
 import { RESOURCE_TYPES } from '../lwm2m/value.js';
 import { OPERATION_KINDS, OPERATION_STATUSES } from '../operations/operation.js';
+import { FIRMWARE_STATUSES, FIRMWARE_STEPS } from '../firmware/update.js';
 
 type Schema = Record<string, unknown>;
 
@@ -190,6 +191,41 @@ const SCHEMAS: Record<string, Schema> = {
     additionalProperties: false,
     properties: { items: { type: 'array', items: ref('Operation') }, next: { type: 'string' } },
   },
+  CreateFirmwareUpdate: {
+    type: 'object',
+    required: ['uri', 'version'],
+    additionalProperties: false,
+    properties: {
+      uri: { type: 'string', maxLength: 255, description: 'the package URI written to 5/0/1 (coap, coaps, http, https)' },
+      version: { type: 'string', maxLength: 255, description: 'the version the device must report in 3/0/3 afterwards' },
+    },
+  },
+  FirmwareUpdate: {
+    type: 'object',
+    required: ['id', 'ep', 'uri', 'version', 'status', 'step', 'attempts', 'createdAt', 'updatedAt', 'timeoutAt'],
+    additionalProperties: false,
+    properties: {
+      id: { type: 'string', pattern: '^[1-9][0-9]{0,14}$' },
+      ep: { type: 'string' },
+      uri: { type: 'string' },
+      version: { type: 'string' },
+      status: { enum: [...FIRMWARE_STATUSES] },
+      step: { enum: [...FIRMWARE_STEPS], description: 'where a RUNNING update is; for an ended one, the last step it reached' },
+      attempts: { type: 'integer', minimum: 0, description: 'downloads started (writes of 5/0/1)' },
+      createdAt: dateTime,
+      updatedAt: dateTime,
+      timeoutAt: { ...dateTime, description: 'a RUNNING update is FAILED (timed out) at this instant' },
+      result: { type: 'string', description: 'why it ended: the 5/0/5 result in words, a timeout, the version not changed' },
+      idempotencyKey: { type: 'string' },
+      campaignId: { type: 'string' },
+    },
+  },
+  FirmwareUpdatePage: {
+    type: 'object',
+    required: ['items'],
+    additionalProperties: false,
+    properties: { items: { type: 'array', items: ref('FirmwareUpdate') }, next: { type: 'string' } },
+  },
   Endpoint: {
     type: 'object',
     required: ['ep', 'state', 'registered', 'queueMode', 'pending'],
@@ -308,6 +344,77 @@ export function openApiDocument(version: string): Schema {
           security: [{ bearer: [] }],
           parameters: [STATUS, ORDER, LIMIT, CURSOR],
           responses: { '200': json(ref('OperationPage'), 'a page'), '400': ERRORS.badRequest, '401': ERRORS.unauthorized },
+        },
+      },
+      '/api/endpoints/{ep}/firmware': {
+        parameters: [EP],
+        post: {
+          tags: ['firmware'],
+          summary: 'start a firmware update of the endpoint (docs/firmware.md)',
+          security: [{ bearer: [] }],
+          parameters: [
+            query('allowUnseen', '`true`: start it even for an endpoint nobody has seen', { enum: ['true', 'false'] }),
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              description:
+                'as for operations: the same key on the same endpoint answers 200 with the update it started; with another body 422',
+              schema: { type: 'string', maxLength: 200 },
+            },
+          ],
+          requestBody: { required: true, content: { 'application/json': { schema: ref('CreateFirmwareUpdate') } } },
+          responses: {
+            '200': json(ref('FirmwareUpdate'), 'an Idempotency-Key replay: the update the key started'),
+            '201': json(ref('FirmwareUpdate'), 'started (RUNNING, step observing)'),
+            '400': ERRORS.badRequest,
+            '401': ERRORS.unauthorized,
+            '404': error('`unknown_endpoint`: nobody has seen the endpoint; `?allowUnseen=true` starts it anyway'),
+            '409': error('an update is running on the endpoint: `error.details.runningId` names it'),
+            '413': ERRORS.tooLarge,
+            '415': ERRORS.unsupported,
+            '422': error('the Idempotency-Key was used with another request'),
+          },
+        },
+        get: {
+          tags: ['firmware'],
+          summary: "the endpoint's firmware updates, oldest first",
+          security: [{ bearer: [] }],
+          parameters: [query('status', 'only updates in this status', { enum: [...FIRMWARE_STATUSES] }), LIMIT, CURSOR],
+          responses: { '200': json(ref('FirmwareUpdatePage'), 'a page'), '400': ERRORS.badRequest, '401': ERRORS.unauthorized },
+        },
+      },
+      '/api/firmware': {
+        get: {
+          tags: ['firmware'],
+          summary: 'all firmware updates, oldest first',
+          security: [{ bearer: [] }],
+          parameters: [
+            query('ep', 'only this endpoint'),
+            query('status', 'only updates in this status', { enum: [...FIRMWARE_STATUSES] }),
+            LIMIT,
+            CURSOR,
+          ],
+          responses: { '200': json(ref('FirmwareUpdatePage'), 'a page'), '400': ERRORS.badRequest, '401': ERRORS.unauthorized },
+        },
+      },
+      '/api/firmware/{id}': {
+        parameters: [path('id', 'a firmware update id', { type: 'string', pattern: '^[1-9][0-9]{0,14}$' })],
+        get: {
+          tags: ['firmware'],
+          summary: 'one firmware update',
+          security: [{ bearer: [] }],
+          responses: { '200': json(ref('FirmwareUpdate'), 'the update'), '401': ERRORS.unauthorized, '404': ERRORS.notFound },
+        },
+        delete: {
+          tags: ['firmware'],
+          summary: 'cancel a RUNNING update (an empty 5/0/1 is written at the next wake once the device may be downloading)',
+          security: [{ bearer: [] }],
+          responses: {
+            '200': json(ref('FirmwareUpdate'), 'CANCELLED'),
+            '401': ERRORS.unauthorized,
+            '404': ERRORS.notFound,
+            '409': error('the update has ended'),
+          },
         },
       },
       '/api/operations': {

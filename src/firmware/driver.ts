@@ -95,10 +95,8 @@ export class FirmwareDriver {
    */
   async start(input: StartFirmwareInput): Promise<{ update: FirmwareUpdate; replayed: boolean }> {
     const { repository } = this.options;
-    if (input.idempotencyKey !== undefined) {
-      const existing = repository.all().find((u) => u.ep === input.ep && u.idempotencyKey === input.idempotencyKey);
-      if (existing) return { update: existing, replayed: true };
-    }
+    const existing = this.replayOf(input.ep, input.idempotencyKey);
+    if (existing) return { update: existing, replayed: true };
     const runningId = this.byEp.get(input.ep);
     if (runningId !== undefined) throw new FirmwareConflictError(runningId);
     const at = new Date(this.now()).toISOString();
@@ -127,6 +125,12 @@ export class FirmwareDriver {
     this.options.changed?.(update, undefined);
     this.spawn(update);
     return { update, replayed: false };
+  }
+
+  /** The update started on `ep` with this Idempotency-Key, if any. */
+  replayOf(ep: string, idempotencyKey: string | undefined): FirmwareUpdate | undefined {
+    if (idempotencyKey === undefined) return undefined;
+    return this.options.repository.all().find((u) => u.ep === ep && u.idempotencyKey === idempotencyKey);
   }
 
   /**

@@ -52,7 +52,10 @@ export function firmwareRoutes({ driver, repository, known }: FirmwareRoutesOpti
       if (err instanceof FieldError) throw badRequest('invalid_firmware_update', `${err.field}: ${err.message}`, { field: err.field });
       throw err;
     }
-    if (known && singleParam(ctx.query as Record<string, unknown>, 'allowUnseen') !== 'true' && (await known(input.ep)) === 'unknown') {
+    const unseenAllowed = singleParam(ctx.query as Record<string, unknown>, 'allowUnseen') === 'true';
+    // an endpoint with updates is one the operator has meant before
+    const hasUpdates = driver.runningOn(input.ep) !== undefined || driver.replayOf(input.ep, input.idempotencyKey) !== undefined;
+    if (known && !unseenAllowed && !hasUpdates && (await known(input.ep)) === 'unknown') {
       throw new HttpError(
         404,
         'unknown_endpoint',

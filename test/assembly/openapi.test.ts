@@ -14,6 +14,7 @@ import { healthRoutes } from '../../src/http/healthRoutes.js';
 import { LESHAN_POST_PATHS } from '../../src/ingest/leshanHandler.js';
 import { openApiRoute } from '../../src/http/openApiRoute.js';
 import { operatorRoutes } from '../../src/operations/operatorRoutes.js';
+import { firmwareRoutes } from '../../src/firmware/routes.js';
 import { startLeshanDouble, type LeshanDouble } from '../../tools/leshanDouble.js';
 import { startController, type RunningController } from '../support/controllerHarness.js';
 
@@ -40,6 +41,7 @@ describe('the OpenAPI document', () => {
       openApiRoute({}),
       operatorRoutes({ store: stub, queued: () => {}, now: Date.now }),
       endpointRoutes({ registry: stub, endpointsWithOperations: () => [], pendingCount: () => 0 }),
+      firmwareRoutes({ driver: stub, repository: stub }),
     ];
     const served = new Set<string>();
     for (const router of routers) {
@@ -193,6 +195,38 @@ describe('every answer of the real daemon matches the OpenAPI document', () => {
     assert.equal((await call('DELETE', '/api/operations/{id}', `/api/operations/${created.body.id}`)).status, 200);
     assert.equal((await call('DELETE', '/api/operations/{id}', `/api/operations/${created.body.id}`)).status, 409);
     assert.equal((await call('DELETE', '/api/operations/{id}', '/api/operations/999999')).status, 404);
+  });
+
+  it('the firmware routes: start, replay, conflict, list, get, cancel, and their errors', async () => {
+    const path = '/api/endpoints/{ep}/firmware';
+    const body = { uri: 'coap://fw.example/pkg.bin', version: '2.0' };
+    assert.equal((await call('POST', path, '/api/endpoints/fw-nobody/firmware', { body })).status, 404);
+    const started = await call('POST', path, '/api/endpoints/fw-openapi/firmware?allowUnseen=true', {
+      body,
+      headers: { 'idempotency-key': 'f1' },
+    });
+    assert.equal(started.status, 201);
+    assert.equal(
+      (await call('POST', path, '/api/endpoints/fw-openapi/firmware', { body, headers: { 'idempotency-key': 'f1' } })).status,
+      200,
+    );
+    const other = { body: { ...body, version: '3' }, headers: { 'idempotency-key': 'f1' } };
+    assert.equal((await call('POST', path, '/api/endpoints/fw-openapi/firmware', other)).status, 422);
+    assert.equal((await call('POST', path, '/api/endpoints/fw-openapi/firmware', { body })).status, 409);
+    assert.equal((await call('POST', path, '/api/endpoints/fw-openapi/firmware', { body: { uri: 'x' } })).status, 400);
+    assert.equal((await call('POST', path, '/api/endpoints/fw-openapi/firmware', { body, token: 'wrong' })).status, 401);
+    assert.equal((await call('POST', path, '/api/endpoints/fw-openapi/firmware', { raw: 'uri=x', type: 'text/plain' })).status, 415);
+    assert.equal((await call('GET', path, '/api/endpoints/fw-openapi/firmware?status=RUNNING')).status, 200);
+    assert.equal((await call('GET', path, '/api/endpoints/fw-openapi/firmware?status=nope')).status, 400);
+    assert.equal((await call('GET', '/api/firmware', '/api/firmware?limit=1&ep=fw-openapi')).body.items.length, 1);
+    assert.equal((await call('GET', '/api/firmware', '/api/firmware?limit=0')).status, 400);
+    assert.equal((await call('GET', '/api/firmware/{id}', `/api/firmware/${started.body.id}`)).status, 200);
+    assert.equal((await call('GET', '/api/firmware/{id}', '/api/firmware/999999')).status, 404);
+    assert.equal((await call('DELETE', '/api/firmware/{id}', `/api/firmware/${started.body.id}`)).status, 200);
+    assert.equal((await call('DELETE', '/api/firmware/{id}', `/api/firmware/${started.body.id}`)).status, 409);
+    assert.equal((await call('DELETE', '/api/firmware/{id}', '/api/firmware/999999')).status, 404);
+    assert.equal((await call('GET', path, '/api/endpoints/fw-openapi/firmware')).status, 200);
+    assert.equal((await call('GET', '/api/firmware', '/api/firmware')).status, 200);
   });
 
   it('the endpoint, health and document routes', async () => {
