@@ -116,7 +116,7 @@ export async function memoryBench(): Promise<void> {
         samples.push(rssOf(pid));
       }
       const metrics = await (await pool.request({ method: 'GET', path: '/metrics' })).body.text();
-      const heapUsed = Number(/^lwm2m_backend_nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1] ?? NaN);
+      const heapUsed = Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1] ?? NaN);
       const states = [...metrics.matchAll(/^lwm2m_backend_endpoints\{state="(\w+)"\} (\d+)$/gm)].map((m) => `${m[1]} ${m[2]}`).join(', ');
       const rss = samples.at(-1)!;
       figure(

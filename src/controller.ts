@@ -10,6 +10,7 @@ import type { Config } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import { createMetricsRegistry } from './metrics/registry.js';
 import { errorFields } from './log/errorText.js';
+import { packageVersion } from './config/version.js';
 
 /**
  * Owns the daemon's parts: starts them in order (data directory, InfluxDB, operations and delivery,
@@ -17,7 +18,7 @@ import { errorFields } from './log/errorText.js';
  * not keep the others from stopping. What each part is made of is in `assembly/`.
  */
 export class Controller {
-  readonly metrics: Registry = createMetricsRegistry();
+  readonly metrics: Registry = createMetricsRegistry(packageVersion());
   private readonly parts: Part[] = [];
   private listening: AddressInfo | undefined;
   private stopping: Promise<number> | undefined;

@@ -66,7 +66,7 @@ try {
   loop.disable();
   const metrics = await (await pool.request({ method: 'GET', path: '/metrics' })).body.text();
   const daemonLag = (q: string) =>
-    Number(new RegExp(`^lwm2m_backend_nodejs_eventloop_lag_${q}_seconds (\\S+)$`, 'm').exec(metrics)?.[1]) * 1000;
+    Number(new RegExp(`^nodejs_eventloop_lag_${q}_seconds (\\S+)$`, 'm').exec(metrics)?.[1]) * 1000;
   process.stdout.write(
     JSON.stringify({
       delays,

@@ -37,6 +37,7 @@ export async function startHttp(ctx: AssemblyContext, parts: { ingest: Ingest; r
     bodyLimitBytes: http.bodyLimitBytes,
     routers: [healthRoutes(parts.checks, ctx.metrics), openApiRoute(openApiDocument(packageVersion())), ...parts.routers],
     protect: { prefix: '/api', auth: bearerAuth(auth.token) },
+    metrics: ctx.metrics,
   });
   const koa = app.callback();
   const server = createServer((req, res) => {

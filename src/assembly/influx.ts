@@ -7,6 +7,7 @@ import { Spool } from '../influx/spool.js';
 import { registerSpoolMetrics } from '../influx/spoolMetrics.js';
 import { InfluxWriter } from '../influx/writer.js';
 import type { AssemblyContext, Checks } from './context.js';
+import { readGauge } from '../metrics/following.js';
 
 /** InfluxDB: the connection (probed), the spool under `dataDir/influx-spool`, the batching writer. */
 export async function assembleInflux(ctx: AssemblyContext): Promise<{ writer: InfluxWriter; checks: Checks }> {
@@ -36,6 +37,9 @@ export async function assembleInflux(ctx: AssemblyContext): Promise<{ writer: In
   writer.start();
   ctx.started({ name: 'influx writer', stop: () => writer.stop() });
 
+  readGauge(ctx.metrics, 'lwm2m_backend_influx_up', '1 while InfluxDB answers (0: points go to the spool)', () =>
+    connection.snapshot().state === 'up' ? 1 : 0,
+  );
   const checks: Checks = {
     influx: () => {
       const status = connection.snapshot();

@@ -156,6 +156,7 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
     ingress: leshan.ingress,
     postsAccepted: () => ingest.postsAccepted,
     log,
+    metrics: ctx.metrics,
   });
   leshanWatch.start();
   ctx.started({ name: 'Leshan watch', stop: async () => leshanWatch.stop() });

@@ -1,13 +1,17 @@
 import Koa, { type Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 import type Router from '@koa/router';
+import type { Registry } from 'prom-client';
 import type { LogSink } from '../log/logger.js';
 import { errorHandler, HttpError } from './errors.js';
+import { requestMetrics } from './requestMetrics.js';
 
 export interface AppOptions {
   log: LogSink;
   bodyLimitBytes: number;
   routers: Router[];
+  /** Where the request metrics go (none without it). */
+  metrics?: Registry;
   /** Requests under `prefix` must pass `auth` before anything else is done with them (their body is not even read). */
   protect?: { prefix: string; auth: Middleware };
 }
@@ -31,9 +35,10 @@ const requireJsonBody: Middleware = (ctx, next) => {
  * The Koa application: one error handler, authentication of the protected paths, 415 for a body that is
  * not JSON, a JSON body parser with a size limit, then the routers.
  */
-export function createApp({ log, bodyLimitBytes, routers, protect }: AppOptions): Koa {
+export function createApp({ log, bodyLimitBytes, routers, protect, metrics }: AppOptions): Koa {
   const app = new Koa();
   app.silent = true; // errorHandler logs what matters; Koa's default handler would print stacks to stderr
+  if (metrics) app.use(requestMetrics(metrics)); // outside the error handler: it sees the status the client gets
   app.use(errorHandler(log));
   if (protect) {
     const { prefix, auth } = protect;

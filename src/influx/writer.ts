@@ -9,6 +9,7 @@ import { sendBatch, type SendFailure } from './send.js';
 import { createWriterMetrics } from './writerMetrics.js';
 import { errorFields } from '../log/errorText.js';
 import { LogThrottle } from '../log/throttle.js';
+import { snakeLabel } from '../metrics/labels.js';
 
 export interface WriterTuning {
   /** Lines per request. */
@@ -268,7 +269,7 @@ export class InfluxWriter {
       default:
         break;
     }
-    this.metrics.errors.inc({ kind: outcome.kind });
+    this.metrics.errors.inc({ kind: snakeLabel(outcome.kind) });
     // 429 means InfluxDB is there but busy: not a connection problem
     if (outcome.kind !== 'aborted' && outcome.kind !== 'rate_limited') this.connection.reportFailure(outcome.message);
     return { done: 0, failure: outcome };

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { followTotal } from '../metrics/following.js';
 
 /** What the metrics read from the writer when scraped. */
 export interface WriterState {
@@ -10,19 +11,6 @@ export interface WriterState {
     readonly droppedLines: number;
     readonly damagedLines: number;
     readonly damaged: { readonly torn: number; readonly corrupt: number };
-  };
-}
-
-/**
- * A counter that follows a running total kept elsewhere: each scrape adds what the total grew by (so the
- * counter's other labels, incremented directly, are left alone).
- */
-function follow(counter: Counter<string>, labels: Record<string, string>, total: () => number): () => void {
-  let seen = 0;
-  return () => {
-    const now = total();
-    if (now > seen) counter.inc(labels, now - seen);
-    seen = now;
   };
 }
 
@@ -44,8 +32,8 @@ export function createWriterMetrics(registry: Registry, writer: WriterState) {
     },
   });
   followers.push(
-    follow(dropped, { reason: 'spool_full' }, () => spool().droppedLines),
-    follow(dropped, { reason: 'spool_damaged' }, () => spool().damagedLines),
+    followTotal(dropped, { reason: 'spool_full' }, () => spool().droppedLines),
+    followTotal(dropped, { reason: 'spool_damaged' }, () => spool().damagedLines),
   );
   const damage = new Counter({
     name: `${prefix}spool_damaged_total`,
@@ -59,8 +47,8 @@ export function createWriterMetrics(registry: Registry, writer: WriterState) {
       corrupt();
     },
   });
-  const torn = follow(damage, { kind: 'torn' }, () => spool().damaged.torn);
-  const corrupt = follow(damage, { kind: 'corrupt' }, () => spool().damaged.corrupt);
+  const torn = followTotal(damage, { kind: 'torn' }, () => spool().damaged.torn);
+  const corrupt = followTotal(damage, { kind: 'corrupt' }, () => spool().damaged.corrupt);
   return {
     written: new Counter({ name: `${prefix}points_written_total`, help: 'Points acknowledged by InfluxDB', registers: [registry] }),
     errors: new Counter({

@@ -5,6 +5,7 @@ import type { LogSink } from '../log/logger.js';
 import type { EndpointActivity, Ingest } from './ingest.js';
 import { registrationValue, type RegistrationEvent } from '../lwm2m/registrationObject.js';
 import { errorFields } from '../log/errorText.js';
+import { snakeLabel } from '../metrics/labels.js';
 
 /** Requests Leshan queued itself (see DelayedRequests): settled by REQUEST_RESPONSE. */
 export interface StreamDelayed {
@@ -50,7 +51,7 @@ export class EventIngress {
   };
 
   handle = (event: LeshanEvent): void => {
-    this.events.inc({ type: event.type });
+    this.events.inc({ type: snakeLabel(event.type) });
     const { ingest, activity, delayed, log } = this.options;
     switch (event.type) {
       case 'registration':

@@ -9,6 +9,7 @@ import { parseCompositePost, parseSinglePost, parseTimestampedPost, type ParsedP
 import { repairedStringValues } from './points.js';
 import { errorFields } from '../log/errorText.js';
 import { LogThrottle } from '../log/throttle.js';
+import { followTotal, totalCounter } from '../metrics/following.js';
 
 type Route = 'single' | 'composite' | 'timestamped';
 
@@ -60,24 +61,18 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
     labelNames: ['route'],
     registers: [registry],
   });
-  let repairedSeen = 0;
-  new Counter({
-    name: 'lwm2m_backend_ingest_string_values_repaired_total',
-    help: 'STRING/CORELINK values holding a lone UTF-16 surrogate, which UTF-8 cannot carry: written with U+FFFD in its place',
-    registers: [registry],
-    collect() {
-      const total = repairedStringValues();
-      if (total > repairedSeen) this.inc(total - repairedSeen);
-      repairedSeen = total;
-    },
-  });
+  totalCounter(
+    registry,
+    'lwm2m_backend_ingest_string_values_repaired_total',
+    'STRING/CORELINK values holding a lone UTF-16 surrogate, which UTF-8 cannot carry: written with U+FFFD in its place',
+    repairedStringValues,
+  );
   const nullNodes = new Counter({
     name: 'lwm2m_backend_ingest_null_nodes_total',
     help: 'Paths of composite posts whose node was null (a value the device left out): skipped, the rest of the post kept',
     registers: [registry],
   });
-  const unusedSeen = { future: 0, before_2000: 0 };
-  new Counter({
+  const unused: Counter<'reason'> = new Counter({
     name: 'lwm2m_backend_ingest_device_times_unused_total',
     help:
       'Timestamped values whose device time was too far ahead (ingest.maxFutureSkewMs) or before 2000: ' +
@@ -85,13 +80,12 @@ export function createLeshanHandler(options: LeshanHandlerOptions): (req: Incomi
     labelNames: ['reason'],
     registers: [registry],
     collect() {
-      for (const reason of ['future', 'before_2000'] as const) {
-        const total = ingest.deviceTimesUnused[reason];
-        if (total > unusedSeen[reason]) this.inc({ reason }, total - unusedSeen[reason]);
-        unusedSeen[reason] = total;
-      }
+      for (const follow of unusedFollowers) follow();
     },
   });
+  const unusedFollowers = (['future', 'before_2000'] as const).map((reason) =>
+    followTotal(unused, { reason }, () => ingest.deviceTimesUnused[reason]),
+  );
   // children bound once: the hot path does no label hashing
   const accepted = {
     single: posts.labels('single', '201'),

@@ -7,6 +7,7 @@ import type { Operation } from './operation.js';
 import { settle } from './outcome.js';
 import { StoreUnavailableError } from './store/errors.js';
 import { errorFields } from '../log/errorText.js';
+import { snakeLabel } from '../metrics/labels.js';
 
 /** Kinds whose request leaves only once its SENDING is on disk (see `attempt`): running them twice is not harmless. */
 const ONCE_ONLY: ReadonlySet<Operation['kind']> = new Set(['execute', 'delete']);
@@ -68,7 +69,7 @@ export class Delivery {
     this.limit = pLimit(options.maxConcurrent);
     this.outcomes = new Counter({
       name: 'lwm2m_backend_leshan_requests_total',
-      help: 'Requests to Leshan by outcome (confirmed, deviceError, notDelivered, delayed, unreachable)',
+      help: 'Requests to Leshan by outcome (confirmed, device_error, not_delivered, delayed, unreachable)',
       labelNames: ['kind'],
       registers: [options.registry],
     });
@@ -149,8 +150,8 @@ export class Delivery {
     }
     const { attempt, ms } = await (sending ?? client.send(op));
     if (this.closed) return { result: 'unreachable', at: now() };
-    this.outcomes.inc({ kind: attempt.kind });
-    if (attempt.kind !== 'unreachable') this.latency.observe({ kind: attempt.kind }, ms / 1000);
+    this.outcomes.inc({ kind: snakeLabel(attempt.kind) });
+    if (attempt.kind !== 'unreachable') this.latency.observe({ kind: snakeLabel(attempt.kind) }, ms / 1000);
     if (attempt.kind === 'delayed' && this.options.delayed) {
       await this.options.delayed.hold(op, attempt.requestId);
       return { result: 'asleep', at: now() };

@@ -9,6 +9,8 @@
  */
 import type { CheckResult } from '../http/healthRoutes.js';
 import type { LogSink } from '../log/logger.js';
+import { readGauge } from '../metrics/following.js';
+import type { Registry } from 'prom-client';
 
 const REMIND_MS = 5 * 60_000;
 const HINT_EVERY_MS = 30 * 60_000;
@@ -22,6 +24,8 @@ export interface LeshanWatchOptions {
   ingress: 'posts' | 'events' | 'both';
   postsAccepted(): number;
   log: LogSink;
+  /** Where `lwm2m_backend_leshan_up` goes (none without it). */
+  metrics?: Registry;
   upEveryMs?: number;
   downEveryMs?: number;
   quietMs?: number;
@@ -45,6 +49,11 @@ export class LeshanWatch {
   constructor(private readonly options: LeshanWatchOptions) {
     this.now = options.now ?? Date.now;
     this.since = this.now();
+    if (options.metrics) {
+      readGauge(options.metrics, 'lwm2m_backend_leshan_up', "1 while Leshan's REST API answers (0: operations wait)", () =>
+        this.state === 'down' ? 0 : 1,
+      );
+    }
   }
 
   start(): void {

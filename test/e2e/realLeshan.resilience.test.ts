@@ -111,7 +111,7 @@ describe('the daemon against the real Leshan demo server: restarts and both ingr
       cleanup(() => dev.kill());
       await until(async () => (await api(daemon, 'GET', `/api/endpoints/${ep}`)).body?.registered === true, 10_000, `${ep} registered`);
       assert.equal((await leshanEvents(daemon)).ok, true);
-      assert.equal(await metric(daemon, 'lwm2m_backend_leshan_stream_reconnects'), 0);
+      assert.equal(await metric(daemon, 'lwm2m_backend_leshan_stream_reconnects_total'), 0);
 
       // SIGKILL by pid: no goodbye on the stream, the in-memory registration store is gone with it
       const old = leshanRestart;
@@ -145,7 +145,7 @@ describe('the daemon against the real Leshan demo server: restarts and both ingr
 
       // the stream reopened (backoff with jitter: up to ~15 s after a few failed attempts) and reconciled
       await until(async () => (await leshanEvents(daemon)).ok, 30_000, 'leshanEvents ok again');
-      assert.ok((await metric(daemon, 'lwm2m_backend_leshan_stream_reconnects')) >= 1, 'a reconnect counted');
+      assert.ok((await metric(daemon, 'lwm2m_backend_leshan_stream_reconnects_total')) >= 1, 'a reconnect counted');
       assert.equal((await fetch(`${daemon.url}/health`)).status, 200);
       const reconciled = await daemon.waitForLine(
         (l) =>

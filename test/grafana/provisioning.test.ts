@@ -178,6 +178,8 @@ describe('Grafana daemon-health dashboard against the daemon /metrics', () => {
     await prometheus?.stop();
     await d?.stop();
   });
+  /** The daemon's own metrics and the standard process and Node.js ones it exposes. */
+  const METRIC_NAME = /\b(?:lwm2m_backend|process|nodejs)_\w+/g;
   let prometheus: Prometheus | undefined;
   const binary = prometheusBinary();
 
@@ -195,10 +197,10 @@ describe('Grafana daemon-health dashboard against the daemon /metrics', () => {
   it('names only metrics the daemon exposes, and groups only by labels they carry', () => {
     const used = new Set<string>();
     for (const { title, expr } of exprs) {
-      for (const [metric] of expr.matchAll(/\blwm2m_backend_\w+/g)) {
+      for (const [metric] of expr.matchAll(METRIC_NAME)) {
         used.add(metric);
         assert.ok(families.has(metric), `${title}: ${metric} is in /metrics (# TYPE lines: ${[...families.keys()].length})`);
-        const by = /by \(([^)]*)\) \((?:rate\()?lwm2m_backend_\w+/.exec(expr);
+        const by = /by \(([^)]*)\) \((?:rate\()?(?:lwm2m_backend|process|nodejs)_\w+/.exec(expr);
         if (by) {
           for (const label of by[1]!.split(',').map((s) => s.trim()))
             if (label !== 'instance') assert.ok(families.get(metric)?.has(label), `${title}: ${metric} has the label ${label}`);
@@ -207,7 +209,7 @@ describe('Grafana daemon-health dashboard against the daemon /metrics', () => {
     }
     assert.ok(used.size >= 15, `${used.size} metrics used`);
     for (const v of daemon.templating.list.filter((x) => x.type === 'query'))
-      for (const [metric] of v.definition.matchAll(/\blwm2m_backend_\w+/g))
+      for (const [metric] of v.definition.matchAll(METRIC_NAME))
         assert.ok(families.has(metric), `variable ${v.name}: ${metric}`);
   });
 
@@ -218,8 +220,8 @@ describe('Grafana daemon-health dashboard against the daemon /metrics', () => {
       prometheus = await startPrometheus(binary!, [new URL(d.url).host]);
       // rate() over the 5 s window needs two scrapes in it
       await until(async () => Number((await prometheus!.query('count_over_time(up[5s])'))[0]?.value[1] ?? 0) >= 3, 20_000, 'scrapes');
-      assert.deepEqual(await prometheus.labelValues('lwm2m_backend_process_start_time_seconds', 'job'), ['lwm2m-backend'], '$job');
-      assert.deepEqual(await prometheus.labelValues('lwm2m_backend_process_start_time_seconds', 'instance'), [new URL(d.url).host]);
+      assert.deepEqual(await prometheus.labelValues('process_start_time_seconds', 'job'), ['lwm2m-backend'], '$job');
+      assert.deepEqual(await prometheus.labelValues('process_start_time_seconds', 'instance'), [new URL(d.url).host]);
       const grafana = (expr: string) =>
         expr.replaceAll('$__rate_interval', '5s').replaceAll('$job', 'lwm2m-backend').replaceAll('$instance', '.*');
       const empty: string[] = [];

@@ -20,7 +20,7 @@ async function metric(d: DaemonProcess, pattern: RegExp): Promise<number> {
   return sum;
 }
 
-const heapUsed = (d: DaemonProcess) => metric(d, /^lwm2m_backend_nodejs_heap_size_used_bytes (\S+)$/);
+const heapUsed = (d: DaemonProcess) => metric(d, /^nodejs_heap_size_used_bytes (\S+)$/);
 
 /** Posts `bodies` to the Leshan route with a few requests at once; returns the status codes seen. */
 async function postAll(d: DaemonProcess, route: string, bodies: unknown[], concurrency = 16): Promise<Map<number, number>> {

@@ -181,3 +181,39 @@ describe('/health/ready with a check that fails outright', () => {
     }
   });
 });
+
+describe('/metrics of a running daemon', () => {
+  it('counts API requests by method, route pattern and status, and says whether InfluxDB and Leshan answer', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'lwm2m-metrics-'));
+    const port = await freePort();
+    const deadPort = await freePort();
+    const controller = new Controller(
+      testConfig({
+        http: { port },
+        dataDir,
+        leshan: { url: `http://127.0.0.1:${deadPort}` },
+        influx: { url: `http://127.0.0.1:${deadPort}` },
+      }),
+      testLogger(),
+    );
+    try {
+      await controller.start();
+      const base = `http://127.0.0.1:${port}`;
+      await (await fetch(`${base}/api/operations/42`)).text();
+      await (await fetch(`${base}/api/operations/43`)).text();
+      await (await fetch(`${base}/no/such/${Math.random()}`)).text();
+      const text = await waitFor(
+        async () => (await fetch(`${base}/metrics`)).text(),
+        (t) => /^lwm2m_backend_leshan_up 0$/m.test(t),
+      );
+      assert.match(text, /^lwm2m_backend_http_requests_total\{method="GET",route="\/api\/operations\/:id",status="404"\} 2$/m);
+      assert.match(text, /^lwm2m_backend_http_requests_total\{method="GET",route="unmatched",status="404"\} 1$/m);
+      assert.match(text, /^lwm2m_backend_http_request_seconds_count\{method="GET",route="\/api\/operations\/:id"\} 2$/m);
+      assert.match(text, /^lwm2m_backend_influx_up 0$/m);
+      assert.match(text, /^lwm2m_backend_leshan_up 0$/m);
+    } finally {
+      assert.equal(await controller.stop(), 0);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

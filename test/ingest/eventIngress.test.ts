@@ -103,8 +103,8 @@ describe("Leshan's event stream as the ingress (stock Leshan: ingress 'events')"
     await until(async () => (await opOf(op.id)).status === 'CONFIRMED', 15_000, 'delivered after reconciling');
     assert.equal((await view('ev-3b')).registered, true, 'a registration missed meanwhile is known too');
     const metrics = await (await fetch(`${d.url}/metrics`)).text();
-    assert.match(metrics, /lwm2m_backend_leshan_stream_reconnects [1-9]/);
-    assert.match(metrics, /lwm2m_backend_leshan_stream_down_seconds 0\.[0-9]*[1-9]/);
+    assert.match(metrics, /lwm2m_backend_leshan_stream_reconnects_total [1-9]/);
+    assert.match(metrics, /lwm2m_backend_leshan_stream_down_seconds_total 0\.[0-9]*[1-9]/);
   });
 
   it('sends at once to a device without queue mode, for as long as it is registered', async () => {

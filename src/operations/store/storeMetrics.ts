@@ -1,34 +1,15 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { readGauge, totalCounter } from '../../metrics/following.js';
 import type { OperationStore } from '../store.js';
 
 /**
  * The store's disk use, read when scraped: bytes written (journal appends and snapshot rewrites), the
  * journal's size and records, compactions done and failed, and the last compaction's duration. The
- * event-loop delay is in the default metrics (`lwm2m_backend_nodejs_eventloop_lag_*_seconds`).
+ * event-loop delay is in the default metrics (`nodejs_eventloop_lag_*_seconds`).
  */
 export function registerStoreMetrics(metrics: Registry, store: OperationStore): void {
-  const counter = (name: string, help: string, read: () => number) => {
-    let last = 0;
-    new Counter({
-      name,
-      help,
-      registers: [metrics],
-      collect() {
-        const now = read();
-        if (now > last) this.inc(now - last);
-        last = now;
-      },
-    });
-  };
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [metrics],
-      collect() {
-        this.set(read());
-      },
-    });
+  const counter = (name: string, help: string, read: () => number) => void totalCounter(metrics, name, help, read);
+  const gauge = (name: string, help: string, read: () => number) => void readGauge(metrics, name, help, read);
   counter(
     'lwm2m_backend_store_written_bytes_total',
     'Bytes the operation store wrote (journal appends and snapshot rewrites)',
