@@ -8,6 +8,7 @@ import path from 'node:path';
 import type Router from '@koa/router';
 import { FileFirmwareRepository } from '../firmware/fileRepository.js';
 import { FirmwareDriver } from '../firmware/driver.js';
+import { FirmwareCampaigns } from '../firmware/campaigns.js';
 import { firmwareRoutes } from '../firmware/routes.js';
 import type { ResourceValue } from '../lwm2m/node.js';
 import { presenceEventOf, registrationEventOf, REGISTRATION_OBJECT } from '../lwm2m/registrationObject.js';
@@ -31,7 +32,13 @@ export interface FirmwareAssembly {
 
 export async function assembleFirmware(
   ctx: AssemblyContext,
-  parts: { store: OperationStore; queued(ep: string): void; known?: (ep: string) => Promise<EndpointKnowledge> },
+  parts: {
+    store: OperationStore;
+    queued(ep: string): void;
+    known?: (ep: string) => Promise<EndpointKnowledge>;
+    /** Endpoint names a campaign's `match` is taken from. */
+    endpointNames: () => string[];
+  },
 ): Promise<FirmwareAssembly> {
   const log = ctx.log.child({ component: 'firmware' });
   const repository = new FileFirmwareRepository(path.join(ctx.dataDir, 'firmware.json'));
@@ -43,7 +50,9 @@ export async function assembleFirmware(
     timeoutMs: ctx.config.firmware.timeoutMs,
     maxRetries: ctx.config.firmware.maxRetries,
     log,
+    changed: (update) => campaigns.changed(update),
   });
+  const campaigns = new FirmwareCampaigns({ repository, driver, log });
   ctx.started({ name: 'firmware updates', stop: () => driver.stop() });
 
   const watch = (ep: string, values: readonly ResourceValue[]): void => {
@@ -80,12 +89,15 @@ export async function assembleFirmware(
 
   return {
     driver,
-    routers: [firmwareRoutes({ driver, repository, ...(parts.known && { known: parts.known }) })],
+    routers: [
+      firmwareRoutes({ driver, repository, campaigns, endpointNames: parts.endpointNames, ...(parts.known && { known: parts.known }) }),
+    ],
     watch,
     watchSettlements,
     start() {
       const resumed = driver.resume();
       if (resumed > 0) log.info({ resumed }, 'firmware updates resumed');
+      void campaigns.resume();
       const sweeper = setInterval(() => driver.sweep(), SWEEP_INTERVAL_MS);
       sweeper.unref();
       ctx.started({ name: 'firmware sweep', stop: async () => clearInterval(sweeper) });

@@ -97,7 +97,12 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
         log,
       })
     : undefined;
-  const firmware = await assembleFirmware(ctx, { store, queued: (ep) => registry.workQueued(ep), known: (ep) => known.check(ep) });
+  const firmware = await assembleFirmware(ctx, {
+    store,
+    queued: (ep) => registry.workQueued(ep),
+    known: (ep) => known.check(ep),
+    endpointNames: () => [...registry.list().map((e) => e.ep), ...store.endpoints()],
+  });
   const standing = new StandingObservations({ list: operations.standingObservations, store, queued: (ep) => registry.workQueued(ep), log });
   const activity = new ActivityEffects({ registry, standing, writeFormats: client.writeFormats, ...(delayed && { delayed }) });
   // names of vendor objects, from the models Leshan holds for a registration (docs/object-models.md)

@@ -63,6 +63,8 @@ interface Running {
   actor: Actor<typeof firmwareMachine>;
   effects: FirmwareEmitted[];
   chain: Promise<void>;
+  /** Events held until the pending request's outcome is in (see send). */
+  deferred: FirmwareEvent[];
 }
 
 export class FirmwareDriver {
@@ -174,6 +176,7 @@ export class FirmwareDriver {
       ...(deviceAnswered && { deviceAnswered }),
       ...(op.status !== 'CONFIRMED' && { error: op.error ?? op.status }),
     });
+    for (const event of run.deferred.splice(0)) run.actor.send(event);
   }
 
   /** Values the ingest took for `ep` (notifications, reads). */
@@ -221,7 +224,17 @@ export class FirmwareDriver {
 
   private send(ep: string, event: FirmwareEvent): void {
     const id = this.byEp.get(ep);
-    if (id !== undefined) this.running.get(id)?.actor.send(event);
+    const run = id === undefined ? undefined : this.running.get(id);
+    if (!run) return;
+    // a registration while the pending request is out (sent, or answered but not recorded yet) comes after
+    // its outcome: a device rebooting at once after the execute registers before the answer is on disk
+    const pending = run.actor.getSnapshot().context.progress.pending;
+    const opId = pending && this.operationOf(run.update.id, pending.seq);
+    if (event.type === 'fw.registered' && opId !== undefined && this.options.operations.get(opId)?.status !== 'QUEUED') {
+      run.deferred.push(event);
+      return;
+    }
+    run.actor.send(event);
   }
 
   private feedValues(run: Running, values: readonly ResourceValue[]): void {
@@ -249,7 +262,7 @@ export class FirmwareDriver {
         maxRetries: this.options.maxRetries,
       },
     });
-    const run: Running = { update, actor, effects: [], chain: Promise.resolve() };
+    const run: Running = { update, actor, effects: [], chain: Promise.resolve(), deferred: [] };
     this.running.set(update.id, run);
     actor.on('*', (e) => void run.effects.push(e as FirmwareEmitted));
     actor.subscribe(() => this.stepped(run));

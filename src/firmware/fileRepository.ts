@@ -8,17 +8,21 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { FirmwareRepository } from './repository.js';
-import type { FirmwareUpdate } from './update.js';
+import type { FirmwareCampaign, FirmwareUpdate } from './update.js';
 
 interface FileShape {
   version: 1;
   nextId: number;
   updates: FirmwareUpdate[];
+  nextCampaignId?: number;
+  campaigns?: FirmwareCampaign[];
 }
 
 export class FileFirmwareRepository implements FirmwareRepository {
   private readonly updates = new Map<string, FirmwareUpdate>();
+  private readonly campaigns = new Map<string, FirmwareCampaign>();
   private nextId = 1;
+  private nextCampaignId = 1;
   private writing: Promise<void> | undefined;
   private again: Promise<void> | undefined;
 
@@ -37,6 +41,8 @@ export class FileFirmwareRepository implements FirmwareRepository {
     if (data.version !== 1 || !Array.isArray(data.updates)) throw new Error(`${this.file} is not a firmware update file of version 1`);
     for (const u of data.updates) this.updates.set(u.id, u);
     this.nextId = Math.max(data.nextId, ...data.updates.map((u) => Number(u.id) + 1), 1);
+    for (const c of data.campaigns ?? []) this.campaigns.set(c.id, c);
+    this.nextCampaignId = Math.max(data.nextCampaignId ?? 1, ...[...this.campaigns.keys()].map((id) => Number(id) + 1), 1);
   }
 
   takeId(): string {
@@ -56,6 +62,23 @@ export class FileFirmwareRepository implements FirmwareRepository {
     return this.write();
   }
 
+  takeCampaignId(): string {
+    return String(this.nextCampaignId++);
+  }
+
+  getCampaign(id: string): FirmwareCampaign | undefined {
+    return this.campaigns.get(id);
+  }
+
+  allCampaigns(): FirmwareCampaign[] {
+    return [...this.campaigns.values()].sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  putCampaign(campaign: FirmwareCampaign): Promise<void> {
+    this.campaigns.set(campaign.id, campaign);
+    return this.write();
+  }
+
   /** Resolves once what is in memory now is on disk (one write at a time; the ones waiting share the next). */
   private write(): Promise<void> {
     if (!this.writing) {
@@ -70,7 +93,13 @@ export class FileFirmwareRepository implements FirmwareRepository {
   }
 
   private async writeNow(): Promise<void> {
-    const data: FileShape = { version: 1, nextId: this.nextId, updates: this.all() };
+    const data: FileShape = {
+      version: 1,
+      nextId: this.nextId,
+      updates: this.all(),
+      nextCampaignId: this.nextCampaignId,
+      campaigns: this.allCampaigns(),
+    };
     const dir = path.dirname(this.file);
     await mkdir(dir, { recursive: true });
     const tmp = `${this.file}.tmp`;

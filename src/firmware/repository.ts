@@ -2,7 +2,7 @@
  * Where firmware updates are kept. `put` resolves once the update is durable (the file repository: on
  * disk); the memory one is for tests of the workflow alone.
  */
-import type { FirmwareUpdate } from './update.js';
+import type { FirmwareCampaign, FirmwareUpdate } from './update.js';
 
 export interface FirmwareRepository {
   /** Takes the next id (an increasing integer as a decimal string). */
@@ -12,11 +12,18 @@ export interface FirmwareRepository {
   all(): FirmwareUpdate[];
   /** Stores the update (new or changed); resolves once it is durable. */
   put(update: FirmwareUpdate): Promise<void>;
+  takeCampaignId(): string;
+  getCampaign(id: string): FirmwareCampaign | undefined;
+  allCampaigns(): FirmwareCampaign[];
+  /** Stores the campaign; resolves once it is durable. */
+  putCampaign(campaign: FirmwareCampaign): Promise<void>;
 }
 
 export class MemoryFirmwareRepository implements FirmwareRepository {
   private readonly updates = new Map<string, FirmwareUpdate>();
+  private readonly campaigns = new Map<string, FirmwareCampaign>();
   private nextId = 1;
+  private nextCampaignId = 1;
 
   takeId(): string {
     return String(this.nextId++);
@@ -32,5 +39,21 @@ export class MemoryFirmwareRepository implements FirmwareRepository {
 
   async put(update: FirmwareUpdate): Promise<void> {
     this.updates.set(update.id, update);
+  }
+
+  takeCampaignId(): string {
+    return String(this.nextCampaignId++);
+  }
+
+  getCampaign(id: string): FirmwareCampaign | undefined {
+    return this.campaigns.get(id);
+  }
+
+  allCampaigns(): FirmwareCampaign[] {
+    return [...this.campaigns.values()].sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  async putCampaign(campaign: FirmwareCampaign): Promise<void> {
+    this.campaigns.set(campaign.id, campaign);
   }
 }

@@ -11,13 +11,17 @@ import type { EndpointKnowledge } from '../operations/knownEndpoints.js';
 import { FirmwareConflictError, FirmwareEndedError, type FirmwareDriver } from './driver.js';
 import type { FirmwareRepository } from './repository.js';
 import { FIRMWARE_STATUSES, viewOf, type FirmwareStatus, type FirmwareUpdate, type FirmwareUpdateView } from './update.js';
-import { validateFirmwareStart } from './validate.js';
+import { validateCampaign, validateFirmwareStart } from './validate.js';
+import type { FirmwareCampaigns } from './campaigns.js';
 
 export interface FirmwareRoutesOptions {
   driver: FirmwareDriver;
   repository: FirmwareRepository;
   /** Whether the endpoint is one the operator can mean (operations/knownEndpoints.ts). */
   known?: (ep: string) => Promise<EndpointKnowledge>;
+  campaigns: FirmwareCampaigns;
+  /** Endpoint names a campaign's `match` is taken from (those the daemon has seen or has operations for). */
+  endpointNames: () => string[];
 }
 
 function statusOf(query: Record<string, unknown>): FirmwareStatus | undefined {
@@ -41,8 +45,43 @@ function page(updates: FirmwareUpdate[], query: Record<string, unknown>): { item
   return rest.length > limit ? { items, next: items.at(-1)!.id } : { items };
 }
 
-export function firmwareRoutes({ driver, repository, known }: FirmwareRoutesOptions): Router {
+export function firmwareRoutes({ driver, repository, known, campaigns, endpointNames }: FirmwareRoutesOptions): Router {
   const router = new Router({ prefix: '/api' });
+
+  // before /firmware/:id, which would take "campaigns" for an id
+  router.post('/firmware/campaigns', async (ctx) => {
+    let input;
+    try {
+      input = validateCampaign(ctx.request.body);
+    } catch (err) {
+      if (err instanceof FieldError) throw badRequest('invalid_campaign', `${err.field}: ${err.message}`, { field: err.field });
+      throw err;
+    }
+    const prefix = input.match?.slice(0, -1);
+    const endpoints = input.endpoints ?? [...new Set(endpointNames())].filter((ep) => ep.startsWith(prefix!)).sort();
+    if (endpoints.length === 0)
+      throw new HttpError(404, 'no_endpoints', `no endpoint the daemon knows matches ${input.match}`, { field: 'match' });
+    const view = await campaigns.create({ ...input, endpoints });
+    ctx.status = 201;
+    ctx.set('Location', `/api/firmware/campaigns/${view.id}`);
+    ctx.body = view;
+  });
+
+  router.get('/firmware/campaigns', (ctx) => {
+    const query = ctx.query as Record<string, unknown>;
+    const { limit, cursor } = pageParams(query);
+    if (cursor !== undefined && !LIST_CURSOR.test(cursor))
+      throw badRequest('invalid_query', 'cursor is not one this API gave out', { field: 'cursor' });
+    const rest = repository.allCampaigns().filter((c) => Number(c.id) > Number(cursor ?? 0));
+    const items = rest.slice(0, limit).map((c) => campaigns.view(c));
+    ctx.body = rest.length > limit ? { items, next: items.at(-1)!.id } : { items };
+  });
+
+  router.get('/firmware/campaigns/:id', (ctx) => {
+    const campaign = repository.getCampaign(ctx.params.id!);
+    if (!campaign) throw notFound(`no firmware campaign ${ctx.params.id}`);
+    ctx.body = campaigns.view(campaign);
+  });
 
   router.post('/endpoints/:ep/firmware', async (ctx) => {
     let input;

@@ -72,3 +72,21 @@ export function viewOf(update: FirmwareUpdate): FirmwareUpdateView {
   const { progress: _progress, ...view } = update;
   return view;
 }
+
+/** One firmware update per device of a list, at most `maxConcurrent` of them RUNNING at once. */
+export interface FirmwareCampaign {
+  /** Increasing integer, as a decimal string (its own sequence). */
+  id: string;
+  uri: string;
+  version: string;
+  maxConcurrent: number;
+  /** The devices, in the order their updates start (a `match` resolved when the campaign was made). */
+  endpoints: string[];
+  /** How many of `endpoints` have been started (or skipped). */
+  started: number;
+  /** Devices left out: an update of another origin was running on them. */
+  skipped: { ep: string; runningId: string }[];
+  match?: string;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -60,3 +60,39 @@ export function validateFirmwareStart(
   }
   return { ep, ...request, ...(idempotencyKey !== undefined && { idempotencyKey }) };
 }
+
+export const MAX_CAMPAIGN_DEVICES = 100_000;
+
+const campaignSchema = z.strictObject({
+  uri: z.string().min(1).max(MAX_URI_LENGTH),
+  version: z.string().min(1).max(255),
+  endpoints: z.array(z.string()).min(1).max(MAX_CAMPAIGN_DEVICES).optional(),
+  match: z.string().min(1).max(255).optional(),
+  maxConcurrent: z.int().min(1).max(10_000).optional(),
+});
+
+export interface CampaignRequest extends FirmwareRequest {
+  endpoints?: string[];
+  /** `prefix*`: every endpoint whose name starts with the prefix (`*`: all). */
+  match?: string;
+  maxConcurrent: number;
+}
+
+/** `POST /api/firmware/campaigns`: a list of endpoints or a `prefix*`, and how many at once (10 by default). */
+export function validateCampaign(body: unknown): CampaignRequest {
+  const parsed = campaignSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.code === 'unrecognized_keys' ? issue.keys[0]! : issue.path.join('.') || '(body)';
+    throw new FieldError(field, issue.code === 'unrecognized_keys' ? `unknown field "${field}"` : issue.message);
+  }
+  const { endpoints, match, maxConcurrent = 10 } = parsed.data;
+  const request = validateFirmwareBody({ uri: parsed.data.uri, version: parsed.data.version });
+  if ((endpoints === undefined) === (match === undefined)) throw new FieldError('endpoints', 'give endpoints or match, one of the two');
+  if (match !== undefined && !match.endsWith('*')) throw new FieldError('match', 'match is a prefix ending in *, e.g. "meter-*"');
+  endpoints?.forEach((ep, i) => {
+    const problem = endpointAddressProblem(ep);
+    if (problem !== undefined) throw new FieldError(`endpoints.${i}`, problem);
+  });
+  return { ...request, maxConcurrent, ...(endpoints && { endpoints }), ...(match !== undefined && { match }) };
+}

@@ -41,7 +41,7 @@ describe('the OpenAPI document', () => {
       openApiRoute({}),
       operatorRoutes({ store: stub, queued: () => {}, now: Date.now }),
       endpointRoutes({ registry: stub, endpointsWithOperations: () => [], pendingCount: () => 0 }),
-      firmwareRoutes({ driver: stub, repository: stub }),
+      firmwareRoutes({ driver: stub, repository: stub, campaigns: stub, endpointNames: () => [] }),
     ];
     const served = new Set<string>();
     for (const router of routers) {
@@ -227,6 +227,16 @@ describe('every answer of the real daemon matches the OpenAPI document', () => {
     assert.equal((await call('DELETE', '/api/firmware/{id}', '/api/firmware/999999')).status, 404);
     assert.equal((await call('GET', path, '/api/endpoints/fw-openapi/firmware')).status, 200);
     assert.equal((await call('GET', '/api/firmware', '/api/firmware')).status, 200);
+
+    const campaigns = '/api/firmware/campaigns';
+    const campaign = await call('POST', campaigns, campaigns, { body: { ...body, endpoints: ['fw-c1', 'fw-c2'], maxConcurrent: 1 } });
+    assert.equal(campaign.status, 201);
+    assert.deepEqual(campaign.body.counts, { RUNNING: 1, SUCCEEDED: 0, FAILED: 0, CANCELLED: 0, WAITING: 1, SKIPPED: 0 });
+    assert.equal((await call('POST', campaigns, campaigns, { body: { ...body, match: 'nothing-here-*' } })).status, 404);
+    assert.equal((await call('POST', campaigns, campaigns, { body: { ...body, match: 'fw-' } })).status, 400);
+    assert.equal((await call('GET', campaigns, `${campaigns}?limit=1`)).body.items.length, 1);
+    assert.equal((await call('GET', '/api/firmware/campaigns/{id}', `${campaigns}/${campaign.body.id}`)).status, 200);
+    assert.equal((await call('GET', '/api/firmware/campaigns/{id}', `${campaigns}/999999`)).status, 404);
   });
 
   it('the endpoint, health and document routes', async () => {
