@@ -10,6 +10,10 @@ import { FileFirmwareRepository } from '../firmware/fileRepository.js';
 import { FirmwareDriver } from '../firmware/driver.js';
 import { FirmwareCampaigns } from '../firmware/campaigns.js';
 import { firmwareRoutes } from '../firmware/routes.js';
+import { registerFirmwareMetrics } from '../firmware/metrics.js';
+import { firmwareLine } from '../firmware/points.js';
+import { NanoClock } from '../ingest/nanoClock.js';
+import type { LineSink } from '../ingest/ingest.js';
 import type { ResourceValue } from '../lwm2m/node.js';
 import { presenceEventOf, registrationEventOf, REGISTRATION_OBJECT } from '../lwm2m/registrationObject.js';
 import type { DeliveryStore } from '../operations/delivery.js';
@@ -34,6 +38,8 @@ export async function assembleFirmware(
   ctx: AssemblyContext,
   parts: {
     store: OperationStore;
+    /** Where each step's point goes (the InfluxDB writer). */
+    lines: LineSink;
     queued(ep: string): void;
     known?: (ep: string) => Promise<EndpointKnowledge>;
     /** Endpoint names a campaign's `match` is taken from. */
@@ -43,6 +49,8 @@ export async function assembleFirmware(
   const log = ctx.log.child({ component: 'firmware' });
   const repository = new FileFirmwareRepository(path.join(ctx.dataDir, 'firmware.json'));
   await repository.open();
+  const counted = registerFirmwareMetrics(ctx.metrics, repository);
+  const clock = new NanoClock();
   const driver = new FirmwareDriver({
     repository,
     operations: parts.store,
@@ -50,7 +58,11 @@ export async function assembleFirmware(
     timeoutMs: ctx.config.firmware.timeoutMs,
     maxRetries: ctx.config.firmware.maxRetries,
     log,
-    changed: (update) => campaigns.changed(update),
+    changed: (update) => {
+      counted(update);
+      parts.lines.write(firmwareLine(update, clock.next()));
+      campaigns.changed(update);
+    },
   });
   const campaigns = new FirmwareCampaigns({ repository, driver, log });
   ctx.started({ name: 'firmware updates', stop: () => driver.stop() });

@@ -99,6 +99,7 @@ export async function assembleOperations(ctx: AssemblyContext, parts: { lines: L
     : undefined;
   const firmware = await assembleFirmware(ctx, {
     store,
+    lines: parts.lines,
     queued: (ep) => registry.workQueued(ep),
     known: (ep) => known.check(ep),
     endpointNames: () => [...registry.list().map((e) => e.ep), ...store.endpoints()],

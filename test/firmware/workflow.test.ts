@@ -148,6 +148,9 @@ describe('firmware updates through the operation queue (daemon in-process, Lesha
       (await api.call('GET', `/api/endpoints/${ep}/firmware`)).body.items.map((u: any) => u.id),
       [id],
     );
+    const metrics = await (await fetch(`${d.url}/metrics`)).text();
+    assert.match(metrics, /^lwm2m_backend_firmware_updates\{status="SUCCEEDED"\} [1-9]/m);
+    assert.match(metrics, /^lwm2m_backend_firmware_steps_total\{step="verifying",status="SUCCEEDED"\} [1-9]/m);
   });
 
   it('a download failure reported by notification is FAILED with the result in words', async () => {
