@@ -65,8 +65,7 @@ try {
   }
   loop.disable();
   const metrics = await (await pool.request({ method: 'GET', path: '/metrics' })).body.text();
-  const daemonLag = (q: string) =>
-    Number(new RegExp(`^nodejs_eventloop_lag_${q}_seconds (\\S+)$`, 'm').exec(metrics)?.[1]) * 1000;
+  const daemonLag = (q: string) => Number(new RegExp(`^nodejs_eventloop_lag_${q}_seconds (\\S+)$`, 'm').exec(metrics)?.[1]) * 1000;
   process.stdout.write(
     JSON.stringify({
       delays,

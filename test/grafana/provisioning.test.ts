@@ -209,8 +209,7 @@ describe('Grafana daemon-health dashboard against the daemon /metrics', () => {
     }
     assert.ok(used.size >= 15, `${used.size} metrics used`);
     for (const v of daemon.templating.list.filter((x) => x.type === 'query'))
-      for (const [metric] of v.definition.matchAll(METRIC_NAME))
-        assert.ok(families.has(metric), `variable ${v.name}: ${metric}`);
+      for (const [metric] of v.definition.matchAll(METRIC_NAME)) assert.ok(families.has(metric), `variable ${v.name}: ${metric}`);
   });
 
   it(
