@@ -271,3 +271,38 @@ describe('firmware updates through the operation queue (daemon in-process, Lesha
     assert.equal(sent('/5/0/1').length, 1, 'the URI was not written again');
   });
 });
+
+describe('firmware update timeout (daemon in-process, Leshan double)', () => {
+  let leshan: LeshanDouble;
+  let d: RunningController;
+
+  before(async () => {
+    leshan = await startLeshanDouble({ timeScale: 0.02 });
+    d = await startController({
+      leshan: { url: leshan.url, requestTimeoutS: 5 },
+      influx: { url: 'http://127.0.0.1:9' },
+      firmware: { timeoutMs: 3000, maxRetries: 2 },
+    });
+  });
+  after(async () => {
+    await d?.stop();
+    await leshan?.close();
+  });
+
+  it('a device that never reports Downloaded: FAILED at timeoutAt, the URI cleared at its next wake', async () => {
+    const api = operator(d);
+    leshan.register({ endpoint: 'slow-1', queueMode: true, objectLinks: ['/3/0', '/5/0'] });
+    await postRegistration(d, 'slow-1', 'registered');
+    const r = await api.call('POST', '/api/endpoints/slow-1/firmware', { uri: 'coap://fw.example/pkg.bin', version: '2.0' });
+    assert.equal(Date.parse(r.body.timeoutAt) - Date.parse(r.body.createdAt), 3000);
+    await until(async () => (await api.call('GET', `/api/firmware/${r.body.id}`)).body.step === 'downloading', 3000, 'downloading');
+    leshan.sleep('slow-1');
+    let u: any;
+    await until(async () => (u = (await api.call('GET', `/api/firmware/${r.body.id}`)).body).status === 'FAILED', 10_000, 'timed out');
+    assert.match(u.result, /^timed out in step downloading/);
+    await updateDevice(d, leshan, 'slow-1');
+    await until(() => leshan.requests.filter((x) => x.ep === 'slow-1' && x.lwm2mPath === '/5/0/1' && x.delivered).length === 2);
+    const cleared = leshan.requests.filter((x) => x.ep === 'slow-1' && x.lwm2mPath === '/5/0/1').at(-1)!;
+    assert.equal((cleared.json as any).value, '');
+  });
+});
