@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark, figures printed (nothing asserted). BENCH=ingest runs one. */
 import { endpointsBench } from './endpoints.bench.js';
+import { firmwareBench } from './firmware.bench.js';
 import { fleetBench } from './fleet.bench.js';
 import { idleBench } from './idle.bench.js';
 import { ingestBench } from './ingest.bench.js';
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   idle: idleBench,
   fleet: fleetBench,
   memory: memoryBench,
+  firmware: firmwareBench,
 };
 const only = process.env.BENCH;
 for (const [name, run] of Object.entries(benches)) {
