@@ -58,9 +58,12 @@ export async function assembleFirmware(
     timeoutMs: ctx.config.firmware.timeoutMs,
     maxRetries: ctx.config.firmware.maxRetries,
     log,
-    changed: (update) => {
-      counted(update);
-      parts.lines.write(firmwareLine(update, clock.next()));
+    changed: (update, previous) => {
+      // a new step, a retry, the end: not the workflow's bookkeeping in between
+      if (!previous || previous.status !== update.status || previous.step !== update.step || previous.attempts !== update.attempts) {
+        counted(update);
+        parts.lines.write(firmwareLine(update, clock.next()));
+      }
       campaigns.changed(update);
     },
   });

@@ -101,11 +101,12 @@ describe('Grafana dashboard: structure', () => {
         TITLES.registrations,
         TITLES.latestRegistration,
         TITLES.ingest,
+        TITLES.firmware,
       ],
     );
     assert.deepEqual(
       rows.map((r) => r.title),
-      ['Values', 'Registrations', 'Ingest'],
+      ['Values', 'Registrations', 'Ingest', 'Firmware'],
     );
     for (const r of rows) assert.equal(r.targets, undefined, `row ${r.title} has no queries`);
     const ids = [...rows, ...panels].map((p) => p.id);
@@ -218,6 +219,12 @@ describe('Grafana dashboard: every query against a real InfluxDB 1.6 fed by the 
     await ledger.register(E1, 'updated', 1732550120000);
     await ledger.register(E3, 'deregistered', 1732550180000);
 
+    // a firmware update's steps, as the daemon writes them (its panel's figures: test/grafana/firmware.test.ts)
+    const steps = [E1, E2, E3].map(
+      (ep, i) => `firmware,ep=${ep.replace(/[ ,=]/g, '\\$&')},status=RUNNING,step=observing attempts=0i,id="${i + 1}",version="2"`,
+    );
+    const written = await fetch(`${influxd.url}/write?db=${DB}`, { method: 'POST', body: steps.join('\n') });
+    assert.equal(written.status, 204, await written.text());
     await until(
       async () => (await countPoints(query, 'lwm2m')) === sent.length && (await countPoints(query, 'registration')) === events.length,
       10_000,

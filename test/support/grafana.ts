@@ -98,6 +98,7 @@ export const TITLES = {
   registrations: 'Registration events',
   latestRegistration: 'Latest registration event per endpoint',
   ingest: 'Ingest rate (points per interval)',
+  firmware: 'Firmware updates by status',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------
