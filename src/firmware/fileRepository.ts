@@ -7,7 +7,7 @@
  */
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { FirmwareRepository } from './repository.js';
+import { MemoryFirmwareRepository } from './repository.js';
 import type { FirmwareCampaign, FirmwareUpdate } from './update.js';
 
 interface FileShape {
@@ -18,15 +18,13 @@ interface FileShape {
   campaigns?: FirmwareCampaign[];
 }
 
-export class FileFirmwareRepository implements FirmwareRepository {
-  private readonly updates = new Map<string, FirmwareUpdate>();
-  private readonly campaigns = new Map<string, FirmwareCampaign>();
-  private nextId = 1;
-  private nextCampaignId = 1;
+export class FileFirmwareRepository extends MemoryFirmwareRepository {
   private writing: Promise<void> | undefined;
   private again: Promise<void> | undefined;
 
-  constructor(private readonly file: string) {}
+  constructor(private readonly file: string) {
+    super();
+  }
 
   /** Reads the file (none yet: empty). @throws when it is there but not a firmware file. */
   async open(): Promise<void> {
@@ -39,43 +37,25 @@ export class FileFirmwareRepository implements FirmwareRepository {
     }
     const data = JSON.parse(text) as FileShape;
     if (data.version !== 1 || !Array.isArray(data.updates)) throw new Error(`${this.file} is not a firmware update file of version 1`);
-    for (const u of data.updates) this.updates.set(u.id, u);
-    this.nextId = Math.max(data.nextId, ...data.updates.map((u) => Number(u.id) + 1), 1);
-    for (const c of data.campaigns ?? []) this.campaigns.set(c.id, c);
-    this.nextCampaignId = Math.max(data.nextCampaignId ?? 1, ...[...this.campaigns.keys()].map((id) => Number(id) + 1), 1);
+    this.nextId = Math.max(data.nextId, 1);
+    for (const u of data.updates) {
+      this.updates.set(u.id, u);
+      this.nextId = Math.max(this.nextId, Number(u.id) + 1);
+    }
+    this.nextCampaignId = Math.max(data.nextCampaignId ?? 1, 1);
+    for (const c of data.campaigns ?? []) {
+      this.campaigns.set(c.id, c);
+      this.nextCampaignId = Math.max(this.nextCampaignId, Number(c.id) + 1);
+    }
   }
 
-  takeId(): string {
-    return String(this.nextId++);
-  }
-
-  get(id: string): FirmwareUpdate | undefined {
-    return this.updates.get(id);
-  }
-
-  all(): FirmwareUpdate[] {
-    return [...this.updates.values()].sort((a, b) => Number(a.id) - Number(b.id));
-  }
-
-  put(update: FirmwareUpdate): Promise<void> {
-    this.updates.set(update.id, update);
+  override async put(update: FirmwareUpdate): Promise<void> {
+    await super.put(update);
     return this.write();
   }
 
-  takeCampaignId(): string {
-    return String(this.nextCampaignId++);
-  }
-
-  getCampaign(id: string): FirmwareCampaign | undefined {
-    return this.campaigns.get(id);
-  }
-
-  allCampaigns(): FirmwareCampaign[] {
-    return [...this.campaigns.values()].sort((a, b) => Number(a.id) - Number(b.id));
-  }
-
-  putCampaign(campaign: FirmwareCampaign): Promise<void> {
-    this.campaigns.set(campaign.id, campaign);
+  override async putCampaign(campaign: FirmwareCampaign): Promise<void> {
+    await super.putCampaign(campaign);
     return this.write();
   }
 

@@ -1,6 +1,6 @@
 /**
- * Where firmware updates are kept. `put` resolves once the update is durable (the file repository: on
- * disk); the memory one is for tests of the workflow alone.
+ * Where firmware updates and campaigns are kept. `put` resolves once the update is durable (the file
+ * repository: on disk); the memory one is for tests of the workflow alone, and the file one's memory.
  */
 import type { FirmwareCampaign, FirmwareUpdate } from './update.js';
 
@@ -19,11 +19,13 @@ export interface FirmwareRepository {
   putCampaign(campaign: FirmwareCampaign): Promise<void>;
 }
 
+const byId = <T extends { id: string }>(items: Iterable<T>): T[] => [...items].sort((a, b) => Number(a.id) - Number(b.id));
+
 export class MemoryFirmwareRepository implements FirmwareRepository {
-  private readonly updates = new Map<string, FirmwareUpdate>();
-  private readonly campaigns = new Map<string, FirmwareCampaign>();
-  private nextId = 1;
-  private nextCampaignId = 1;
+  protected readonly updates = new Map<string, FirmwareUpdate>();
+  protected readonly campaigns = new Map<string, FirmwareCampaign>();
+  protected nextId = 1;
+  protected nextCampaignId = 1;
 
   takeId(): string {
     return String(this.nextId++);
@@ -34,7 +36,7 @@ export class MemoryFirmwareRepository implements FirmwareRepository {
   }
 
   all(): FirmwareUpdate[] {
-    return [...this.updates.values()].sort((a, b) => Number(a.id) - Number(b.id));
+    return byId(this.updates.values());
   }
 
   async put(update: FirmwareUpdate): Promise<void> {
@@ -50,7 +52,7 @@ export class MemoryFirmwareRepository implements FirmwareRepository {
   }
 
   allCampaigns(): FirmwareCampaign[] {
-    return [...this.campaigns.values()].sort((a, b) => Number(a.id) - Number(b.id));
+    return byId(this.campaigns.values());
   }
 
   async putCampaign(campaign: FirmwareCampaign): Promise<void> {

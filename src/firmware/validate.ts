@@ -17,6 +17,15 @@ const bodySchema = z.strictObject({
   version: z.string().min(1).max(255),
 });
 
+/** The body as `schema` takes it. @throws FieldError naming the first field at fault. */
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.code === 'unrecognized_keys' ? issue.keys[0]! : issue.path.join('.') || '(body)';
+  throw new FieldError(field, issue.code === 'unrecognized_keys' ? `unknown field "${field}"` : issue.message);
+}
+
 export interface FirmwareRequest {
   uri: string;
   version: string;
@@ -24,13 +33,7 @@ export interface FirmwareRequest {
 
 /** The body's fields, checked (`body` as JSON gave it). */
 export function validateFirmwareBody(body: unknown): FirmwareRequest {
-  const parsed = bodySchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.code === 'unrecognized_keys' ? issue.keys[0]! : issue.path.join('.') || '(body)';
-    throw new FieldError(field, issue.code === 'unrecognized_keys' ? `unknown field "${field}"` : issue.message);
-  }
-  const { uri, version } = parsed.data;
+  const { uri, version } = parse(bodySchema, body);
   let url: URL;
   try {
     url = new URL(uri);
@@ -80,14 +83,9 @@ export interface CampaignRequest extends FirmwareRequest {
 
 /** `POST /api/firmware/campaigns`: a list of endpoints or a `prefix*`, and how many at once (10 by default). */
 export function validateCampaign(body: unknown): CampaignRequest {
-  const parsed = campaignSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.code === 'unrecognized_keys' ? issue.keys[0]! : issue.path.join('.') || '(body)';
-    throw new FieldError(field, issue.code === 'unrecognized_keys' ? `unknown field "${field}"` : issue.message);
-  }
-  const { endpoints, match, maxConcurrent = 10 } = parsed.data;
-  const request = validateFirmwareBody({ uri: parsed.data.uri, version: parsed.data.version });
+  const data = parse(campaignSchema, body);
+  const { endpoints, match, maxConcurrent = 10 } = data;
+  const request = validateFirmwareBody({ uri: data.uri, version: data.version });
   if ((endpoints === undefined) === (match === undefined)) throw new FieldError('endpoints', 'give endpoints or match, one of the two');
   if (match !== undefined && !match.endsWith('*')) throw new FieldError('match', 'match is a prefix ending in *, e.g. "meter-*"');
   endpoints?.forEach((ep, i) => {
