@@ -228,15 +228,39 @@ export const firmwareMachine = setup({
           on: {
             'fw.op': [
               {
-                guard: ({ context, event }) => pendingIs(context, event.seq) && !event.ok && event.deviceAnswered === true,
+                guard: ({ context, event }) =>
+                  pendingIs(context, event.seq, 'execute_update') && !event.ok && event.deviceAnswered === true,
                 target: '#firmware.failed',
                 actions: assign(({ event }) => ({ result: `the device refused to execute 5/0/2 (update): ${event.error}` })),
               },
               {
                 // confirmed, or its fate unknown (it may have run): wait for the registration after the reboot
-                guard: ({ context, event }) => pendingIs(context, event.seq),
-                actions: ['clearPending', assign(({ context }) => ({ progress: { ...context.progress, executed: true } }))],
+                guard: ({ context, event }) => pendingIs(context, event.seq, 'execute_update'),
+                actions: [
+                  'clearPending',
+                  assign(({ context, event }) => ({ progress: { ...context.progress, executed: true, executeUnsure: !event.ok } })),
+                ],
               },
+              { guard: ({ context, event }) => pendingIs(context, event.seq), actions: 'clearPending' },
+            ],
+            // an execute whose fate is unknown and no registration since: at the next wake, is the device still Downloaded?
+            'fw.wake': {
+              guard: ({ context }) => context.progress.executeUnsure === true && context.progress.pending === undefined,
+              actions: [{ type: 'ensure', params: { purpose: 'read_state' } }],
+            },
+            'fw.state': [
+              {
+                // still Downloaded at a wake after an execute that may have been lost: it did not run; again
+                guard: ({ context, event }) => context.progress.executeUnsure === true && event.value === STATE_DOWNLOADED,
+                actions: [
+                  'recordState',
+                  // the read that told it is done with (its outcome, coming next, is no longer waited for)
+                  'clearPending',
+                  assign(({ context }) => ({ progress: { ...context.progress, executed: false, executeUnsure: false } })),
+                  { type: 'ensure', params: { purpose: 'execute_update' } },
+                ],
+              },
+              { actions: 'recordState' },
             ],
             'fw.registered': [
               { guard: ({ context }) => context.progress.executed === true, target: 'verifying', actions: 'reobserve' },

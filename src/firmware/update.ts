@@ -41,6 +41,8 @@ export interface FirmwareProgress {
   lastResult?: number;
   /** The execute of 5/0/2 was answered (or may have run). */
   executed?: boolean;
+  /** The execute's fate is unknown (lost after it was sent): a wake still Downloaded shows it did not run. */
+  executeUnsure?: boolean;
 }
 
 export interface FirmwareUpdate {

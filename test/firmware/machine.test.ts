@@ -187,6 +187,31 @@ describe('firmware update machine', () => {
     assert.equal(unknown.ctx().step, 'verifying');
   });
 
+  it('an execute lost after it was sent: a wake still Downloaded (no registration) makes it again', () => {
+    const u = downloading();
+    u.send({ type: 'fw.state', value: 2 });
+    u.send({ type: 'fw.op', seq: u.last().seq, ok: false, error: 'interrupted while sending: the device may have run it' });
+    u.send({ type: 'fw.wake' });
+    assert.equal(u.last().purpose, 'read_state');
+    const read = u.last().seq;
+    u.send({ type: 'fw.state', value: 2 }); // the read's content comes before its outcome
+    assert.equal(u.last().purpose, 'execute_update');
+    assert.equal(u.requests.filter((r) => r.purpose === 'execute_update').length, 2);
+    u.send({ type: 'fw.op', seq: read, ok: true });
+    u.confirm('execute_update');
+    u.send({ type: 'fw.registered' });
+    assert.equal(u.ctx().step, 'verifying');
+
+    const ran = downloading();
+    ran.send({ type: 'fw.state', value: 2 });
+    ran.send({ type: 'fw.op', seq: ran.last().seq, ok: false, error: 'interrupted while sending' });
+    ran.send({ type: 'fw.wake' });
+    ran.send({ type: 'fw.state', value: 3 }); // Updating: it did run
+    assert.equal(ran.requests.filter((r) => r.purpose === 'execute_update').length, 1);
+    ran.send({ type: 'fw.registered' });
+    assert.equal(ran.ctx().step, 'verifying');
+  });
+
   it('a writing of 5/0/1 that fails is FAILED', () => {
     const u = update();
     u.confirm('observe_state');
