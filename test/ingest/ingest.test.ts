@@ -5,6 +5,7 @@ import { Ingest, type EndpointActivity } from '../../src/ingest/ingest.js';
 import { registrationValue } from '../../src/lwm2m/registrationObject.js';
 import { parseCompositePost, parseSinglePost, parseTimestampedPost } from '../../src/ingest/parsePost.js';
 import { NanoClock } from '../../src/ingest/nanoClock.js';
+import { registrationPost, singleResource } from '../support/posts.js';
 
 /** An activity port that records what it is told. */
 function recorder(): EndpointActivity & { calls: string[] } {
@@ -133,29 +134,14 @@ describe('Ingest: device times', () => {
 });
 
 describe('Ingest: object 10240 of the posts contract', () => {
-  const r = (id: number, type: string, value: unknown) => ({ kind: 'singleResource', id, type, value });
-  const registration = (id: 0 | 2) => ({
-    ep: 'dev',
-    val: {
-      '/10240': {
-        kind: 'obj',
-        id: 10240,
-        instances: [
-          {
-            kind: 'instance',
-            id: 0,
-            resources: [
-              r(id, 'TIME', 1_764_000_000_000),
-              r(5, 'BOOLEAN', true),
-              r(6, 'STRING', 'UQ'),
-              r(7, 'STRING', '</>;rt="oma.lwm2m";ct=60 110 112,</1/0>,</3/0>,</3303/0>'),
-              r(8, 'INTEGER', 300),
-            ],
-          },
-        ],
-      },
-    },
-  });
+  const r = singleResource;
+  const registration = (id: 0 | 2) =>
+    registrationPost('dev', {
+      resource: id,
+      date: 1_764_000_000_000,
+      links: '</>;rt="oma.lwm2m";ct=60 110 112,</1/0>,</3/0>,</3303/0>',
+      lifetime: 300,
+    });
 
   it('a registration composite with 5-8 is one registration event carrying queue mode and object links; 5-8 are no data', () => {
     const lines: string[] = [];

@@ -14,6 +14,7 @@ import { startController, until, type RunningController, influxConnected } from 
 import { testLogger } from '../support/config.js';
 import { createLeshanHandler } from '../../src/ingest/leshanHandler.js';
 import { Ingest } from '../../src/ingest/ingest.js';
+import { registrationPost, singleResource } from '../support/posts.js';
 
 const DB = 'timestamped';
 const TIMESTAMPED = '/leshan_api/resource/timestamped';
@@ -191,30 +192,16 @@ describe('Timestamped posts land in a real InfluxDB at the device times', () => 
   });
 
   it('the registration composite: one event with its details, queue mode and object links used; presence from 3 and 4', async () => {
-    const res = (id: number, type: string, value: unknown) => ({ kind: 'singleResource', id, type, value });
+    const res = singleResource;
     const registrationDate = Date.now() - 1000;
-    const composite = (id: 0 | 2, queueMode: boolean) => ({
-      ep: 'contract',
-      val: {
-        '/10240': {
-          kind: 'obj',
-          id: 10240,
-          instances: [
-            {
-              kind: 'instance',
-              id: 0,
-              resources: [
-                res(id, 'TIME', registrationDate),
-                res(5, 'BOOLEAN', queueMode),
-                res(6, 'STRING', queueMode ? 'UQ' : 'U'),
-                res(7, 'STRING', '</>;rt="oma.lwm2m";ct=60 110 112,</1/0>,</3/0>,</3303/0>'),
-                res(8, 'INTEGER', 300),
-              ],
-            },
-          ],
-        },
-      },
-    });
+    const composite = (id: 0 | 2, queueMode: boolean) =>
+      registrationPost('contract', {
+        resource: id,
+        date: registrationDate,
+        queueMode,
+        links: '</>;rt="oma.lwm2m";ct=60 110 112,</1/0>,</3/0>,</3303/0>',
+        lifetime: 300,
+      });
     const r = await d.post(COMPOSITE, composite(0, false));
     assert.equal(r.status, 201, JSON.stringify(r.body));
     assert.deepEqual(r.body, { accepted: 5 });

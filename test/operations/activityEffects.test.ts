@@ -6,6 +6,7 @@ import { ActivityEffects } from '../../src/operations/activityEffects.js';
 import { startLeshanDouble, type LeshanDouble } from '../../tools/leshanDouble.js';
 import { startController, until, type RunningController } from '../support/controllerHarness.js';
 import { operator } from '../support/fleet.js';
+import { registrationPost } from '../support/posts.js';
 
 const root = (ct: string) => ({ url: '/', attributes: { rt: '"oma.lwm2m"', ct } });
 
@@ -48,27 +49,10 @@ describe("with leshan.ingress 'posts', the registration's links choose the write
 
   it('a device whose posted links (10240/0/7) list only SenML gets its writes in SenML CBOR', async () => {
     leshan.register({ endpoint: 'senml-only', queueMode: true });
-    const resource = (id: number, type: string, value: unknown) => ({ kind: 'singleResource', id, type, value });
-    const posted = await d.post('/leshan_api/resource/composite', {
-      ep: 'senml-only',
-      val: {
-        '/10240': {
-          kind: 'obj',
-          id: 10240,
-          instances: [
-            {
-              kind: 'instance',
-              id: 0,
-              resources: [
-                resource(0, 'TIME', Date.now()),
-                resource(5, 'BOOLEAN', true),
-                resource(7, 'STRING', '</>;rt="oma.lwm2m";ct="110 112",</1/0>,</3/0>,</3303/0>'),
-              ],
-            },
-          ],
-        },
-      },
-    });
+    const posted = await d.post(
+      '/leshan_api/resource/composite',
+      registrationPost('senml-only', { date: Date.now(), links: '</>;rt="oma.lwm2m";ct="110 112",</1/0>,</3/0>,</3303/0>' }),
+    );
     assert.equal(posted.status, 201, JSON.stringify(posted.body));
     const op = await operator(d).queue('senml-only', { kind: 'write', path: '/3303/0/5750', value: 'lab' });
     assert.equal(op.status, 201, JSON.stringify(op.body));
