@@ -1,12 +1,12 @@
 /**
- * Firmware updates (docs/firmware.md): their file, the driver of their machines, and its feeds - the
+ * Firmware updates (docs/firmware.md): their records in the operation store, the driver of their machines, and its feeds - the
  * outcomes of operations (delivery's settlements, seen through the store it is handed), the values and
  * registrations the ingest takes, and a sweep for what went unheard (an operator cancelling one of the
  * workflow's operations).
  */
 import path from 'node:path';
 import type Router from '@koa/router';
-import { FileFirmwareRepository } from '../firmware/fileRepository.js';
+import { importFirmwareFile, StoreFirmwareRepository } from '../firmware/storeRepository.js';
 import { FirmwareDriver } from '../firmware/driver.js';
 import { FirmwareCampaigns } from '../firmware/campaigns.js';
 import { firmwareRoutes } from '../firmware/routes.js';
@@ -47,8 +47,9 @@ export async function assembleFirmware(
   },
 ): Promise<FirmwareAssembly> {
   const log = ctx.log.child({ component: 'firmware' });
-  const repository = new FileFirmwareRepository(path.join(ctx.dataDir, 'firmware.json'));
-  await repository.open();
+  const repository = new StoreFirmwareRepository(parts.store);
+  const imported = await importFirmwareFile(path.join(ctx.dataDir, 'firmware.json'), parts.store);
+  if (imported) log.info(imported, 'firmware.json imported into the operation store (renamed firmware.json.imported)');
   const counted = registerFirmwareMetrics(ctx.metrics, repository);
   const clock = new NanoClock();
   const driver = new FirmwareDriver({

@@ -15,15 +15,16 @@ import { StoreClosedError, StoreConflictError, StoreCorruptError, StoreNotFoundE
 import { GroupedWriter } from './store/groupedWriter.js';
 import { OperationIndex } from './store/indexes.js';
 import { Journal } from './store/journal.js';
+import { checkEntity, EntityTables, type Entity, type EntityKind } from './store/entities.js';
 import { loadStore } from './store/load.js';
 import { DEFAULT_POLICY, StorePersistence, type Change } from './store/persistence.js';
-import { frozenJson, StoreCodec } from './store/storeFile.js';
+import { EMPTY_SECTION, frozenJson, StoreCodec } from './store/storeFile.js';
 import type { CreateOperationInput, ListQuery, OperationStoreOptions, SettlePatch } from './store/types.js';
 import { errorText } from '../log/errorText.js';
 import type { LogSink } from '../log/logger.js';
 
 export { StoreClosedError, StoreConflictError, StoreCorruptError, StoreNotFoundError, StoreUnavailableError };
-export type { CreateOperationInput, ListQuery, OperationStoreOptions, SettlePatch };
+export type { CreateOperationInput, Entity, EntityKind, ListQuery, OperationStoreOptions, SettlePatch };
 
 const SETTLED: ReadonlySet<OperationStatus> = new Set(['QUEUED', 'CONFIRMED', 'FAILED', 'EXPIRED']);
 const noLog: LogSink = { debug() {}, info() {}, warn() {}, error() {} };
@@ -33,7 +34,11 @@ const DEFAULT_RETRY_WRITE_MS = 2000;
 interface Undo {
   nextId: number;
   ops: Map<number, Operation | null>;
+  /** Firmware updates and campaigns, by `<kind> <id>`. */
+  entities: Map<string, { kind: EntityKind; id: string; prev: Entity | null }>;
 }
+
+const noUndo = (nextId: number): Undo => ({ nextId, ops: new Map(), entities: new Map() });
 
 export class OperationStore {
   private readonly now: () => number;
@@ -44,7 +49,8 @@ export class OperationStore {
   private index = new OperationIndex([]);
   private closed = false;
   /** Changes not in the write in flight (made since it started), and those in it. */
-  private pendingUndo: Undo = { nextId: 1, ops: new Map() };
+  private pendingUndo: Undo = noUndo(1);
+  private entities = new EntityTables();
   private inFlightUndo: Undo | undefined;
   private failure: { reason: string; since: string } | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -58,13 +64,13 @@ export class OperationStore {
       (err) => this.writeFailed(err),
       () => {
         this.inFlightUndo = this.pendingUndo;
-        this.pendingUndo = { nextId: this.nextId, ops: new Map() };
+        this.pendingUndo = noUndo(this.nextId);
       },
     );
   }
 
   /** The state to snapshot: what the journal holds once the group being written is on disk. */
-  private readonly state = () => ({ nextId: this.nextId, operations: this.index.ops });
+  private readonly state = () => ({ nextId: this.nextId, operations: this.index.ops, firmware: this.entities.section() });
 
   /** The journal records of a group: each changed id as it is now. */
   private changesOf(undo: Undo): Change[] {
@@ -72,6 +78,10 @@ export class OperationStore {
     for (const id of undo.ops.keys()) {
       const op = this.index.get(id);
       changes.push(op ? { type: 'operation', put: op } : { type: 'operation', del: String(id) });
+    }
+    for (const { kind, id } of undo.entities.values()) {
+      const e = this.entities.get(kind, id);
+      changes.push(e ? { type: kind, put: e } : { type: kind, del: id });
     }
     return changes;
   }
@@ -94,15 +104,16 @@ export class OperationStore {
       salvage: this.options.salvage === true,
     });
     this.index = new OperationIndex(loaded.operations);
+    this.entities = loaded.entities;
     this.nextId = Math.max(loaded.db.data.nextId, this.index.lastId + 1, loaded.idFloor);
-    loaded.db.data = { version: 1, nextId: this.nextId, seq: loaded.seq, operations: [] };
+    loaded.db.data = { version: 1, nextId: this.nextId, seq: loaded.seq, operations: [], firmware: EMPTY_SECTION };
     this.persistence = new StorePersistence(loaded.db, loaded.adapter, new Journal(file, loaded.segments), {
       seq: loaded.seq,
       snapshotBytes: loaded.snapshotBytes,
       policy: { ...DEFAULT_POLICY, ...this.options.compaction },
       log: this.log,
     });
-    this.pendingUndo = { nextId: this.nextId, ops: new Map() };
+    this.pendingUndo = noUndo(this.nextId);
     if (loaded.mustWrite) await this.persistence.compactNow(this.state);
     if (loaded.recovered.length > 0) {
       for (const op of loaded.recovered) this.pendingUndo.ops.set(Number(op.id), op);
@@ -250,6 +261,42 @@ export class OperationStore {
     return removed;
   }
 
+  /** A new id for a firmware update or campaign (never handed out again, even when nothing is stored under it). */
+  takeEntityId(kind: EntityKind): string {
+    return this.entities.takeId(kind);
+  }
+
+  /** Ids below `next` are not handed out for `kind` (a file being imported had them). */
+  entityIdFloor(kind: EntityKind, next: number): void {
+    this.entities.floor(kind, next);
+  }
+
+  /** The firmware update or campaign, frozen. */
+  getEntity<T extends Entity>(kind: EntityKind, id: string): T | undefined {
+    return this.entities.get(kind, id) as T | undefined;
+  }
+
+  /** Every firmware update or campaign, ascending ids, frozen. */
+  allEntities<T extends Entity>(kind: EntityKind): T[] {
+    return this.entities.all(kind) as T[];
+  }
+
+  /**
+   * Stores a firmware update or campaign (a frozen JSON copy of it): a journal record of its own `type`,
+   * with the durability of operations. Resolves once it is on disk; StoreUnavailableError when the write
+   * failed (the change is undone) or the store refuses changes.
+   */
+  async putEntity(kind: EntityKind, entity: Entity): Promise<void> {
+    this.writable();
+    const stored = checkEntity(frozenJson(entity));
+    if (typeof stored === 'string') throw new RangeError(`${kind}: ${stored}`);
+    const key = `${kind} ${stored.id}`;
+    if (!this.pendingUndo.entities.has(key))
+      this.pendingUndo.entities.set(key, { kind, id: stored.id, prev: this.entities.get(kind, stored.id) ?? null });
+    this.entities.set(kind, stored);
+    await this.written();
+  }
+
   /** Resolves once every change made so far is on disk; StoreUnavailableError when they were undone. */
   async flush(): Promise<void> {
     try {
@@ -388,10 +435,15 @@ export class OperationStore {
         if (prev === null) this.index.remove(id);
         else this.index.restore(prev);
       }
+      for (const { kind, id, prev } of undo.entities.values()) {
+        if (prev === null) this.entities.delete(kind, id);
+        else this.entities.set(kind, prev);
+      }
       this.nextId = undo.nextId;
     }
-    const undone = this.pendingUndo.ops.size + (this.inFlightUndo?.ops.size ?? 0);
-    this.pendingUndo = { nextId: this.nextId, ops: new Map() };
+    const sizeOf = (u: Undo | undefined) => (u ? u.ops.size + u.entities.size : 0);
+    const undone = sizeOf(this.pendingUndo) + sizeOf(this.inFlightUndo);
+    this.pendingUndo = noUndo(this.nextId);
     this.inFlightUndo = undefined;
     if (!this.failure) {
       this.failure = { reason, since: this.iso() };

@@ -4,7 +4,8 @@ import { Low } from 'lowdb';
 import type { Operation } from '../operation.js';
 import { CorruptFileError, DurableFile } from './durableFile.js';
 import { listSegments, readSegment, type SegmentInfo } from './journal.js';
-import { checkOperation, type StoreCodec, type StoreData } from './storeFile.js';
+import { checkOperation, EMPTY_SECTION, type StoreCodec, type StoreData } from './storeFile.js';
+import { checkEntity, ENTITY_KINDS, EntityTables, type EntityKind } from './entities.js';
 import { StoreCorruptError } from './errors.js';
 import type { LogSink } from '../../log/logger.js';
 import { errorText } from '../../log/errorText.js';
@@ -14,6 +15,8 @@ export interface Loaded {
   adapter: DurableFile<StoreData>;
   /** Valid operations, ascending ids, none left in SENDING. */
   operations: Operation[];
+  /** Firmware updates and campaigns (snapshot and journal). */
+  entities: EntityTables;
   /** Those taken out of SENDING (to be journaled). */
   recovered: Operation[];
   /** nextId must be at least this (ids seen in a corrupt file or in the journal are not reused). */
@@ -49,7 +52,7 @@ interface LoadOptions {
  */
 export async function loadStore(o: LoadOptions): Promise<Loaded> {
   await mkdir(path.dirname(o.file), { recursive: true });
-  const empty: StoreData = { version: 1, nextId: 1, seq: 0, operations: [] };
+  const empty: StoreData = { version: 1, nextId: 1, seq: 0, operations: [], firmware: EMPTY_SECTION };
   const adapter = new DurableFile(o.file, o.codec);
   const db = new Low<StoreData>(adapter, empty);
   let idFloor = 1;
@@ -64,7 +67,8 @@ export async function loadStore(o: LoadOptions): Promise<Loaded> {
     if (!o.salvage) throw new StoreCorruptError(o.file, reason);
     const text = await readFile(o.file, 'utf8');
     idFloor = idFloorOf(text);
-    db.data = { version: 1, nextId: idFloor, seq: seqOf(text), operations: salvageLines(text) as Operation[] };
+    const lines = salvageLines(text);
+    db.data = { version: 1, nextId: idFloor, seq: seqOf(text), operations: lines.operations as Operation[], firmware: lines.firmware };
     salvaged = true;
   }
 
@@ -79,8 +83,20 @@ export async function loadStore(o: LoadOptions): Promise<Loaded> {
       valid.push(op);
     }
   });
+  const { firmware } = db.data;
+  const entities = new EntityTables({ ...firmware, updates: [], campaigns: [] });
+  for (const [kind, list] of [
+    ['firmware', firmware.updates],
+    ['firmwareCampaign', firmware.campaigns],
+  ] as const) {
+    list.forEach((entry: unknown, i) => {
+      const e = checkEntity(entry);
+      if (typeof e === 'string' || entities.get(kind, e.id)) invalid.push(`${kind} #${i}: ${typeof e === 'string' ? e : 'duplicate id'}`);
+      else entities.set(kind, e);
+    });
+  }
   if (invalid.length > 0 && !o.salvage) {
-    throw new StoreCorruptError(o.file, `${invalid.length} invalid operation(s): ${invalid.slice(0, 3).join('; ')}`);
+    throw new StoreCorruptError(o.file, `${invalid.length} invalid operation(s) or firmware records: ${invalid.slice(0, 3).join('; ')}`);
   }
   if (salvaged || invalid.length > 0) {
     const copy = `${o.file}.corrupt-${o.iso().replace(/[:.]/g, '-')}`;
@@ -93,7 +109,7 @@ export async function loadStore(o: LoadOptions): Promise<Loaded> {
   }
   const byId = new Map<string, Operation>();
   for (const op of valid) byId.set(op.id, op);
-  const replayed = await replayJournal(o, db.data.seq, byId);
+  const replayed = await replayJournal(o, db.data.seq, byId, entities);
   idFloor = Math.max(idFloor, replayed.idFloor);
   if (replayed.salvaged) mustWrite = true;
   const snapshotBytes =
@@ -131,6 +147,7 @@ export async function loadStore(o: LoadOptions): Promise<Loaded> {
     db,
     adapter,
     operations,
+    entities,
     recovered,
     idFloor,
     mustWrite,
@@ -151,6 +168,7 @@ async function replayJournal(
   o: LoadOptions,
   snapshotSeq: number,
   byId: Map<string, Operation>,
+  entities: EntityTables,
 ): Promise<{ seq: number; idFloor: number; segments: SegmentInfo[]; salvaged: boolean }> {
   let seq = snapshotSeq;
   let idFloor = 1;
@@ -177,6 +195,7 @@ async function replayJournal(
       if (recSeq <= seq) return `seq ${recSeq} after ${seq}`;
       seq = recSeq;
       if (rec.type === 'mark') return undefined;
+      if (typeof rec.type === 'string' && ENTITY_KINDS.has(rec.type)) return applyEntity(rec.type as EntityKind, rec);
       if (rec.type !== 'operation') return `unknown record type ${JSON.stringify(rec.type)}`;
       if (typeof rec.del === 'string') {
         byId.delete(rec.del);
@@ -186,6 +205,16 @@ async function replayJournal(
       if (typeof op === 'string') return `seq ${recSeq}: ${op}`;
       byId.set(op.id, op);
       idFloor = Math.max(idFloor, Number(op.id) + 1);
+      return undefined;
+    };
+    const applyEntity = (kind: EntityKind, rec: Record<string, unknown>): string | undefined => {
+      if (typeof rec.del === 'string') {
+        entities.delete(kind, rec.del);
+        return undefined;
+      }
+      const e = checkEntity(rec.put);
+      if (typeof e === 'string') return `seq ${String(rec.seq)}: ${kind} ${e}`;
+      entities.set(kind, e);
       return undefined;
     };
     const read = await readSegment(file, apply);
@@ -222,17 +251,26 @@ function idFloorOf(text: string): number {
   return floor;
 }
 
-/** Every line of a damaged store file that is a whole JSON object (the file holds one operation per line). */
-function salvageLines(text: string): unknown[] {
-  const out: unknown[] = [];
+/**
+ * Every line of a damaged store file that is a whole JSON object (the file holds one operation, firmware
+ * update or campaign per line; the lines opening the firmware member and its campaigns say which).
+ */
+function salvageLines(text: string): { operations: unknown[]; firmware: StoreData['firmware'] } {
+  const operations: unknown[] = [];
+  const updates: unknown[] = [];
+  const campaigns: unknown[] = [];
+  let into = operations;
   for (const raw of text.split('\n')) {
     const line = raw.trim().replace(/,$/, '');
+    if (line.startsWith('],"firmware":')) into = updates;
+    if (line.startsWith('],"campaigns":')) into = campaigns;
     if (!line.startsWith('{') || !line.endsWith('}')) continue;
     try {
-      out.push(JSON.parse(line));
+      into.push(JSON.parse(line));
     } catch {
-      // a damaged line: its operation is lost, the others are kept
+      // a damaged line: its entry is lost, the others are kept
     }
   }
-  return out;
+  const firmware = { nextId: 1, nextCampaignId: 1, updates: updates as never[], campaigns: campaigns as never[] };
+  return { operations, firmware };
 }

@@ -3,16 +3,21 @@ import type { Low } from 'lowdb';
 import type { Operation } from '../operation.js';
 import { encodeFrames } from '../../dataDir/frames.js';
 import type { Journal } from './journal.js';
-import type { StoreData } from './storeFile.js';
+import { EMPTY_SECTION, type Entity, type EntitySection, type StoreData } from './storeFile.js';
+import type { EntityKind } from './entities.js';
 import type { DurableFile } from './durableFile.js';
 import type { LogSink } from '../../log/logger.js';
 import { errorText } from '../../log/errorText.js';
 
 /** One change of a group: the entity as it is now (`put`), or the id of a removed one (`del`). */
-export type Change = { type: 'operation'; put: Operation } | { type: 'operation'; del: string };
+export type Change =
+  | { type: 'operation'; put: Operation }
+  | { type: 'operation'; del: string }
+  | { type: EntityKind; put: Entity }
+  | { type: EntityKind; del: string };
 
-/** The state to snapshot, taken synchronously: the operations array is copied (references only: they are frozen). */
-export type StateView = () => { nextId: number; operations: readonly Operation[] };
+/** The state to snapshot, taken synchronously: the arrays are copied (references only: everything is frozen). */
+export type StateView = () => { nextId: number; operations: readonly Operation[]; firmware: EntitySection };
 
 export interface CompactionPolicy {
   /** Compact once the journal holds this many bytes, or `snapshotRatio` times the snapshot's size if more. */
@@ -93,8 +98,8 @@ export class StorePersistence {
   }
 
   private capture(state: StateView): StoreData {
-    const { nextId, operations } = state();
-    return { version: 1, nextId, seq: this.seq, operations: operations.slice() };
+    const { nextId, operations, firmware } = state();
+    return { version: 1, nextId, seq: this.seq, operations: operations.slice(), firmware };
   }
 
   /** Starts a compaction in the background; the promise returned rejects when it fails (also logged). */
@@ -111,7 +116,7 @@ export class StorePersistence {
       try {
         await this.db.write();
       } finally {
-        this.db.data = { ...snapshot, operations: [] }; // do not keep the replaced operations alive
+        this.db.data = { ...snapshot, operations: [], firmware: EMPTY_SECTION }; // do not keep the replaced entries alive
       }
       this.snapshotBytes = (await stat(this.snapshotFile.file)).size;
       await this.journal.removeUpTo(sealed.gen);

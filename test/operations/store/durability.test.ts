@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { Low } from 'lowdb';
 import { DurableFile } from '../../../src/operations/store/durableFile.js';
-import { StoreCodec, type StoreData } from '../../../src/operations/store/storeFile.js';
+import { EMPTY_SECTION, StoreCodec, type StoreData } from '../../../src/operations/store/storeFile.js';
 import { StoreCorruptError, type OperationStore } from '../../../src/operations/store.js';
 import { captureLog, onDisk, openStore, T0, tempDir, write } from './helpers.js';
 
@@ -64,14 +64,26 @@ describe('OperationStore durability', () => {
     await probe.close();
     const sync = mock.method(proto, 'sync');
     try {
-      const db = new Low<StoreData>(new DurableFile(tmp.file, new StoreCodec()), { version: 1, nextId: 1, seq: 0, operations: [] });
+      const db = new Low<StoreData>(new DurableFile(tmp.file, new StoreCodec()), {
+        version: 1,
+        nextId: 1,
+        seq: 0,
+        operations: [],
+        firmware: EMPTY_SECTION,
+      });
       await db.write();
       assert.equal(sync.mock.callCount(), 2, 'temp file and directory');
     } finally {
       sync.mock.restore();
     }
     assert.deepEqual((await readdir(tmp.dir)).sort(), ['operations.json', 'operations.json.probe']);
-    assert.deepEqual(JSON.parse(await readFile(tmp.file, 'utf8')), { version: 1, nextId: 1, seq: 0, operations: [] });
+    assert.deepEqual(JSON.parse(await readFile(tmp.file, 'utf8')), {
+      version: 1,
+      nextId: 1,
+      seq: 0,
+      operations: [],
+      firmware: EMPTY_SECTION,
+    });
   });
 
   it('recovers operations a crash left in SENDING', async () => {

@@ -40,9 +40,9 @@ export async function onDisk(file: string): Promise<{ nextId: number; operations
   let journalRecords = 0;
   for (const segment of await listSegments(file)) {
     await readSegment(segment.file, (json) => {
-      const rec = JSON.parse(json) as { seq: number; put?: Operation; del?: string };
+      const rec = JSON.parse(json) as { seq: number; type: string; put?: Operation; del?: string };
       journalRecords++;
-      if (rec.seq <= (snapshot.seq ?? 0)) return;
+      if (rec.seq <= (snapshot.seq ?? 0) || rec.type !== 'operation') return;
       if (rec.put) {
         byId.set(rec.put.id, rec.put);
         nextId = Math.max(nextId, Number(rec.put.id) + 1);

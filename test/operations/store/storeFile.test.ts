@@ -1,7 +1,7 @@
 import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Operation } from '../../../src/operations/operation.js';
-import { CHUNK_OPS, StoreCodec, type StoreData } from '../../../src/operations/store/storeFile.js';
+import { CHUNK_OPS, EMPTY_SECTION, StoreCodec, type EntitySection, type StoreData } from '../../../src/operations/store/storeFile.js';
 
 const at = '2026-11-25T17:00:00.000Z';
 const op = (id: number, value: unknown = `v${id}`): Operation =>
@@ -16,7 +16,20 @@ const op = (id: number, value: unknown = `v${id}`): Operation =>
     createdAt: at,
     updatedAt: at,
   });
-const data = (ops: Operation[], nextId = ops.length + 1, seq = 0): StoreData => ({ version: 1, nextId, seq, operations: ops });
+const data = (ops: Operation[], nextId = ops.length + 1, seq = 0, firmware: EntitySection = EMPTY_SECTION): StoreData => ({
+  version: 1,
+  nextId,
+  seq,
+  operations: ops,
+  firmware,
+});
+const update = (id: number) => ({
+  id: String(id),
+  ep: `dev-${id}`,
+  status: 'RUNNING',
+  step: 'downloading',
+  progress: { seq: id, pending: { purpose: 'read_state', seq: 1 } },
+});
 const bytes = (chunks: Iterable<Buffer>) => Buffer.concat([...chunks]);
 
 /** Counts JSON.stringify calls made while `fn` runs. */
@@ -35,8 +48,12 @@ describe('StoreCodec', () => {
     for (const n of [0, 1, CHUNK_OPS - 1, CHUNK_OPS, CHUNK_OPS + 1, 3 * CHUNK_OPS + 7]) {
       const ops = Array.from({ length: n }, (_, i) => op(i + 1));
       const text = bytes(new StoreCodec().encode(data(ops, n + 1, 7))).toString('utf8');
-      assert.deepEqual(JSON.parse(text), { version: 1, nextId: n + 1, seq: 7, operations: ops }, `${n} operations`);
-      assert.equal(text.split('\n').length, Math.max(n, 1) + 3, 'header, one line each (or a blank one), footer');
+      assert.deepEqual(
+        JSON.parse(text),
+        { version: 1, nextId: n + 1, seq: 7, operations: ops, firmware: EMPTY_SECTION },
+        `${n} operations`,
+      );
+      assert.equal(text.split('\n').length, Math.max(n, 1) + 7, 'header, one line each (or a blank one), the firmware member, footer');
     }
   });
 
@@ -56,6 +73,45 @@ describe('StoreCodec', () => {
       const ops = Array.from({ length: 2 * CHUNK_OPS + 3 }, (_, i) => op(i + 1, i % 50 === 0 ? value : `v${i}`));
       const file = bytes(new StoreCodec().encode(data(ops, 9999, 42)));
       assert.deepEqual(new StoreCodec().parse(file), data(ops, 9999, 42));
+    }
+  });
+
+  it('writes firmware updates and campaigns one per line after the operations, and reads them back (line by line and whole)', () => {
+    for (const [nOps, nUpdates, nCampaigns] of [
+      [0, 0, 0],
+      [0, 1, 0],
+      [3, 0, 2],
+      [2, CHUNK_OPS + 2, 1],
+    ] as const) {
+      const firmware = {
+        nextId: nUpdates + 5,
+        nextCampaignId: nCampaigns + 2,
+        updates: Array.from({ length: nUpdates }, (_, i) => update(i + 1)),
+        campaigns: Array.from({ length: nCampaigns }, (_, i) => ({ id: String(i + 1), endpoints: ['a', 'b'], started: i })),
+      };
+      const doc = data(
+        Array.from({ length: nOps }, (_, i) => op(i + 1)),
+        nOps + 1,
+        3,
+        firmware,
+      );
+      const file = bytes(new StoreCodec().encode(doc));
+      assert.deepEqual(new StoreCodec().parse(file), doc, `${nOps}/${nUpdates}/${nCampaigns}`);
+      assert.deepEqual(JSON.parse(file.toString()), doc, 'valid JSON');
+      const lines = file.toString().split('\n');
+      assert.equal(lines.length, Math.max(nOps, 1) + Math.max(nUpdates, 1) + Math.max(nCampaigns, 1) + 5, 'one line per entry');
+      const whole = JSON.stringify(doc, null, 1); // another layout: parsed as a whole
+      assert.deepEqual(new StoreCodec().parse(Buffer.from(whole)), doc);
+    }
+    const good = bytes(new StoreCodec().encode(data([op(1)], 2, 3, { ...EMPTY_SECTION, updates: [update(1), update(2)] }))).toString();
+    for (const bad of [
+      good.replace('"updates":[', '"updates":{'),
+      good.replace('"nextCampaignId":1', '"nextCampaignId":"1"'),
+      good.replace('],"campaigns":[\n', '],"campaigns":{\n'),
+      good.slice(0, -4),
+      good.replace('}},\n', '}}\n'),
+    ]) {
+      assert.throws(() => new StoreCodec().parse(Buffer.from(bad)), Error, JSON.stringify(bad.slice(-60)));
     }
   });
 
@@ -82,7 +138,7 @@ describe('StoreCodec', () => {
       '{"nextId":1,"seq":"x","operations":[]}',
       good.slice(0, -5),
       good.replace('},\n', '}\n'),
-      good.replace('}\n]}', '\n]}'),
+      good.replace('}\n],"firmware"', '\n],"firmware"'),
       good.replace('"id":"1"', '"id":"1'),
     ]) {
       assert.throws(() => new StoreCodec().parse(Buffer.from(bad)), Error, JSON.stringify(bad.slice(0, 40)));
