@@ -1,6 +1,6 @@
 /**
- * Where firmware updates and campaigns are kept. `put` resolves once the update is durable (the file
- * repository: on disk); the memory one is for tests of the workflow alone, and the file one's memory.
+ * Where firmware updates and campaigns are kept. `put` resolves once the update is durable (the daemon's
+ * StoreFirmwareRepository: in the operation store's journal); the memory one is for tests of the workflow alone.
  */
 import type { FirmwareCampaign, FirmwareUpdate } from './update.js';
 
@@ -22,10 +22,10 @@ export interface FirmwareRepository {
 const byId = <T extends { id: string }>(items: Iterable<T>): T[] => [...items].sort((a, b) => Number(a.id) - Number(b.id));
 
 export class MemoryFirmwareRepository implements FirmwareRepository {
-  protected readonly updates = new Map<string, FirmwareUpdate>();
-  protected readonly campaigns = new Map<string, FirmwareCampaign>();
-  protected nextId = 1;
-  protected nextCampaignId = 1;
+  private readonly updates = new Map<string, FirmwareUpdate>();
+  private readonly campaigns = new Map<string, FirmwareCampaign>();
+  private nextId = 1;
+  private nextCampaignId = 1;
 
   takeId(): string {
     return String(this.nextId++);

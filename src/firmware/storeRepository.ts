@@ -69,8 +69,8 @@ export async function importFirmwareFile(file: string, store: OperationStore): P
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const data = JSON.parse(text) as FirmwareFile;
-  if (data.version !== 1 || !Array.isArray(data.updates) || !(data.campaigns === undefined || Array.isArray(data.campaigns))) {
+  const data = JSON.parse(text) as FirmwareFile | null;
+  if (data?.version !== 1 || !Array.isArray(data.updates) || !(data.campaigns === undefined || Array.isArray(data.campaigns))) {
     throw new Error(`${file} is not a firmware update file of version 1`);
   }
   const campaigns = data.campaigns ?? [];

@@ -223,7 +223,11 @@ async function replayJournal(
       if (!o.salvage) throw new StoreCorruptError(file, reason);
       const copy = `${file}.corrupt-${o.iso().replace(/[:.]/g, '-')}`;
       await copyFile(file, copy);
-      idFloor = Math.max(idFloor, idFloorOf(await readFile(file, 'latin1'))); // ids in the records lost are not reused either
+      const text = await readFile(file, 'latin1');
+      idFloor = Math.max(idFloor, idFloorOf(text)); // ids in the records lost are not reused either
+      for (const m of text.matchAll(/"type":"(firmware|firmwareCampaign)","put":\{"id":"([0-9]{1,15})"/g)) {
+        entities.floor(m[1] as EntityKind, Number(m[2]) + 1);
+      }
       o.log.error(
         { file, copy, reason },
         'operation store journal salvaged: every valid record before the damage kept (the file was copied aside)',

@@ -11,8 +11,18 @@ import type { OperationStore } from '../../../src/operations/store.js';
 import { openStore, tempDir } from './helpers.js';
 
 /** Runs the child until it has acknowledged `acks` creates, kills it with SIGKILL, and returns what it acknowledged. */
-async function runAndKill(file: string, acks: number, mode?: 'compact'): Promise<{ created: string[]; confirmed: string[] }> {
-  const args = ['--import', 'tsx', fileURLToPath(new URL('./crashChild.ts', import.meta.url)), file, ...(mode ? [mode] : [])];
+async function runAndKill(
+  file: string,
+  acks: number,
+  ...modes: ('compact' | 'firmware' | undefined)[]
+): Promise<{ created: string[]; confirmed: string[]; steps: string[][]; campaigns: string[][] }> {
+  const args = [
+    '--import',
+    'tsx',
+    fileURLToPath(new URL('./crashChild.ts', import.meta.url)),
+    file,
+    ...modes.filter((m) => m !== undefined),
+  ];
   const child = spawn(process.execPath, args, {
     cwd: fileURLToPath(new URL('../../..', import.meta.url)),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -31,9 +41,12 @@ async function runAndKill(file: string, acks: number, mode?: 'compact'): Promise
   child.kill('SIGKILL');
   assert.equal(await exited, 'SIGKILL');
   const lines = out.split('\n').slice(1, -1); // after "ready", complete lines only
+  const tagged = (tag: string) => lines.filter((l) => l.startsWith(`${tag} `)).map((l) => l.split(' ').slice(1));
   return {
-    created: lines.filter((l) => !l.startsWith('c ')),
-    confirmed: lines.filter((l) => l.startsWith('c ')).map((l) => l.slice(2)),
+    created: lines.filter((l) => /^[0-9]+$/.test(l)),
+    confirmed: tagged('c').map(([id]) => id!),
+    steps: tagged('f'),
+    campaigns: tagged('k'),
   };
 }
 
@@ -67,6 +80,32 @@ describe('OperationStore killed with SIGKILL', () => {
       );
       assert.equal(store.countsByStatus().SENDING, 0);
       assert.ok(store.countsByStatus().QUEUED > 0);
+    });
+
+    it(`loses no acknowledged firmware update step or campaign change${mode ? ', compacting all the time' : ''}`, async () => {
+      tmp = await tempDir();
+      const { created, steps, campaigns } = await runAndKill(tmp.file, 1500, mode, 'firmware');
+      assert.ok(steps.length >= 40, `${steps.length} steps acknowledged`);
+      if (mode) {
+        const snapshot = JSON.parse(await readFile(tmp.file, 'utf8')) as { firmware?: { updates: unknown[]; campaigns: unknown[] } };
+        assert.ok((snapshot.firmware?.updates.length ?? 0) > 0, 'updates were carried into a snapshot while the child ran');
+      }
+      store = await openStore(tmp.file);
+      const lastAck = new Map<string, number>();
+      for (const [id, seq] of steps) lastAck.set(id!, Math.max(lastAck.get(id!) ?? -1, Number(seq)));
+      const behind = [...lastAck].filter(
+        ([id, seq]) => (store!.getEntity<{ id: string; progress: { seq: number } }>('firmware', id)?.progress.seq ?? -1) < seq,
+      );
+      assert.deepEqual(behind, [], 'every update is at its last acknowledged step or later');
+      const [campaignId, started] = campaigns.at(-1)!;
+      assert.ok((store.getEntity<{ id: string; started: number }>('firmwareCampaign', campaignId!)?.started ?? -1) >= Number(started));
+      assert.deepEqual(
+        created.filter((id) => store!.get(id) === undefined),
+        [],
+        'and every acknowledged operation',
+      );
+      const next = store.takeEntityId('firmware');
+      assert.ok(Number(next) > Math.max(...[...lastAck.keys()].map(Number)), `a new update id (${next}) is not one already used`);
     });
   }
 });
