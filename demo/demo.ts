@@ -5,9 +5,10 @@
  *
  * This file orders the start, the run and the stop; the parts are beside it: options.ts (DEMO_*), narration.ts
  * (what is printed), influxWatch.ts (InfluxDB), daemonRun.ts (the daemon), operationStory.ts (the example
- * operation), lifecycle.ts (the stop request and timers), simulator.ts (the simulated devices), leshanChoice.ts and
+ * operation), firmwareStory.ts (the firmware campaign after it), lifecycle.ts (the stop request and timers), simulator.ts (the simulated devices), leshanChoice.ts and
  * realFleet.ts (the real Leshan and its clients).
  */
+import { FirmwareDevices } from '../tools/firmwareDevices.js';
 import { startLeshanDouble, type LeshanDouble } from '../tools/leshanDouble.js';
 import { LESHAN_SERVER_VERSION, startRealLeshanServer, type RealLeshanServer } from '../tools/realLeshan.js';
 import { chooseLeshan } from './leshanChoice.js';
@@ -16,6 +17,7 @@ import { DaemonRun } from './daemonRun.js';
 import { chooseInflux, InfluxWatch, releaseInflux, type InfluxChoice } from './influxWatch.js';
 import { StopDuringStart, StopSignal, Timers, waitFor } from './lifecycle.js';
 import { banner, fleetLine, Narrator, realFleetLine, summaryLine, tryLines } from './narration.js';
+import { FirmwareStory, NEW_VERSION, OLD_VERSION, REAL_SKIP } from './firmwareStory.js';
 import { OperationStory } from './operationStory.js';
 import { demoOptions, DemoUsageError, pickPort, withRealDefaults, type DemoOptions } from './options.js';
 import { FleetSimulator, type FleetEvent } from './simulator.js';
@@ -34,6 +36,8 @@ export class Demo {
   private watch: InfluxWatch | undefined;
   private fleet: FleetSimulator | RealFleet | undefined;
   private story: OperationStory | undefined;
+  private firmwareDevices: FirmwareDevices | undefined;
+  private firmwareStory: FirmwareStory | undefined;
 
   constructor(
     private readonly options: DemoOptions,
@@ -89,7 +93,8 @@ export class Demo {
         `Leshan (Eclipse Leshan's own demo server ${LESHAN_SERVER_VERSION}, pid ${this.realLeshan.pid}) is at ${leshanUrl}, CoAP on ${this.realLeshan.coapUrl}`,
       );
     } else {
-      this.leshan = await startLeshanDouble({ heartbeatMs: 10_000 });
+      // object 5 of the simulated devices answers reads as the double routes them (tools/firmwareDevices.ts)
+      this.leshan = await startLeshanDouble({ heartbeatMs: 10_000, onRequest: (r) => this.firmwareDevices?.onRequest(r) });
       leshanUrl = this.leshan.url;
       this.say(`Leshan (a test double of its REST API and event stream) is at ${leshanUrl}`);
     }
@@ -141,13 +146,24 @@ export class Demo {
         `(the stock Leshan counts a queue-mode device awake for 93 s after its last message: it learns that one sleeps when a request to it times out, in 5 s here)`,
       );
     } else {
-      const fleet = new FleetSimulator(this.leshan!, {
+      const firmware = new FirmwareDevices(this.leshan!, {
+        version: OLD_VERSION,
+        newVersion: () => NEW_VERSION,
+        downloadMs: 'next wake',
+        reboot: (ep): void => fleet.reboot(ep),
+        onEvent: (e) => this.firmwareStory?.device(e),
+      });
+      this.firmwareDevices = firmware;
+      const fleet: FleetSimulator = new FleetSimulator(this.leshan!, {
         devices: o.devices,
         awakeMs: o.awakeMs,
         asleepMs: o.asleepMs,
         latencyMs: o.latencyMs,
         onActivity,
+        firmware,
       });
+      if (o.firmware)
+        this.firmwareStory = new FirmwareStory(api, this.n, this.stop, { match: 'demo-sensor-*', maxConcurrent: o.firmwareConcurrent });
       this.fleet = fleet;
       this.story = new OperationStory(api, fleet, this.n, this.stop);
       fleet.start();
@@ -162,11 +178,20 @@ export class Demo {
       this.watch.start();
     }
     const story = this.story;
-    this.timers.later(o.operationAfterMs, () => void story.queue());
+    this.timers.later(o.operationAfterMs, () => void this.stories(story, o.firmware));
     if (o.seconds !== undefined) {
       const seconds = o.seconds;
       this.timers.later(seconds * 1000, () => this.requestStop(`DEMO_SECONDS=${seconds} elapsed`));
     }
+  }
+
+  /** The example operation, then (DEMO_FIRMWARE) the firmware campaign once the operation ended. */
+  private async stories(story: OperationStory, firmware: boolean): Promise<void> {
+    await story.queue();
+    await story.settled();
+    if (!firmware || this.stop.stopping) return;
+    if (this.realLeshan) this.say(REAL_SKIP);
+    else await this.firmwareStory?.start();
   }
 
   /** Wake-ups and operations, and the example operation's device falling asleep, get a line. */
@@ -188,6 +213,8 @@ export class Demo {
     this.say(`stopping (${this.stop.reason ?? 'start failed'}) ...`);
     this.timers.clear();
     await this.story?.settled();
+    await this.firmwareStory?.settled();
+    this.firmwareDevices?.stop();
     const stats = this.fleet?.stats();
     await this.fleet?.stop();
     const exit = await this.daemon.shutdown();
@@ -200,7 +227,7 @@ export class Demo {
     await releaseInflux(this.influx, this.n);
     if (stats) {
       const stored = this.influx?.kind === 'none' ? 'not stored: no InfluxDB' : `${this.watch?.valuesSeen ?? 0} seen in InfluxDB`;
-      this.say(summaryLine(stats, stored, this.story?.status, this.realLeshan !== undefined));
+      this.say(summaryLine(stats, stored, this.story?.status, this.realLeshan !== undefined, this.firmwareStory?.outcome));
     }
     this.say('done');
   }

@@ -80,12 +80,13 @@ export function realFleetLine(eps: string[], objects: readonly string[], o: Demo
   );
 }
 
-/** The last line but one: what the fleet did, what InfluxDB got (`stored`), how the example operation ended. */
-export function summaryLine(stats: FleetStats, stored: string, exampleStatus: string | undefined, real = false): string {
+/** The last line but one: what the fleet did, what InfluxDB got (`stored`), how the example operation and the firmware campaign ended. */
+export function summaryLine(stats: FleetStats, stored: string, exampleStatus: string | undefined, real = false, firmware?: string): string {
   return (
     `summary: ${stats.devices} ${real ? 'real clients' : 'devices'}, ${stats.updates} wake-ups, ` +
     `${real ? `values: ${stored}` : `${stats.notifications} values sent (${stored})`}, ` +
-    `${stats.operations} operation${stats.operations === 1 ? '' : 's'} delivered to devices${exampleStatus ? `, example operation ${exampleStatus}` : ''}`
+    `${stats.operations} operation${stats.operations === 1 ? '' : 's'} delivered to devices${exampleStatus ? `, example operation ${exampleStatus}` : ''}` +
+    `${firmware ? `, firmware campaign: ${firmware}` : ''}`
   );
 }
 

@@ -22,6 +22,10 @@ export interface DemoOptions {
   fromSources: boolean;
   /** How often InfluxDB is asked for new values. */
   pollMs: number;
+  /** DEMO_FIRMWARE: after the example operation, a firmware campaign over the fleet (double only; `0`: none). */
+  firmware: boolean;
+  /** The campaign's maxConcurrent. */
+  firmwareConcurrent: number;
   /** DEMO_LESHAN: `real` (Leshan's demo server and real clients, Java), `double` (the test double), `auto`. */
   leshan: 'auto' | 'real' | 'double';
   /** Which of DEMO_DEVICES, DEMO_AWAKE_MS, DEMO_ASLEEP_MS were given (the real Leshan has defaults of its own). */
@@ -65,6 +69,8 @@ export function demoOptions(env: NodeJS.ProcessEnv): DemoOptions {
     influx,
     fromSources: env.DEMO_FROM_SOURCES === '1',
     pollMs: num('DEMO_POLL_MS', 3000, (n) => positiveInt(n) && n >= 100, 'an integer >= 100 (ms)'),
+    firmware: true,
+    firmwareConcurrent: num('DEMO_FIRMWARE_CONCURRENT', 6, (n) => positiveInt(n) && n <= 10_000, 'an integer from 1 to 10000'),
     leshan: 'auto',
     given: {
       devices: Boolean(env.DEMO_DEVICES?.trim()),
@@ -72,6 +78,9 @@ export function demoOptions(env: NodeJS.ProcessEnv): DemoOptions {
       asleepMs: Boolean(env.DEMO_ASLEEP_MS?.trim()),
     },
   };
+  const firmware = env.DEMO_FIRMWARE?.trim() || '1';
+  if (firmware === '0' || firmware === '1') options.firmware = firmware === '1';
+  else problems.push(`DEMO_FIRMWARE must be 1 or 0 (got ${JSON.stringify(firmware)})`);
   const leshan = env.DEMO_LESHAN?.trim() || 'auto';
   if (leshan === 'auto' || leshan === 'real' || leshan === 'double') options.leshan = leshan;
   else problems.push(`DEMO_LESHAN must be auto, real or double (got ${JSON.stringify(leshan)})`);

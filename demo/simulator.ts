@@ -21,6 +21,7 @@
  * await leshan.close();
  * ```
  */
+import type { FirmwareDevices } from '../tools/firmwareDevices.js';
 import type { LeshanDouble, RecordedRequest } from '../tools/leshanDouble.js';
 
 export interface FleetSimulatorOptions {
@@ -38,6 +39,9 @@ export interface FleetSimulatorOptions {
   random?: () => number;
   /** Told of each happening, as a readable line and as a structured event. Nothing is printed without it. */
   onActivity?: (line: string, event: FleetEvent) => void;
+  /** Object 5 of every device (tools/firmwareDevices.ts, with `downloadMs: 'next wake'` and `reboot` calling
+   * this fleet's `reboot`): told of each device and each wake. Without it, object 5 answers the double's defaults. */
+  firmware?: FirmwareDevices;
 }
 
 export type FleetEvent =
@@ -107,6 +111,7 @@ export class FleetSimulator {
   readonly latencyMs: number;
   private readonly random: () => number;
   private readonly onActivity: FleetSimulatorOptions['onActivity'];
+  private readonly firmware: FirmwareDevices | undefined;
   private readonly devices = new Map<string, Device>();
   private running = false;
   private scanTimer: NodeJS.Timeout | undefined;
@@ -131,6 +136,7 @@ export class FleetSimulator {
     if (!(this.latencyMs >= 0)) throw new RangeError(`FleetSimulator: latencyMs must be >= 0, got ${this.latencyMs}`);
     this.random = options.random ?? Math.random;
     this.onActivity = options.onActivity;
+    this.firmware = options.firmware;
     const prefix = options.namePrefix ?? 'demo-sensor-';
     const width = Math.max(2, String(count).length);
     for (let i = 1; i <= count; i++) {
@@ -176,6 +182,7 @@ export class FleetSimulator {
     this.scanFrom = this.leshan.requests.length;
     for (const d of this.devices.values()) {
       this.leshan.setLatency(d.ep, this.latencyMs);
+      this.firmware?.add(d.ep);
       this.leshan.register({ endpoint: d.ep, queueMode: true, objectLinks: [...OBJECT_LINKS] });
       d.awake = true;
       d.since = Date.now();
@@ -250,6 +257,7 @@ export class FleetSimulator {
     }
     d.awake = true;
     d.since = Date.now();
+    this.firmware?.woke(d.ep);
     this.reportTemperature(d);
     let battery: number | undefined;
     if (this.random() < BATTERY_ODDS) {
@@ -266,6 +274,17 @@ export class FleetSimulator {
       temperature: d.temperature,
       ...(battery === undefined ? {} : { battery }),
     });
+    this.schedule(d, this.jitter(this.awakeMs, 0.15), () => this.sleep(d));
+  }
+
+  /** The device restarted (on new firmware): it registers again and stays awake for about `awakeMs`. */
+  reboot(ep: string): void {
+    const d = this.devices.get(ep);
+    if (!d || !this.running) return;
+    clearTimeout(d.timer);
+    this.leshan.register({ endpoint: d.ep, queueMode: true, objectLinks: [...OBJECT_LINKS] });
+    d.awake = true;
+    d.since = Date.now();
     this.schedule(d, this.jitter(this.awakeMs, 0.15), () => this.sleep(d));
   }
 
