@@ -8,9 +8,11 @@
  * - sequential create latency (ack = on disk), p50 / p99 / max, and the same while compactions run all the time;
  * - burst creates: 5 000 concurrent, and from 50 closed-loop clients (goal >= 5 000/s);
  * - start-up with 100 000 stored and a full journal (the journal at its compaction threshold);
- * - the naive baseline: plain lowdb, one db.write() per create.
+ * - the naive baseline: plain lowdb, one db.write() per create;
+ * - firmware update steps (issue 12): disk bytes per stored step with 100 and 1 000 updates kept, in the
+ *   store's journal against the former `firmware.json` rewritten whole per step.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { JSONFile } from 'lowdb/node';
@@ -215,10 +217,80 @@ export async function naiveCreateRate(dir: string): Promise<number> {
   return (BASELINE_CREATES / (performance.now() - t)) * 1000;
 }
 
+const FIRMWARE_STEPS = Number(process.env.BENCH_STORE_FIRMWARE_STEPS ?? 500);
+const STEPS = ['observing', 'writing_uri', 'downloading', 'updating', 'verifying'];
+/** A firmware update as the workflow stores it (~450 B of JSON). */
+const firmwareUpdate = (i: number, step: number) => ({
+  id: String(i + 1),
+  ep: `dev-${i}`,
+  uri: 'coaps://firmware.example.com/gateway-sensor/2.4.1/image.bin',
+  version: '2.4.1',
+  status: 'RUNNING',
+  step: STEPS[step % STEPS.length],
+  attempts: 1,
+  createdAt: at,
+  updatedAt: new Date(Date.parse(at) + step).toISOString(),
+  timeoutAt: '2026-11-27T17:00:00.000Z',
+  idempotencyKey: 'campaign:1',
+  campaignId: '1',
+  progress: { seq: step, pending: { purpose: 'read_state', seq: step }, lastState: 1, lastResult: 0 },
+});
+
+/** The former firmware.json: every update rewritten (temp file, fdatasync, rename, directory fsync) per step. */
+async function wholeFileWrite(file: string, updates: readonly unknown[]): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const handle = await open(tmp, 'w');
+  try {
+    await handle.writeFile(JSON.stringify({ version: 1, nextId: updates.length + 1, updates, nextCampaignId: 2, campaigns: [] }));
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, file);
+  const dirHandle = await open(path.dirname(file), 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+}
+
+/** Disk bytes per firmware step stored, with `n` updates kept (a campaign of n devices), journal against whole file. */
+async function firmwareSteps(dir: string, n: number): Promise<void> {
+  const store = await openStore(path.join(dir, `firmware-${n}.json`));
+  await Promise.all(Array.from({ length: n }, (_, i) => store.putEntity('firmware', firmwareUpdate(i, 0))));
+  let disk0 = await writeBytes();
+  const journal0 = store.diskStats().bytesWritten;
+  for (let s = 1; s <= FIRMWARE_STEPS; s++) await store.putEntity('firmware', firmwareUpdate(s % n, s));
+  const journal = ((await writeBytes()) - disk0) / FIRMWARE_STEPS;
+  const record = (store.diskStats().bytesWritten - journal0) / FIRMWARE_STEPS;
+  disk0 = await writeBytes();
+  await store.close(); // one snapshot rewrite, holding the n updates
+  const snapshot = (await writeBytes()) - disk0;
+  const amortised = (snapshot * record) / DEFAULT_POLICY.compactBytes; // one rewrite per 4 MiB of journal
+
+  const file = path.join(dir, `firmware-old-${n}.json`);
+  const updates: unknown[] = Array.from({ length: n }, (_, i) => firmwareUpdate(i, 0));
+  await wholeFileWrite(file, updates);
+  disk0 = await writeBytes();
+  for (let s = 1; s <= FIRMWARE_STEPS; s++) {
+    updates[s % n] = firmwareUpdate(s % n, s);
+    await wholeFileWrite(file, updates);
+  }
+  const whole = ((await writeBytes()) - disk0) / FIRMWARE_STEPS;
+  const fileBytes = (await stat(file)).size;
+  figure(`firmware step with ${fmt(n)} updates kept: journal record (B)`, fmt(record));
+  figure('  disk bytes per step: store journal (write_bytes) + snapshot rewrites amortised', `${fmt(journal)} + ${fmt(amortised)}`);
+  figure(`  disk bytes per step: former firmware.json (${fmt(fileBytes / 1024, 1)} KiB, rewritten whole)`, fmt(whole));
+  figure('  former / store', `${fmt(whole / (journal + amortised), 1)}x`);
+}
+
 export async function storeBench(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'lwm2m-store-bench-'));
   try {
     for (const n of SIZES) await atSize(dir, n);
+    heading('Firmware update steps in the store (issue 12)');
+    for (const n of [100, 1000]) await firmwareSteps(dir, n);
     heading('Operation store: start-up and baseline');
     await startUp(dir, Math.max(...SIZES));
     figure(
