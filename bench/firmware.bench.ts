@@ -1,11 +1,13 @@
 /**
  * Firmware campaign (issue 12): BENCH_DEVICES (default 1 000) simulated queue-mode devices, one campaign
- * with maxConcurrent 50, the daemon in-process, Leshan as the test double. Each device reports Downloaded
- * once its URI is written and registers again with the new version once the execute is confirmed.
+ * with maxConcurrent 50, the daemon in-process, Leshan as the test double. Object 5 of each device is
+ * tools/firmwareDevices.ts (the demo's devices too): it reports Downloaded once its URI reached it, and once
+ * it answered the execute registers again with the new version (3/0/3).
  * Printed: the time the campaign took, how many ended in each status, and the most updates RUNNING at once
  * (computed from the updates' own start and end times: between the write of 5/0/1 and the check of 3/0/3
  * there are never more).
  */
+import { FirmwareDevices } from '../tools/firmwareDevices.js';
 import { startLeshanDouble } from '../tools/leshanDouble.js';
 import { startController } from '../test/support/controllerHarness.js';
 import { apiCall } from '../test/support/api.js';
@@ -16,7 +18,8 @@ const MAX_CONCURRENT = 50;
 
 export async function firmwareBench(): Promise<void> {
   heading(`Firmware campaign: ${fmt(DEVICES)} devices, maxConcurrent ${MAX_CONCURRENT} (daemon in-process, Leshan double)`);
-  const leshan = await startLeshanDouble({ timeScale: 0.02 });
+  const late: { devices?: FirmwareDevices } = {}; // made once the double and the daemon are up
+  const leshan = await startLeshanDouble({ timeScale: 0.02, onRequest: (r) => late.devices?.onRequest(r) });
   const d = await startController({ leshan: { url: leshan.url, requestTimeoutS: 5 }, influx: { url: 'http://127.0.0.1:9' } });
   const call = (method: string, p: string, body?: unknown) => apiCall(d.url, method, p, body);
   const registration = (ep: string) => ({ ep, obj_id: 10240, val: { kind: 'singleResource', id: 0, type: 'TIME', value: Date.now() } });
@@ -24,9 +27,18 @@ export async function firmwareBench(): Promise<void> {
     leshan.register({ endpoint: ep, queueMode: true, objectLinks: ['/3/0', '/5/0'] });
     await d.post('/leshan_api/resource/single', registration(ep));
   };
+  // this daemon takes Leshan's notifications as posts (its default ingress)
+  const devices = (late.devices = new FirmwareDevices(leshan, {
+    newVersion: () => '2.0',
+    notify: (ep, path, node) => d.post('/leshan_api/resource/single', { ep, obj_id: Number(path.split('/')[1]), val: node }),
+    reboot: register,
+  }));
   try {
     const eps = Array.from({ length: DEVICES }, (_, i) => `fleet-${String(i).padStart(5, '0')}`);
-    for (const ep of eps) await register(ep);
+    for (const ep of eps) {
+      devices.add(ep);
+      await register(ep);
+    }
     const started = performance.now();
     const created = await call('POST', '/api/firmware/campaigns', {
       uri: 'coap://fw.example/v2.bin',
@@ -36,31 +48,7 @@ export async function firmwareBench(): Promise<void> {
     });
     if (created.status !== 201) throw new Error(`campaign answered ${created.status}: ${JSON.stringify(created.body)}`);
     const id = created.body.id as string;
-    const notified = new Set<string>();
-    const rebooted = new Set<string>();
-    for (;;) {
-      const campaign = (await call('GET', `/api/firmware/campaigns/${id}`)).body;
-      if (campaign.done) break;
-      const running = (await call('GET', '/api/firmware?status=RUNNING&limit=1000')).body.items as any[];
-      for (const u of running) {
-        if (u.step === 'downloading' && !notified.has(u.ep)) {
-          notified.add(u.ep);
-          await d.post('/leshan_api/resource/single', {
-            ep: u.ep,
-            obj_id: 5,
-            val: { kind: 'singleResource', id: 3, type: 'INTEGER', value: 2 },
-          });
-        }
-        if (u.step === 'updating' && !rebooted.has(u.ep)) {
-          const ops = (await call('GET', `/api/operations?ep=${u.ep}&status=CONFIRMED&limit=1000`)).body.items as any[];
-          if (!ops.some((o) => o.path === '/5/0/2')) continue;
-          rebooted.add(u.ep);
-          leshan.answer(u.ep, '/3/0/3', { kind: 'success', content: { kind: 'singleResource', id: 3, type: 'STRING', value: '2.0' } });
-          await register(u.ep);
-        }
-      }
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    while (!(await call('GET', `/api/firmware/campaigns/${id}`)).body.done) await new Promise((r) => setTimeout(r, 10));
     const seconds = (performance.now() - started) / 1000;
     const updates: any[] = [];
     for (let cursor = '0'; ;) {
@@ -83,6 +71,7 @@ export async function firmwareBench(): Promise<void> {
     figure('SUCCEEDED / FAILED / CANCELLED', `${counts.SUCCEEDED} / ${counts.FAILED} / ${counts.CANCELLED}`);
     figure(`most RUNNING at once (maxConcurrent ${MAX_CONCURRENT})`, String(most));
   } finally {
+    devices.stop();
     await d.stop();
     await leshan.close();
   }
