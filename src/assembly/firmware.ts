@@ -1,8 +1,8 @@
 /**
- * Firmware updates (docs/firmware.md): their records in the operation store, the driver of their machines, and its feeds - the
- * outcomes of operations (delivery's settlements, seen through the store it is handed), the values and
- * registrations the ingest takes, and a sweep for what went unheard (an operator cancelling one of the
- * workflow's operations).
+ * Firmware updates (docs/firmware.md): their records in the operation store (a firmware.json of an earlier
+ * build imported once), the driver of their machines, and its feeds - the outcomes of operations
+ * (delivery's settlements, seen through the store it is handed), the values and registrations the ingest
+ * takes, and a sweep for what went unheard (an operator cancelling one of the workflow's operations).
  */
 import path from 'node:path';
 import type Router from '@koa/router';

@@ -50,8 +50,9 @@ export class OperationStore {
   private closed = false;
   /** Changes not in the write in flight (made since it started), and those in it. */
   private pendingUndo: Undo = noUndo(1);
-  private entities = new EntityTables();
   private inFlightUndo: Undo | undefined;
+  /** Firmware updates and campaigns (records of their own type in the same journal). */
+  private entities = new EntityTables();
   private failure: { reason: string; since: string } | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private writableWaiters: (() => void)[] = [];
@@ -261,7 +262,10 @@ export class OperationStore {
     return removed;
   }
 
-  /** A new id for a firmware update or campaign (never handed out again, even when nothing is stored under it). */
+  /**
+   * A new id for a firmware update or campaign. Not handed out again while the store is open; after a
+   * restart, ids of updates and campaigns stored (and the snapshot's next ids) are not either.
+   */
   takeEntityId(kind: EntityKind): string {
     return this.entities.takeId(kind);
   }

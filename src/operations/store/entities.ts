@@ -60,10 +60,6 @@ export class EntityTables {
     this.nextIds[kind] = Math.max(this.nextIds[kind], next);
   }
 
-  get size(): number {
-    return this.maps.firmware.size + this.maps.firmwareCampaign.size;
-  }
-
   /** For a snapshot: arrays of references (the entities are frozen). */
   section(): EntitySection {
     const { firmware, firmwareCampaign } = this.nextIds;
