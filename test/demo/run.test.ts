@@ -14,6 +14,7 @@ describe('npm run demo (demo/run.ts)', { concurrency: 2 }, () => {
       DEMO_ASLEEP_MS: '1500',
       DEMO_OPERATION_AFTER_S: '3',
       DEMO_INFLUX: 'private',
+      DEMO_FIRMWARE: '0',
     });
     try {
       // while it runs, the commands it suggests work against the running daemon and InfluxDB
@@ -98,6 +99,7 @@ describe('npm run demo (demo/run.ts)', { concurrency: 2 }, () => {
       `queued while asleep, sent at its wake-up:\n${out}`,
     );
 
+    assert.doesNotMatch(out, /firmware campaign/, 'DEMO_FIRMWARE=0: no campaign');
     assert.match(out, /stopping \(DEMO_SECONDS=12 elapsed\)/);
     assert.match(out, /lwm2m-backend stopped \(exit code 0\)/);
     assert.match(out, /private influxd stopped and removed/);
@@ -105,6 +107,74 @@ describe('npm run demo (demo/run.ts)', { concurrency: 2 }, () => {
       out,
       /summary: 6 devices, \d+ wake-ups, \d+ values sent \(\d+ seen in InfluxDB\), [2-9] operations delivered to devices, example operation CONFIRMED/,
     );
+  });
+
+  it('after the example operation, runs a firmware campaign over the fleet and narrates it until every update SUCCEEDED', async () => {
+    const demo = startDemo({
+      DEMO_DEVICES: '3',
+      DEMO_AWAKE_MS: '800',
+      DEMO_ASLEEP_MS: '1000',
+      DEMO_OPERATION_AFTER_S: '2',
+      DEMO_INFLUX: 'none',
+      DEMO_FIRMWARE_CONCURRENT: '2',
+    });
+    let followLines: string[];
+    try {
+      await demo.waitFor(/firmware campaign \d+ ended after .*\n.*\n {12}curl -sS '\S+\/api\/firmware\?limit=100'\n/, 35_000);
+      followLines = [
+        ...demo.out().matchAll(/^ {12}(curl -sS \S+\/api\/firmware\/campaigns\/\d+|curl -sS '\S+\/api\/firmware\?limit=100')$/gm),
+      ].map((m) => m[1]!);
+      assert.equal(followLines.length, 2, demo.out());
+      // the lines it prints to follow the campaign work against the running daemon
+      const campaign = JSON.parse(await shell(followLines[0]!)) as { counts: Record<string, number>; done: boolean; endpoints: string[] };
+      assert.deepEqual([campaign.done, campaign.counts.SUCCEEDED, campaign.counts.FAILED], [true, 3, 0]);
+      assert.deepEqual(campaign.endpoints, ['demo-sensor-01', 'demo-sensor-02', 'demo-sensor-03']);
+      const updates = JSON.parse(await shell(followLines[1]!)) as { items: { ep: string; status: string; version: string }[] };
+      assert.deepEqual(
+        updates.items.map((u) => [u.ep, u.status, u.version]).sort(),
+        [1, 2, 3].map((i) => [`demo-sensor-0${i}`, 'SUCCEEDED', '2.1']),
+      );
+    } catch (err) {
+      demo.child.kill('SIGKILL');
+      throw err;
+    }
+    demo.child.kill('SIGINT');
+    const { code } = await demo.exited;
+    const out = demo.out();
+    assert.equal(code, 0, `${out}\n${demo.err()}`);
+
+    // created exactly as the curl line shows, once the example operation ended
+    const created =
+      /now an operator updates the firmware of every demo-sensor-\* device from 2\.0 to 2\.1, 2 at a time; the same as:\n {12}curl -sS -X POST http:\/\/127\.0\.0\.1:\d+\/api\/firmware\/campaigns -H 'Content-Type: application\/json' -d '(\{.*\})'\n/.exec(
+        out,
+      );
+    assert.ok(created, out);
+    assert.deepEqual(JSON.parse(created[1]!), {
+      uri: 'https://example.com/firmware/demo-sensor-2.1.bin',
+      version: '2.1',
+      match: 'demo-sensor-*',
+      maxConcurrent: 2,
+    });
+    assert.ok(out.indexOf('now an operator updates the firmware') > out.search(/operation \d+ is CONFIRMED/), out);
+    const campaignAt = created.index;
+    // each device, in order: the URI, the download, the execute, the new registration; the daemon: SUCCEEDED
+    for (const ep of ['demo-sensor-01', 'demo-sensor-02', 'demo-sensor-03']) {
+      const at = [
+        `${ep} got the package URI and starts downloading it (5/0/3 State: Downloading, notified)`,
+        `${ep} finished the download (5/0/3 State: Downloaded, notified)`,
+        `${ep} received the execute of 5/0/2: it installs the package and restarts`,
+        `${ep} registered again with Leshan, now running firmware 2.1 (3/0/3)`,
+      ].map((line) => out.indexOf(line, campaignAt));
+      const succeeded = out.search(new RegExp(`firmware update \\d+ \\(${ep}\\): SUCCEEDED: ${ep} runs 2\\.1`));
+      assert.ok(at.every((i, k) => i > campaignAt && (k === 0 || i > at[k - 1]!)) && succeeded > at[3]!, `${ep}: ${at}\n${out}`);
+    }
+    // the counts by status as they change: never more RUNNING than maxConcurrent, all SUCCEEDED at the end
+    const counts = [...out.matchAll(/^\d\d:\d\d:\d\d {2}firmware campaign \d+: (.*)$/gm)].map((m) => m[1]!);
+    assert.ok(counts.length >= 2, out);
+    for (const c of counts) assert.ok(Number(/(\d+) RUNNING/.exec(c)?.[1] ?? 0) <= 2, c);
+    assert.equal(counts.at(-1), '3 SUCCEEDED');
+    assert.match(out, /firmware campaign \d+ ended after \d+\.\d s: 3 SUCCEEDED, 0 FAILED of 3 devices/);
+    assert.match(out, /summary: 3 devices, .*example operation CONFIRMED, firmware campaign: 3 SUCCEEDED, 0 FAILED$/m);
   });
 
   it('without InfluxDB says plainly that values are not stored, still runs, and stops cleanly on SIGINT (exit 0)', async () => {
@@ -154,6 +224,9 @@ describe('npm run demo (demo/run.ts)', { concurrency: 2 }, () => {
       [24, 4000, 8000, 150, undefined, 10_000, 8000, 'auto', false],
     );
     assert.equal(d.leshan, 'auto');
+    assert.deepEqual([d.firmware, d.firmwareConcurrent], [true, 6]);
+    assert.equal(demoOptions({ DEMO_FIRMWARE: '0' }).firmware, false);
+    assert.throws(() => demoOptions({ DEMO_FIRMWARE: 'no' }), /DEMO_FIRMWARE must be 1 or 0 \(got "no"\)/);
     // the real Leshan: each device is a JVM, so 3 by default (at most 8), and its own cycle unless one was given
     const real = withRealDefaults(d);
     assert.deepEqual([real.devices, real.awakeMs, real.asleepMs], [3, 8000, 12_000]);
