@@ -5,7 +5,8 @@
  *
  * This file orders the start, the run and the stop; the parts are beside it: options.ts (DEMO_*), narration.ts
  * (what is printed), influxWatch.ts (InfluxDB), daemonRun.ts (the daemon), operationStory.ts (the example
- * operation), firmwareStory.ts (the firmware campaign after it), lifecycle.ts (the stop request and timers), simulator.ts (the simulated devices), leshanChoice.ts and
+ * operation), firmwareStory.ts (the firmware campaign after it), lifecycle.ts (the stop request and timers),
+ * simulator.ts (the simulated devices, their object 5 in tools/firmwareDevices.ts), leshanChoice.ts and
  * realFleet.ts (the real Leshan and its clients).
  */
 import { FirmwareDevices } from '../tools/firmwareDevices.js';
