@@ -48,6 +48,8 @@ const COUNTED = ['WAITING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'SKIP
 export class FirmwareStory {
   private following: Promise<void> | undefined;
   private campaign: CampaignView | undefined;
+  /** Devices whose download started after the campaign was created (the example operation's write starts one too). */
+  private readonly downloading = new Set<string>();
 
   constructor(
     private readonly api: string,
@@ -73,9 +75,11 @@ export class FirmwareStory {
     if (!this.campaign) return;
     switch (e.kind) {
       case 'downloading':
+        this.downloading.add(e.ep);
         this.n.say(`${e.ep} got the package URI and starts downloading it (5/0/3 State: Downloading, notified)`);
         return;
       case 'downloaded':
+        if (!this.downloading.delete(e.ep)) return; // the download of the example operation's URI, before the campaign
         this.n.say(`${e.ep} finished the download (5/0/3 State: Downloaded, notified)`);
         return;
       case 'stopped':
