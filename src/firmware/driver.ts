@@ -101,7 +101,8 @@ export class FirmwareDriver {
     if (existing) return { update: existing, replayed: true };
     const runningId = this.byEp.get(input.ep);
     if (runningId !== undefined) throw new FirmwareConflictError(runningId);
-    const at = new Date(this.now()).toISOString();
+    const now = this.now(); // one reading: the timeout is exactly timeoutMs after the creation
+    const at = new Date(now).toISOString();
     const update: FirmwareUpdate = {
       id: repository.takeId(),
       ep: input.ep,
@@ -112,7 +113,7 @@ export class FirmwareDriver {
       attempts: 0,
       createdAt: at,
       updatedAt: at,
-      timeoutAt: new Date(this.now() + this.options.timeoutMs).toISOString(),
+      timeoutAt: new Date(now + this.options.timeoutMs).toISOString(),
       ...(input.idempotencyKey !== undefined && { idempotencyKey: input.idempotencyKey }),
       ...(input.campaignId !== undefined && { campaignId: input.campaignId }),
       progress: { seq: 0 },
