@@ -18,17 +18,11 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Operation } from '../../src/operations/operation.js';
 import { startDaemon, type DaemonProcess } from '../../tools/daemon.js';
-import { startInfluxd, type Influxd } from '../../tools/influxd.js';
-import {
-  ensureLeshan,
-  startRealLeshanClient,
-  startRealLeshanServer,
-  type RealLeshanClient,
-  type RealLeshanServer,
-} from '../../tools/realLeshan.js';
+import type { Influxd } from '../../tools/influxd.js';
+import { startRealLeshanClient, type RealLeshanClient, type RealLeshanServer } from '../../tools/realLeshan.js';
 import { apiCall } from '../support/api.js';
 import { until } from '../support/controllerHarness.js';
-import { cleanupsAfterAll } from '../support/e2e.js';
+import { cleanupsAfterAll, startInfluxAndLeshan } from '../support/e2e.js';
 
 const DB = 'crash';
 const cleanup = cleanupsAfterAll();
@@ -38,14 +32,7 @@ let leshan: RealLeshanServer;
 
 before(
   async () => {
-    ensureLeshan();
-    const [i, l] = await Promise.allSettled([startInfluxd(), startRealLeshanServer()]);
-    if (i.status === 'fulfilled') cleanup(() => i.value.destroy());
-    if (l.status === 'fulfilled') cleanup(() => l.value.stop());
-    if (i.status === 'rejected') throw i.reason;
-    if (l.status === 'rejected') throw l.reason;
-    influx = i.value;
-    leshan = l.value;
+    ({ influx, leshan } = await startInfluxAndLeshan(cleanup));
   },
   { timeout: 120_000 },
 );

@@ -10,17 +10,12 @@ import { before, describe, it } from 'node:test';
 import type { Operation } from '../../src/operations/operation.js';
 import { until } from '../support/controllerHarness.js';
 import { startDaemon, type DaemonProcess } from '../../tools/daemon.js';
-import { startInfluxd, type Influxd } from '../../tools/influxd.js';
-import {
-  ensureLeshan,
-  startRealLeshanClient,
-  startRealLeshanServer,
-  type RealLeshanClient,
-  type RealLeshanServer,
-} from '../../tools/realLeshan.js';
+import type { Influxd } from '../../tools/influxd.js';
+import { startRealLeshanClient, type RealLeshanClient, type RealLeshanServer } from '../../tools/realLeshan.js';
 import { apiCall } from '../support/api.js';
 import {
   cleanupsAfterAll,
+  startInfluxAndLeshan,
   queueOperation,
   registrationQuery as registrationPoints,
   rowsUntil as rowsUntilIn,
@@ -37,14 +32,7 @@ let daemon: DaemonProcess;
 
 before(
   async () => {
-    ensureLeshan(); // Maven and javac only the first time on a machine: scripts/test.sh has already run it
-    const [i, l] = await Promise.allSettled([startInfluxd(), startRealLeshanServer()]);
-    if (i.status === 'fulfilled') cleanup(() => i.value.destroy());
-    if (l.status === 'fulfilled') cleanup(() => l.value.stop());
-    if (i.status === 'rejected') throw i.reason;
-    if (l.status === 'rejected') throw l.reason;
-    influx = i.value;
-    leshan = l.value;
+    ({ influx, leshan } = await startInfluxAndLeshan(cleanup));
     daemon = await startDaemon({
       config: {
         leshan: { url: leshan.url, ingress: 'events', requestTimeoutS: 5 },

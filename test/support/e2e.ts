@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import type { Operation } from '../../src/operations/operation.js';
-import type { Influxd } from '../../tools/influxd.js';
+import { startInfluxd, type Influxd } from '../../tools/influxd.js';
+import { ensureLeshan, startRealLeshanServer, type RealLeshanServer } from '../../tools/realLeshan.js';
 import { apiCall } from './api.js';
 import { until } from './controllerHarness.js';
 
@@ -19,6 +20,22 @@ export function cleanupsAfterAll(): (...cleanups: (() => Promise<unknown> | unkn
         .catch(() => undefined);
   });
   return (...more) => void cleanups.push(...more);
+}
+
+/**
+ * A real influxd and Leshan's demo server, started side by side; each is stopped by `cleanup` (also when the other
+ * failed to start). ensure-leshan runs first (Maven and javac only the first time on a machine).
+ */
+export async function startInfluxAndLeshan(
+  cleanup: (...cleanups: (() => Promise<unknown> | unknown)[]) => void,
+): Promise<{ influx: Influxd; leshan: RealLeshanServer }> {
+  ensureLeshan();
+  const [i, l] = await Promise.allSettled([startInfluxd(), startRealLeshanServer()]);
+  if (i.status === 'fulfilled') cleanup(() => i.value.destroy());
+  if (l.status === 'fulfilled') cleanup(() => l.value.stop());
+  if (i.status === 'rejected') throw i.reason;
+  if (l.status === 'rejected') throw l.reason;
+  return { influx: i.value, leshan: l.value };
 }
 
 /** `curl -X POST {daemon}/api/endpoints/{ep}/operations -d body`: 201 expected. */
