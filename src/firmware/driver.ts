@@ -65,6 +65,8 @@ interface Running {
   chain: Promise<void>;
   /** Events held until the pending request's outcome is in (see send). */
   deferred: FirmwareEvent[];
+  /** Leshan's AWAKE was heard and no SLEEPING or registration since: the UPDATED that follows is the same wake. */
+  awakeHeard: boolean;
 }
 
 export class FirmwareDriver {
@@ -189,13 +191,21 @@ export class FirmwareDriver {
 
   /** A registration event of `ep`: a new registration (after a reboot), or an update (a wake). */
   registration(ep: string, event: 'registered' | 'updated' | 'deregistered'): void {
-    if (event === 'registered') this.send(ep, { type: 'fw.registered' });
-    if (event === 'updated') this.send(ep, { type: 'fw.wake' });
+    const run = this.runOn(ep);
+    if (!run) return;
+    const sameWake = run.awakeHeard;
+    run.awakeHeard = false;
+    if (event === 'registered') this.send(run, { type: 'fw.registered' });
+    // Leshan's AWAKE comes just before the UPDATED of a sleeping device: one wake, not two
+    if (event === 'updated' && !sameWake) this.send(run, { type: 'fw.wake' });
   }
 
   /** Leshan's AWAKE or SLEEPING. */
   presence(ep: string, awake: boolean): void {
-    if (awake) this.send(ep, { type: 'fw.wake' });
+    const run = this.runOn(ep);
+    if (!run) return;
+    run.awakeHeard = awake;
+    if (awake) this.send(run, { type: 'fw.wake' });
   }
 
   /** Looks at the operations waited for (an operator may have cancelled one; a settlement may have gone unheard). */
@@ -223,16 +233,19 @@ export class FirmwareDriver {
     await Promise.allSettled(chains);
   }
 
-  private send(ep: string, event: FirmwareEvent): void {
+  private runOn(ep: string): Running | undefined {
     const id = this.byEp.get(ep);
-    const run = id === undefined ? undefined : this.running.get(id);
-    if (!run) return;
-    // a registration while the pending request is out (sent, or answered but not recorded yet) comes after
-    // its outcome: a device rebooting at once after the execute registers before the answer is on disk
+    return id === undefined ? undefined : this.running.get(id);
+  }
+
+  private send(run: Running, event: FirmwareEvent): void {
+    // A registration or a wake while the pending request is out (sent, or answered but not recorded yet)
+    // comes after its outcome: a device rebooting at once after the execute registers before the answer is
+    // on disk, and a read answered in the last wake says nothing of this one (so it is asked again).
     const pending = run.actor.getSnapshot().context.progress.pending;
     const opId = pending && this.operationOf(run.update.id, pending.seq);
-    if (event.type === 'fw.registered' && opId !== undefined && this.options.operations.get(opId)?.status !== 'QUEUED') {
-      run.deferred.push(event);
+    if (opId !== undefined && this.options.operations.get(opId)?.status !== 'QUEUED') {
+      if (!run.deferred.some((e) => e.type === event.type)) run.deferred.push(event);
       return;
     }
     run.actor.send(event);
@@ -263,7 +276,7 @@ export class FirmwareDriver {
         maxRetries: this.options.maxRetries,
       },
     });
-    const run: Running = { update, actor, effects: [], chain: Promise.resolve(), deferred: [] };
+    const run: Running = { update, actor, effects: [], chain: Promise.resolve(), deferred: [], awakeHeard: false };
     this.running.set(update.id, run);
     actor.on('*', (e) => void run.effects.push(e as FirmwareEmitted));
     actor.subscribe(() => this.stepped(run));

@@ -120,6 +120,54 @@ describe('firmware driver', () => {
     assert.equal(repository.get(update.id)!.step, 'verifying');
   });
 
+  /** Started on `ep`, observed and the URI written: downloading. */
+  async function downloading(ep: string) {
+    const t = setup();
+    const { update } = await t.driver.start({ ep, uri: 'coap://fw/x.bin', version: '2' });
+    await flush();
+    for (const p of ['/5/0/3', '/5/0/5', '/5/0/1']) {
+      t.operations.end(p);
+      await flush();
+    }
+    assert.equal(t.repository.get(update.id)!.step, 'downloading');
+    return { ...t, reads: () => [...t.operations.ops.values()].filter((o) => o.kind === 'read' && o.path === '/5/0/3') };
+  }
+
+  /** A read of 5/0/3 answering 1 (Downloading). */
+  const stillDownloading = {
+    result: { status: 'CONTENT(205)', code: 205, content: { kind: 'singleResource', id: 3, type: 'INTEGER', value: 1 } },
+  } satisfies Partial<Operation>;
+
+  it("a wake while the last wake's read of 5/0/3 is out: read again once its answer is in", async () => {
+    const { driver, operations, reads } = await downloading('dev5');
+    driver.registration('dev5', 'updated');
+    await flush();
+    assert.equal(reads().length, 1);
+    operations.set(reads()[0]!.id, 'SENDING');
+    driver.registration('dev5', 'updated'); // asleep and awake again before the answer was recorded
+    await flush();
+    assert.equal(reads().length, 1, 'not while the first is out');
+    operations.end('/5/0/3', 'CONFIRMED', stillDownloading);
+    await flush();
+    assert.equal(reads().length, 2, 'read again for the second wake');
+    assert.equal(reads()[1]!.status, 'QUEUED');
+  });
+
+  it("Leshan's AWAKE then UPDATED is one wake: one read", async () => {
+    const { driver, operations, reads } = await downloading('dev6');
+    driver.presence('dev6', true);
+    await flush();
+    operations.set(reads()[0]!.id, 'SENDING');
+    driver.registration('dev6', 'updated');
+    operations.end('/5/0/3', 'CONFIRMED', stillDownloading);
+    await flush();
+    assert.equal(reads().length, 1);
+    driver.presence('dev6', false);
+    driver.registration('dev6', 'updated'); // a later wake without AWAKE (it was missed): still a wake
+    await flush();
+    assert.equal(reads().length, 2);
+  });
+
   it('resumed after a restart with its pending operation ended meanwhile: the outcome is taken at once', async () => {
     const repository = new MemoryFirmwareRepository();
     const operations = new FakeOperations();
