@@ -79,22 +79,40 @@ const latencies = (ms: number[]) => {
   return `${fmt(quantile(s, 0.5), 2)} / ${fmt(quantile(s, 0.99), 2)} / ${fmt(s.at(-1)!, 1)} ms`;
 };
 
-/** Sequential creates (each awaited), then markSending + settle of some: latencies and disk bytes per acknowledged change. */
+/**
+ * Sequential creates (each awaited), then markSending + settle of some: latencies and disk bytes per acknowledged
+ * change. The latencies are taken with the disk's own floor between them (the same moments, the same disk: an
+ * append of a record's size and its fdatasync on a plain file, as the journal does for one change); the bytes
+ * in a second round without it, so that only the store's writes are counted.
+ */
 async function sequential(
   store: OperationStore,
   count: number,
-): Promise<{ ms: number[]; changes: number; bytes: number; recordBytes: number }> {
+  floorFile: string,
+): Promise<{ ms: number[]; floor: number[]; changes: number; bytes: number; recordBytes: number }> {
   for (let i = 0; i < 50; i++) await store.create(input(i)); // warm-up
   const ms: number[] = [];
+  const floor: number[] = [];
+  const plain = await open(floorFile, 'a');
+  const record = Buffer.alloc(320, 'x');
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await store.create(input(i));
+    ms.push(performance.now() - t);
+    const t1 = performance.now();
+    await plain.write(record);
+    await plain.datasync();
+    floor.push(performance.now() - t1);
+  }
+  await plain.close();
+  await rm(floorFile);
+
   const disk0 = await writeBytes();
   const journal0 = store.diskStats().bytesWritten;
   let changes = 0;
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const t = performance.now();
-    const { operation } = await store.create(input(i));
-    ms.push(performance.now() - t);
-    ids.push(operation.id);
+    ids.push((await store.create(input(i))).operation.id);
     changes++;
   }
   for (const id of ids.slice(0, count / 4)) {
@@ -105,14 +123,14 @@ async function sequential(
   }
   const bytes = (await writeBytes()) - disk0;
   const recordBytes = (store.diskStats().bytesWritten - journal0) / changes;
-  return { ms, changes, bytes: bytes / changes, recordBytes };
+  return { ms, floor, changes, bytes: bytes / changes, recordBytes };
 }
 
 async function atSize(dir: string, n: number): Promise<void> {
   heading(`Operation store with ${fmt(n)} stored operations`);
   const file = await prefilled(dir, `store-${n}.json`, n);
   let store = await openStore(file);
-  const seq = await sequential(store, SEQUENTIAL);
+  const seq = await sequential(store, SEQUENTIAL, path.join(dir, `floor-${n}.bin`));
   const snapshot0 = await writeBytes();
   const t = performance.now();
   await store.close(); // folds the journal into a new snapshot: one whole-store rewrite
@@ -140,6 +158,12 @@ async function atSize(dir: string, n: number): Promise<void> {
     `sequential create: p50 / p99 / max (${fmt(SEQUENTIAL)}; goal p99 < 5 ms at 100 000)`,
     `${latencies(seq.ms)}${n >= 100_000 ? `  (${p99 < 5 ? 'met' : 'NOT met'})` : ''}`,
   );
+  const floorP99 = quantile(
+    [...seq.floor].sort((a, b) => a - b),
+    0.99,
+  );
+  figure('  the disk alone, between them: append + fdatasync of a record', latencies(seq.floor));
+  figure('  the store over the disk: p99', `${p99 >= floorP99 ? '+' : ''}${fmt(p99 - floorP99, 2)} ms`);
 
   // compactions all the time (every group starts one as soon as the previous is done): the worst case for creates
   store = await openStore(file, { compaction: { compactBytes: 1, snapshotRatio: 0 } });
