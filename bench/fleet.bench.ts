@@ -42,11 +42,13 @@ export async function fleetBench(): Promise<void> {
     for (const ep of simulator.endpoints()) {
       const res = await pool.request({
         method: 'POST',
-        path: `/api/endpoints/${ep}/operations`,
+        // queued before the devices first register: endpoints the daemon has not seen yet
+        path: `/api/endpoints/${ep}/operations?allowUnseen=true`,
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ kind: 'write', path: '/5/0/1', value: 'https://example.com/fw.bin' }),
       });
       await res.body.dump();
+      if (res.statusCode !== 201) throw new Error(`queuing an operation for ${ep} answered ${res.statusCode}`);
     }
     const cpu0 = procStat(d.proc.pid!);
     simulator.start();
