@@ -16,8 +16,10 @@ import { GroupedWriter } from './store/groupedWriter.js';
 import { OperationIndex } from './store/indexes.js';
 import { Journal } from './store/journal.js';
 import { checkEntity, EntityTables, type Entity, type EntityKind } from './store/entities.js';
+import { WriteOutage } from './store/outage.js';
+import { UndoLog } from './store/undo.js';
 import { loadStore } from './store/load.js';
-import { DEFAULT_POLICY, StorePersistence, type Change } from './store/persistence.js';
+import { DEFAULT_POLICY, StorePersistence } from './store/persistence.js';
 import { EMPTY_SECTION, frozenJson, StoreCodec } from './store/storeFile.js';
 import type { CreateOperationInput, ListQuery, OperationStoreOptions, SettlePatch } from './store/types.js';
 import { errorText } from '../log/errorText.js';
@@ -30,16 +32,6 @@ const SETTLED: ReadonlySet<OperationStatus> = new Set(['QUEUED', 'CONFIRMED', 'F
 const noLog: LogSink = { debug() {}, info() {}, warn() {}, error() {} };
 const DEFAULT_RETRY_WRITE_MS = 2000;
 
-/** What to put back if the changes since a point cannot be written: each changed id as it was then (null: it did not exist). */
-interface Undo {
-  nextId: number;
-  ops: Map<number, Operation | null>;
-  /** Firmware updates and campaigns, by `<kind> <id>`. */
-  entities: Map<string, { kind: EntityKind; id: string; prev: Entity | null }>;
-}
-
-const noUndo = (nextId: number): Undo => ({ nextId, ops: new Map(), entities: new Map() });
-
 export class OperationStore {
   private readonly now: () => number;
   private readonly log: LogSink;
@@ -48,44 +40,24 @@ export class OperationStore {
   private nextId = 1;
   private index = new OperationIndex([]);
   private closed = false;
-  /** Changes not in the write in flight (made since it started), and those in it. */
-  private pendingUndo: Undo = noUndo(1);
-  private inFlightUndo: Undo | undefined;
+  /** The changes not on disk yet, to be put back should their write fail. */
+  private undo = new UndoLog(1);
   /** Firmware updates and campaigns (records of their own type in the same journal). */
   private entities = new EntityTables();
-  private failure: { reason: string; since: string } | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private writableWaiters: (() => void)[] = [];
+  private readonly outage = new WriteOutage();
 
   constructor(private readonly options: OperationStoreOptions) {
     this.now = options.now ?? Date.now;
     this.log = options.log ?? noLog;
     this.writer = new GroupedWriter(
-      () => this.persistence!.writeGroup(this.changesOf(this.inFlightUndo!), this.state),
+      () => this.persistence!.writeGroup(this.undo.changesInFlight(this.index, this.entities), this.state),
       (err) => this.writeFailed(err),
-      () => {
-        this.inFlightUndo = this.pendingUndo;
-        this.pendingUndo = noUndo(this.nextId);
-      },
+      () => this.undo.startWrite(this.nextId),
     );
   }
 
   /** The state to snapshot: what the journal holds once the group being written is on disk. */
   private readonly state = () => ({ nextId: this.nextId, operations: this.index.ops, firmware: this.entities.section() });
-
-  /** The journal records of a group: each changed id as it is now. */
-  private changesOf(undo: Undo): Change[] {
-    const changes: Change[] = [];
-    for (const id of undo.ops.keys()) {
-      const op = this.index.get(id);
-      changes.push(op ? { type: 'operation', put: op } : { type: 'operation', del: String(id) });
-    }
-    for (const { kind, id } of undo.entities.values()) {
-      const e = this.entities.get(kind, id);
-      changes.push(e ? { type: kind, put: e } : { type: kind, del: id });
-    }
-    return changes;
-  }
 
   /**
    * Loads the snapshot, replays the journal, and requeues (or fails) what a crash left in SENDING.
@@ -114,10 +86,10 @@ export class OperationStore {
       policy: { ...DEFAULT_POLICY, ...this.options.compaction },
       log: this.log,
     });
-    this.pendingUndo = noUndo(this.nextId);
+    this.undo = new UndoLog(this.nextId);
     if (loaded.mustWrite) await this.persistence.compactNow(this.state);
     if (loaded.recovered.length > 0) {
-      for (const op of loaded.recovered) this.pendingUndo.ops.set(Number(op.id), op);
+      for (const op of loaded.recovered) this.undo.operation(Number(op.id), op);
       await this.writer.changed();
     }
     this.openMs = performance.now() - started;
@@ -155,7 +127,7 @@ export class OperationStore {
       ...(expiresAt !== undefined && { expiresAt }),
       ...(idempotencyKey !== undefined && { idempotencyKey }),
     });
-    this.pendingUndo.ops.set(Number(op.id), null);
+    this.undo.operation(Number(op.id), null);
     this.index.add(op);
     await this.written();
     this.changedStatus(op);
@@ -294,9 +266,7 @@ export class OperationStore {
     this.writable();
     const stored = checkEntity(frozenJson(entity));
     if (typeof stored === 'string') throw new RangeError(`${kind}: ${stored}`);
-    const key = `${kind} ${stored.id}`;
-    if (!this.pendingUndo.entities.has(key))
-      this.pendingUndo.entities.set(key, { kind, id: stored.id, prev: this.entities.get(kind, stored.id) ?? null });
+    this.undo.entity(kind, stored.id, this.entities.get(kind, stored.id) ?? null);
     this.entities.set(kind, stored);
     await this.written();
   }
@@ -312,19 +282,19 @@ export class OperationStore {
 
   /** Whether the store takes changes (false after a failed write, until a retried one succeeds). */
   get available(): boolean {
-    return this.failure === undefined && !this.closed;
+    return this.outage.current === undefined && !this.closed;
   }
 
   /** For /health: whether writes succeed, and since when they do not. */
   status(): { ok: boolean; operations: number; lastWriteMs: number; error?: string; failingSince?: string } {
-    const base = { ok: this.failure === undefined, operations: this.index.size, lastWriteMs: Math.round(this.lastWriteMs * 10) / 10 };
-    return this.failure ? { ...base, error: this.failure.reason, failingSince: this.failure.since } : base;
+    const failure = this.outage.current;
+    const base = { ok: failure === undefined, operations: this.index.size, lastWriteMs: Math.round(this.lastWriteMs * 10) / 10 };
+    return failure ? { ...base, error: failure.reason, failingSince: failure.since } : base;
   }
 
   /** Resolves when the store takes changes again (at once when it does). */
   whenWritable(): Promise<void> {
-    if (this.failure === undefined || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.writableWaiters.push(resolve));
+    return this.closed ? Promise.resolve() : this.outage.whenOver();
   }
 
   /**
@@ -340,13 +310,12 @@ export class OperationStore {
 
   private async shutDown(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.retryTimer);
-    for (const resolve of this.writableWaiters.splice(0)) resolve();
+    this.outage.stop();
     const p = this.persistence;
     if (!p) return;
-    if (this.failure === undefined) await this.writer.flush();
+    if (this.outage.current === undefined) await this.writer.flush();
     await p.idle();
-    if (this.failure === undefined && p.journal.records > 0) await p.compactNow(this.state).catch(() => undefined); // logged by compactNow
+    if (this.outage.current === undefined && p.journal.records > 0) await p.compactNow(this.state).catch(() => undefined); // logged by compactNow
     await p.journal.close();
   }
 
@@ -423,8 +392,7 @@ export class OperationStore {
 
   /** Keeps `op` as it is now, to be put back should the change about to be made not reach the disk. */
   private remember(op: Operation): void {
-    const id = Number(op.id);
-    if (!this.pendingUndo.ops.has(id)) this.pendingUndo.ops.set(id, op);
+    this.undo.operation(Number(op.id), op);
   }
 
   /**
@@ -433,45 +401,20 @@ export class OperationStore {
    */
   private writeFailed(err: unknown): void {
     const reason = errorText(err);
-    for (const undo of [this.pendingUndo, this.inFlightUndo]) {
-      if (!undo) continue;
-      for (const [id, prev] of undo.ops) {
-        if (prev === null) this.index.remove(id);
-        else this.index.restore(prev);
-      }
-      for (const { kind, id, prev } of undo.entities.values()) {
-        if (prev === null) this.entities.delete(kind, id);
-        else this.entities.set(kind, prev);
-      }
-      this.nextId = undo.nextId;
-    }
-    const sizeOf = (u: Undo | undefined) => (u ? u.ops.size + u.entities.size : 0);
-    const undone = sizeOf(this.pendingUndo) + sizeOf(this.inFlightUndo);
-    this.pendingUndo = noUndo(this.nextId);
-    this.inFlightUndo = undefined;
-    if (!this.failure) {
-      this.failure = { reason, since: this.iso() };
+    const { nextId, undone } = this.undo.undoAll(this.index, this.entities, this.nextId);
+    this.nextId = nextId;
+    if (this.outage.begin(reason, this.iso())) {
       this.log.error(
         { file: this.options.file, err: reason, undone },
         'operation store cannot write: changes undone, refusing new ones until the disk takes writes',
       );
     }
-    if (!this.closed) this.scheduleRetry();
-  }
-
-  private scheduleRetry(): void {
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => {
-      this.writer.flush().then(
-        () => {
-          if (!this.failure) return;
-          this.log.info({ file: this.options.file, failingSince: this.failure.since }, 'operation store writes again');
-          this.failure = undefined;
-          for (const resolve of this.writableWaiters.splice(0)) resolve();
-        },
-        () => {}, // writeFailed has scheduled the next try
-      );
-    }, this.options.retryWriteMs ?? DEFAULT_RETRY_WRITE_MS);
+    if (this.closed) return;
+    this.outage.retryIn(
+      this.options.retryWriteMs ?? DEFAULT_RETRY_WRITE_MS,
+      () => this.writer.flush(),
+      (since) => this.log.info({ file: this.options.file, failingSince: since }, 'operation store writes again'),
+    );
   }
 
   /** Replaces `prev` by a frozen copy with `changes` (undefined removes a field) and a new updatedAt. */
@@ -492,7 +435,8 @@ export class OperationStore {
 
   private writable(): void {
     if (!this.persistence || this.closed) throw new StoreClosedError();
-    if (this.failure) throw new StoreUnavailableError(this.failure.reason);
+    const failure = this.outage.current;
+    if (failure) throw new StoreUnavailableError(failure.reason);
   }
 
   private iso(): string {
