@@ -20,7 +20,7 @@ import { WriteOutage } from './store/outage.js';
 import { UndoLog } from './store/undo.js';
 import { loadStore } from './store/load.js';
 import { DEFAULT_POLICY, StorePersistence } from './store/persistence.js';
-import { EMPTY_SECTION, frozenJson, StoreCodec } from './store/storeFile.js';
+import { EMPTY_SECTION, frozenJson, shareResult, StoreCodec } from './store/storeFile.js';
 import type { CreateOperationInput, ListQuery, OperationStoreOptions, SettlePatch } from './store/types.js';
 import { errorText } from '../log/errorText.js';
 import type { LogSink } from '../log/logger.js';
@@ -204,7 +204,7 @@ export class OperationStore {
       status = 'FAILED';
       error = `${error ?? 'not delivered'}; maxAttempts reached`;
     }
-    const result = patch.result === undefined ? op.result : frozenJson(patch.result);
+    const result = patch.result === undefined ? op.result : shareResult(frozenJson(patch.result));
     const next = this.put(op, { status, attempts, result, error });
     await this.written();
     this.changedStatus(next);

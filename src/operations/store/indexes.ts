@@ -34,11 +34,11 @@ const idemKey = (ep: string, key: string): string => `${ep}\u0000${key}`;
  * The in-memory indexes over the operations, all kept up to date on every change (nothing scans the whole
  * store except `prune`): by id, per endpoint (ascending ids), per endpoint FIFO of QUEUED ids, idempotency
  * keys, and counts by status. `ops` is the very array lowdb writes, kept in ascending id order; ids only
- * grow, so a new operation is always appended.
+ * grow, so a new operation is always appended. An id is found by binary search in `ids` (beside `ops`):
+ * no Map of every operation (at 100 000 stored, ~4 MiB of heap for 17 comparisons saved per lookup).
  */
 export class OperationIndex {
   private readonly ids: number[] = [];
-  private readonly byId = new Map<number, Operation>();
   private readonly byEp = new Map<string, number[]>();
   private readonly queued = new Map<string, number[]>();
   private readonly idem = new Map<string, number>();
@@ -59,12 +59,13 @@ export class OperationIndex {
   }
 
   get(id: number): Operation | undefined {
-    return this.byId.get(id);
+    const i = indexOf(this.ids, id);
+    return i < 0 ? undefined : this.ops[i];
   }
 
   byIdempotencyKey(ep: string, key: string): Operation | undefined {
     const id = this.idem.get(idemKey(ep, key));
-    return id === undefined ? undefined : this.byId.get(id);
+    return id === undefined ? undefined : this.get(id);
   }
 
   add(op: Operation): void {
@@ -72,7 +73,6 @@ export class OperationIndex {
     if (id <= this.lastId) throw new Error(`operation ${op.id} added out of order`);
     this.ops.push(op);
     this.ids.push(id);
-    this.byId.set(id, op);
     let mine = this.byEp.get(op.ep);
     if (!mine) this.byEp.set(op.ep, (mine = []));
     mine.push(id);
@@ -84,10 +84,10 @@ export class OperationIndex {
   /** Puts `next` in place of the operation with the same id (same ep). */
   replace(next: Operation): void {
     const id = Number(next.id);
-    const prev = this.byId.get(id);
-    if (!prev) throw new Error(`operation ${next.id} not in the index`);
-    this.ops[indexOf(this.ids, id)] = next;
-    this.byId.set(id, next);
+    const at = indexOf(this.ids, id);
+    if (at < 0) throw new Error(`operation ${next.id} not in the index`);
+    const prev = this.ops[at]!;
+    this.ops[at] = next;
     if (prev.status === next.status) return;
     this.counts[prev.status]--;
     this.counts[next.status]++;
@@ -101,12 +101,11 @@ export class OperationIndex {
    */
   restore(op: Operation): void {
     const id = Number(op.id);
-    if (this.byId.has(id)) return this.replace(op);
+    if (indexOf(this.ids, id) >= 0) return this.replace(op);
     if (id > this.lastId) return this.add(op);
     const at = upperBound(this.ids, id);
     this.ids.splice(at, 0, id);
     this.ops.splice(at, 0, op);
-    this.byId.set(id, op);
     let mine = this.byEp.get(op.ep);
     if (!mine) this.byEp.set(op.ep, (mine = []));
     insertSorted(mine, id);
@@ -117,7 +116,7 @@ export class OperationIndex {
 
   /** Removes one operation (undoing a create that could not be written). */
   remove(id: number): void {
-    const op = this.byId.get(id);
+    const op = this.get(id);
     if (op) this.removeWhere((o) => o === op);
   }
 
@@ -130,7 +129,6 @@ export class OperationIndex {
       if (drop(op)) {
         const id = this.ids[i]!;
         gone.add(id);
-        this.byId.delete(id);
         this.counts[op.status]--;
         if (op.status === 'QUEUED') this.dequeue(op.ep, id);
         if (op.idempotencyKey !== undefined) this.idem.delete(idemKey(op.ep, op.idempotencyKey));
@@ -153,7 +151,7 @@ export class OperationIndex {
 
   nextQueued(ep: string): Operation | undefined {
     const head = this.queued.get(ep)?.[0];
-    return head === undefined ? undefined : this.byId.get(head);
+    return head === undefined ? undefined : this.get(head);
   }
 
   queuedCount(ep: string): number {
@@ -169,10 +167,6 @@ export class OperationIndex {
   }
 
   /**
-   * Operations with an id above `after`, ascending, that `keep` accepts, stopping after `max` of them.
-   * Walks one endpoint's ids when `ep` is given, else all ids from the cursor on.
-   */
-  /**
    * Up to `max` operations that `keep` takes, after the id `after` in the order asked for: ascending ids from
    * just above `after` (0: from the first), or descending from just below it (0: from the last).
    */
@@ -180,15 +174,17 @@ export class OperationIndex {
     const ids = ep === undefined ? this.ids : this.byEp.get(ep);
     const out: Operation[] = [];
     if (!ids) return out;
+    // all ids: `ops` is beside them; one endpoint's: each looked up
+    const at = ep === undefined ? (i: number) => this.ops[i]! : (i: number) => this.get(ids[i]!)!;
     if (newestFirst) {
       for (let i = (after === 0 ? ids.length : upperBound(ids, after - 1)) - 1; i >= 0 && out.length < max; i--) {
-        const op = this.byId.get(ids[i]!)!;
+        const op = at(i);
         if (keep(op)) out.push(op);
       }
       return out;
     }
     for (let i = upperBound(ids, after); i < ids.length && out.length < max; i++) {
-      const op = this.byId.get(ids[i]!)!;
+      const op = at(i);
       if (keep(op)) out.push(op);
     }
     return out;

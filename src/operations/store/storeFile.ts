@@ -203,6 +203,29 @@ function shareStrings(op: Record<string, unknown>): void {
   if (op.lastAttemptAt === op.updatedAt) op.lastAttemptAt = op.updatedAt;
   const result = op.result as Record<string, unknown> | undefined;
   if (result && isString(result.status)) result.status = share(result.status);
+  if (result) op.result = shareResult(result);
+}
+
+/** Results without content, by their JSON (a handful: CHANGED(204), NOT_FOUND(404)...); bounded. */
+const sharedResults = new Map<string, unknown>();
+const SHARED_RESULTS_MAX = 256;
+
+/**
+ * A result of only a status and a code (a write's or an execute's: `{"status":"CHANGED(204)","code":204}`)
+ * is one frozen instance for every operation that has the same JSON (~40 B each at 100 000 operations read
+ * from a file, each parsed on its own); any other result (a read's content, a device's message) is kept.
+ */
+export function shareResult<T>(result: T): T {
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) return result;
+  const r = result as Record<string, unknown>;
+  for (const key in r) {
+    if (!(key === 'status' && isString(r.status)) && !(key === 'code' && typeof r.code === 'number')) return result;
+  }
+  const json = JSON.stringify(r);
+  const known = sharedResults.get(json);
+  if (known !== undefined) return known as T;
+  if (sharedResults.size < SHARED_RESULTS_MAX) sharedResults.set(json, deepFreeze(r));
+  return result;
 }
 
 /** A JSON-only copy of a value (what goes to the file is what stays in memory), frozen throughout. */

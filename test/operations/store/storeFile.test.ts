@@ -1,7 +1,15 @@
 import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Operation } from '../../../src/operations/operation.js';
-import { CHUNK_OPS, EMPTY_SECTION, StoreCodec, type EntitySection, type StoreData } from '../../../src/operations/store/storeFile.js';
+import {
+  checkOperation,
+  CHUNK_OPS,
+  EMPTY_SECTION,
+  shareResult,
+  StoreCodec,
+  type EntitySection,
+  type StoreData,
+} from '../../../src/operations/store/storeFile.js';
 
 const at = '2026-11-25T17:00:00.000Z';
 const op = (id: number, value: unknown = `v${id}`): Operation =>
@@ -143,5 +151,29 @@ describe('StoreCodec', () => {
     ]) {
       assert.throws(() => new StoreCodec().parse(Buffer.from(bad)), Error, JSON.stringify(bad.slice(0, 40)));
     }
+  });
+});
+
+describe('operations read from a file share what repeats', () => {
+  const read = (result: unknown, id = 1) => checkOperation(JSON.parse(JSON.stringify({ ...op(id), result }))) as Operation;
+
+  it('one instance of a result of only a status and a code, for every operation with the same JSON', () => {
+    const a = read({ status: 'CHANGED(204)', code: 204 }, 1);
+    const b = read({ status: 'CHANGED(204)', code: 204 }, 2);
+    const c = read({ status: 'NOT_FOUND(404)', code: 404 }, 3);
+    assert.equal(a.result, b.result);
+    assert.notEqual(a.result, c.result);
+    assert.ok(Object.isFrozen(a.result));
+    assert.equal(JSON.stringify(b), JSON.stringify({ ...op(2), result: { status: 'CHANGED(204)', code: 204 } }), 'the same JSON');
+    assert.equal(shareResult(JSON.parse('{"code":204,"status":"CHANGED(204)"}')) === a.result, false, 'other key order: other JSON');
+  });
+
+  it('keeps a result with anything else (a read content, a device message) as it is', () => {
+    const content = { status: 'CONTENT(205)', code: 205, content: { kind: 'singleResource', id: 0, value: 1 } };
+    assert.notEqual(read(content, 1).result, read(content, 2).result);
+    const message = { status: 'BAD_REQUEST(400)', code: 400, errormessage: 'no' };
+    assert.notEqual(read(message, 1).result, read(message, 2).result);
+    const odd = { status: 204, code: 'CHANGED' };
+    assert.notEqual(read(odd, 1).result, read(odd, 2).result);
   });
 });
