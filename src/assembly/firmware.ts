@@ -12,6 +12,8 @@ import { FirmwareCampaigns } from '../firmware/campaigns.js';
 import { firmwareRoutes } from '../firmware/routes.js';
 import { registerFirmwareMetrics } from '../firmware/metrics.js';
 import { firmwareLine } from '../firmware/points.js';
+import { pruneFirmware } from '../firmware/prune.js';
+import { errorFields } from '../log/errorText.js';
 import { NanoClock } from '../ingest/nanoClock.js';
 import type { LineSink } from '../ingest/ingest.js';
 import type { ResourceValue } from '../lwm2m/node.js';
@@ -22,6 +24,7 @@ import type { OperationStore } from '../operations/store.js';
 import type { AssemblyContext } from './context.js';
 
 const SWEEP_INTERVAL_MS = 10_000;
+const PRUNE_INTERVAL_MS = 3600_000;
 
 export interface FirmwareAssembly {
   driver: FirmwareDriver;
@@ -117,6 +120,17 @@ export async function assembleFirmware(
       const sweeper = setInterval(() => driver.sweep(), SWEEP_INTERVAL_MS);
       sweeper.unref();
       ctx.started({ name: 'firmware sweep', stop: async () => clearInterval(sweeper) });
+      const prune = () =>
+        pruneFirmware(repository, Date.now() - ctx.config.firmware.pruneAfterMs).then(
+          (gone) => {
+            if (gone.updates + gone.campaigns > 0) log.info(gone, 'ended firmware updates pruned');
+          },
+          (err: unknown) => log.error(errorFields(err), 'firmware prune failed'),
+        );
+      void prune();
+      const pruner = setInterval(() => void prune(), PRUNE_INTERVAL_MS);
+      pruner.unref();
+      ctx.started({ name: 'firmware pruner', stop: async () => clearInterval(pruner) });
     },
   };
 }

@@ -110,6 +110,8 @@ export const configSchema = z.strictObject({
     timeoutMs: positiveInt.max(20 * 24 * 3600 * 1000),
     /** Downloads after the first, for a 5/0/5 result worth another (connection lost, integrity check failure). */
     maxRetries: z.int().min(0).max(20),
+    /** Ended updates (and done campaigns) last changed longer ago than this are removed. */
+    pruneAfterMs: positiveInt,
   }),
 });
 

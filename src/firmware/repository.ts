@@ -17,6 +17,10 @@ export interface FirmwareRepository {
   allCampaigns(): FirmwareCampaign[];
   /** Stores the campaign; resolves once it is durable. */
   putCampaign(campaign: FirmwareCampaign): Promise<void>;
+  /** Removes an update (pruned); resolves once that is durable. */
+  remove(id: string): Promise<void>;
+  /** Removes a campaign (pruned); resolves once that is durable. */
+  removeCampaign(id: string): Promise<void>;
 }
 
 const byId = <T extends { id: string }>(items: Iterable<T>): T[] => [...items].sort((a, b) => Number(a.id) - Number(b.id));
@@ -57,5 +61,13 @@ export class MemoryFirmwareRepository implements FirmwareRepository {
 
   async putCampaign(campaign: FirmwareCampaign): Promise<void> {
     this.campaigns.set(campaign.id, campaign);
+  }
+
+  async remove(id: string): Promise<void> {
+    this.updates.delete(id);
+  }
+
+  async removeCampaign(id: string): Promise<void> {
+    this.campaigns.delete(id);
   }
 }

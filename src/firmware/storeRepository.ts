@@ -43,6 +43,14 @@ export class StoreFirmwareRepository implements FirmwareRepository {
   async putCampaign(campaign: FirmwareCampaign): Promise<void> {
     await this.store.putEntity('firmwareCampaign', campaign);
   }
+
+  async remove(id: string): Promise<void> {
+    await this.store.deleteEntity('firmware', id);
+  }
+
+  async removeCampaign(id: string): Promise<void> {
+    await this.store.deleteEntity('firmwareCampaign', id);
+  }
 }
 
 /** `dataDir/firmware.json` as the daemon wrote it before updates went to the store. */

@@ -271,6 +271,20 @@ export class OperationStore {
     await this.written();
   }
 
+  /**
+   * Removes a firmware update or campaign (a `del` record of its `type`); resolves once that is on disk,
+   * StoreUnavailableError when the write failed (it is back) or the store refuses changes. Nothing to remove:
+   * resolves at once.
+   */
+  async deleteEntity(kind: EntityKind, id: string): Promise<void> {
+    this.writable();
+    const prev = this.entities.get(kind, id);
+    if (!prev) return;
+    this.undo.entity(kind, id, prev);
+    this.entities.delete(kind, id);
+    await this.written();
+  }
+
   /** Resolves once every change made so far is on disk; StoreUnavailableError when they were undone. */
   async flush(): Promise<void> {
     try {

@@ -15,6 +15,7 @@ import { startDaemon } from '../../tools/daemon.js';
 import { apiCall } from '../support/api.js';
 
 const at = '2026-11-28T10:00:00.000Z';
+const DAY = 86_400_000;
 const update = (id: string, ep: string, step: FirmwareUpdate['step'], extra: Partial<FirmwareUpdate> = {}): FirmwareUpdate => ({
   id,
   ep,
@@ -125,7 +126,11 @@ describe('the daemon imports a firmware.json left by the earlier build (real pro
     const dataDir = await mkdtemp(path.join(tmpdir(), 'lwm2m-fwimport-'));
     const done = update('1', 'dev-old', 'verifying', { status: 'SUCCEEDED' });
     await writeFile(path.join(dataDir, 'firmware.json'), JSON.stringify({ version: 1, nextId: 5, updates: [done] }));
-    const d = await startDaemon({ dataDir, config: { leshan: { url: leshan.url }, influx: { url: 'http://127.0.0.1:9' } } });
+    const d = await startDaemon({
+      dataDir,
+      // kept whatever today's date (its update ended on a fixed day)
+      config: { leshan: { url: leshan.url }, influx: { url: 'http://127.0.0.1:9' }, firmware: { pruneAfterMs: 100 * 365 * DAY } },
+    });
     try {
       const r = await apiCall(d.url, 'GET', '/api/firmware/1');
       assert.equal(r.status, 200);
@@ -138,6 +143,39 @@ describe('the daemon imports a firmware.json left by the earlier build (real pro
       assert.equal((await d.signal('SIGTERM')).code, 0);
       const snapshot = JSON.parse(await readFile(path.join(dataDir, 'operations.json'), 'utf8')) as { firmware: { updates: unknown[] } };
       assert.deepEqual(snapshot.firmware.updates, [done]);
+    } finally {
+      await d.cleanup();
+      await leshan.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the daemon prunes ended firmware updates (real process)', () => {
+  it('removes an update that ended longer than firmware.pruneAfterMs ago at start, and keeps a recent one', async () => {
+    const leshan = await startLeshanDouble({ timeScale: 0.02 });
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'lwm2m-fwprune-'));
+    const ago = (days: number) => new Date(Date.now() - days * DAY).toISOString();
+    const old = update('1', 'dev-a', 'verifying', { status: 'SUCCEEDED', updatedAt: ago(3) });
+    const recent = update('2', 'dev-b', 'verifying', { status: 'FAILED', updatedAt: ago(0.5) });
+    await writeFile(path.join(dataDir, 'firmware.json'), JSON.stringify({ version: 1, nextId: 3, updates: [old, recent] }));
+    const d = await startDaemon({
+      dataDir,
+      config: { leshan: { url: leshan.url }, influx: { url: 'http://127.0.0.1:9' }, firmware: { pruneAfterMs: DAY } },
+    });
+    try {
+      const pruned = await d.waitForLine((l) => l.message === 'ended firmware updates pruned');
+      assert.equal(pruned.updates, 1);
+      assert.equal((await apiCall(d.url, 'GET', '/api/firmware/1')).status, 404);
+      assert.equal((await apiCall(d.url, 'GET', '/api/firmware/2')).status, 200);
+      assert.equal((await d.signal('SIGTERM')).code, 0);
+      const snapshot = JSON.parse(await readFile(path.join(dataDir, 'operations.json'), 'utf8')) as {
+        firmware: { updates: { id: string }[] };
+      };
+      assert.deepEqual(
+        snapshot.firmware.updates.map((u) => u.id),
+        ['2'],
+      );
     } finally {
       await d.cleanup();
       await leshan.close();

@@ -72,6 +72,22 @@ describe('OperationStore: firmware updates and campaigns', () => {
     assert.equal(store.takeEntityId('firmwareCampaign'), '2');
   });
 
+  it('removes an update or campaign with a del record of its type; a crash after it replays the removal, a clean stop leaves it out of the snapshot', async () => {
+    const crashed = await crashedWith(tmp.file);
+    await Promise.all([crashed.deleteEntity('firmware', '1'), crashed.deleteEntity('firmwareCampaign', '1')]);
+    await crashed.deleteEntity('firmware', '99'); // nothing to remove: no record
+    const dels = (await records(tmp.file)).filter((r) => r.del !== undefined).map((r) => `${r.type} ${r.del}`);
+    assert.deepEqual(dels, ['firmware 1', 'firmwareCampaign 1']);
+    const reopened = await openStore(tmp.file);
+    assert.deepEqual(reopened.allEntities('firmware'), [update('2', 'observing', 0)]);
+    assert.deepEqual(reopened.allEntities('firmwareCampaign'), []);
+    assert.equal(reopened.takeEntityId('firmware'), '3', 'a removed id is not handed out again');
+    await reopened.close();
+    const snapshot = JSON.parse(await readFile(tmp.file, 'utf8')) as { firmware: { updates: Update[]; campaigns: unknown[] } };
+    assert.deepEqual(snapshot.firmware.updates, [update('2', 'observing', 0)]);
+    assert.deepEqual(snapshot.firmware.campaigns, []);
+  });
+
   it('refuses an entity without a decimal id before it touches memory or the journal', async () => {
     const s = (store = await openStore(tmp.file));
     await assert.rejects(s.putEntity('firmware', { id: 'x' }), RangeError);
