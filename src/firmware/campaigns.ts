@@ -6,7 +6,7 @@
  */
 import type { LogSink } from '../log/logger.js';
 import { errorFields } from '../log/errorText.js';
-import { FirmwareConflictError, type FirmwareDriver } from './driver.js';
+import { FirmwareConflictError, FirmwareEndedError, type FirmwareDriver } from './driver.js';
 import type { FirmwareRepository } from './repository.js';
 import { FIRMWARE_STATUSES, type FirmwareCampaign, type FirmwareStatus, type FirmwareUpdate } from './update.js';
 
@@ -18,7 +18,13 @@ export interface CreateCampaignInput {
   match?: string;
 }
 
-/** A campaign as the API shows it: with its updates counted by status (`WAITING`: not started yet). */
+/** The campaign is done (or cancelled already): there is nothing to cancel. */
+export class CampaignEndedError extends Error {}
+
+/**
+ * A campaign as the API shows it: with its updates counted by status (`WAITING`: not started yet; for a
+ * cancelled campaign, the devices it never started).
+ */
 export type CampaignView = Omit<FirmwareCampaign, 'started'> & {
   counts: Record<FirmwareStatus | 'WAITING' | 'SKIPPED', number>;
   done: boolean;
@@ -50,9 +56,38 @@ export class FirmwareCampaigns {
     return this.view(repository.getCampaign(campaign.id)!);
   }
 
-  /** Starts the campaigns' next updates after a restart. */
+  /** Starts the campaigns' next updates after a restart (and finishes a cancel a crash interrupted). */
   async resume(): Promise<void> {
-    for (const c of this.options.repository.allCampaigns()) if (c.started < c.endpoints.length) await this.fill(c.id);
+    for (const c of this.options.repository.allCampaigns()) {
+      if (c.cancelledAt !== undefined) await this.cancelRunning(c.id);
+      else if (c.started < c.endpoints.length) await this.fill(c.id);
+    }
+  }
+
+  /**
+   * Cancels a campaign: no more of its updates are started, and those RUNNING are cancelled (as
+   * `DELETE /api/firmware/{id}` does: an empty 5/0/1 at the next wake where a download may be under way).
+   * The cancel is stored first, after any fill under way (which would otherwise store the campaign again
+   * without it). Resolves with the campaign, or undefined when there is none.
+   * @throws CampaignEndedError when it is done or cancelled already.
+   */
+  async cancel(id: string): Promise<CampaignView | undefined> {
+    const { repository } = this.options;
+    if (!repository.getCampaign(id)) return undefined;
+    const cancelled = (this.filling.get(id) ?? Promise.resolve()).then(async () => {
+      const campaign = repository.getCampaign(id)!;
+      if (campaign.cancelledAt !== undefined) throw new CampaignEndedError(`firmware campaign ${id} is cancelled already`);
+      if (this.view(campaign).done) throw new CampaignEndedError(`firmware campaign ${id} is done`);
+      const at = new Date(this.now()).toISOString();
+      await repository.putCampaign({ ...campaign, cancelledAt: at, updatedAt: at });
+      await this.cancelRunning(id);
+    });
+    this.filling.set(
+      id,
+      cancelled.catch(() => undefined),
+    );
+    await cancelled;
+    return this.view(repository.getCampaign(id)!);
   }
 
   /** An update changed: one of a campaign that ended frees a slot. */
@@ -66,7 +101,8 @@ export class FirmwareCampaigns {
     counts.WAITING = campaign.endpoints.length - campaign.started;
     counts.SKIPPED = campaign.skipped.length;
     const { started: _started, ...rest } = campaign;
-    return { ...rest, counts, done: counts.WAITING === 0 && counts.RUNNING === 0 };
+    const startsMore = counts.WAITING > 0 && campaign.cancelledAt === undefined;
+    return { ...rest, counts, done: !startsMore && counts.RUNNING === 0 };
   }
 
   private fill(id: string): Promise<void> {
@@ -83,7 +119,7 @@ export class FirmwareCampaigns {
   private async fillNow(id: string): Promise<void> {
     const { repository, driver } = this.options;
     let campaign = repository.getCampaign(id);
-    if (!campaign) return;
+    if (!campaign || campaign.cancelledAt !== undefined) return;
     let running = this.updatesOf(id).filter((u) => u.status === 'RUNNING').length;
     while (campaign.started < campaign.endpoints.length && running < campaign.maxConcurrent) {
       const ep = campaign.endpoints[campaign.started]!;
@@ -103,6 +139,17 @@ export class FirmwareCampaigns {
       }
       campaign = { ...campaign, started: campaign.started + 1, skipped, updatedAt: new Date(this.now()).toISOString() };
       await repository.putCampaign(campaign);
+    }
+  }
+
+  private async cancelRunning(id: string): Promise<void> {
+    for (const u of this.updatesOf(id)) {
+      if (u.status !== 'RUNNING') continue;
+      try {
+        await this.options.driver.cancel(u.id);
+      } catch (err) {
+        if (!(err instanceof FirmwareEndedError)) throw err; // it ended meanwhile
+      }
     }
   }
 

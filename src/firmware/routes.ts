@@ -12,7 +12,7 @@ import { FirmwareConflictError, FirmwareEndedError, type FirmwareDriver } from '
 import type { FirmwareRepository } from './repository.js';
 import { FIRMWARE_STATUSES, viewOf, type FirmwareStatus, type FirmwareUpdate, type FirmwareUpdateView } from './update.js';
 import { validateCampaign, validateFirmwareStart } from './validate.js';
-import type { FirmwareCampaigns } from './campaigns.js';
+import { CampaignEndedError, type FirmwareCampaigns } from './campaigns.js';
 
 export interface FirmwareRoutesOptions {
   driver: FirmwareDriver;
@@ -81,6 +81,18 @@ export function firmwareRoutes({ driver, repository, known, campaigns, endpointN
     const campaign = repository.getCampaign(ctx.params.id!);
     if (!campaign) throw notFound(`no firmware campaign ${ctx.params.id}`);
     ctx.body = campaigns.view(campaign);
+  });
+
+  router.delete('/firmware/campaigns/:id', async (ctx) => {
+    let view;
+    try {
+      view = await campaigns.cancel(ctx.params.id!);
+    } catch (err) {
+      if (err instanceof CampaignEndedError) throw conflict(err.message);
+      throw err;
+    }
+    if (!view) throw notFound(`no firmware campaign ${ctx.params.id}`);
+    ctx.body = view;
   });
 
   router.post('/endpoints/:ep/firmware', async (ctx) => {

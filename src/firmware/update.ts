@@ -91,4 +91,6 @@ export interface FirmwareCampaign {
   match?: string;
   createdAt: string;
   updatedAt: string;
+  /** Cancelled by an operator: no update is started any more (and those RUNNING were cancelled). */
+  cancelledAt?: string;
 }

@@ -237,6 +237,11 @@ describe('every answer of the real daemon matches the OpenAPI document', () => {
     assert.equal((await call('GET', campaigns, `${campaigns}?limit=1`)).body.items.length, 1);
     assert.equal((await call('GET', '/api/firmware/campaigns/{id}', `${campaigns}/${campaign.body.id}`)).status, 200);
     assert.equal((await call('GET', '/api/firmware/campaigns/{id}', `${campaigns}/999999`)).status, 404);
+    const cancelled = await call('DELETE', '/api/firmware/campaigns/{id}', `${campaigns}/${campaign.body.id}`);
+    assert.equal(cancelled.status, 200);
+    assert.equal(cancelled.body.counts.CANCELLED, 1);
+    assert.equal((await call('DELETE', '/api/firmware/campaigns/{id}', `${campaigns}/${campaign.body.id}`)).status, 409);
+    assert.equal((await call('DELETE', '/api/firmware/campaigns/{id}', `${campaigns}/999999`)).status, 404);
   });
 
   it('the endpoint, health and document routes', async () => {

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { startLeshanDouble, type LeshanDouble } from '../../tools/leshanDouble.js';
 import { startController, until, type RunningController } from '../support/controllerHarness.js';
 import { operator, postRegistration } from '../support/fleet.js';
+import { Controller } from '../../src/controller.js';
+import { testLogger } from '../support/config.js';
 
 const DEVICES = 20;
 const MAX_CONCURRENT = 5;
@@ -100,5 +102,84 @@ describe('firmware campaign (daemon in-process, Leshan double, simulated devices
     const bad = await api.call('POST', '/api/firmware/campaigns', { uri: 'coap://x/y', version: '1', endpoints: ['a'], match: 'a*' });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.details.field, 'endpoints');
+  });
+});
+
+describe('cancelling a firmware campaign (daemon in-process, Leshan double)', () => {
+  let leshan: LeshanDouble;
+  let d: RunningController;
+  let api: ReturnType<typeof operator>;
+
+  before(async () => {
+    leshan = await startLeshanDouble({ timeScale: 0.02 });
+    d = await startController({ leshan: { url: leshan.url, requestTimeoutS: 5 }, influx: { url: 'http://127.0.0.1:9' } });
+    api = operator(d);
+  });
+  after(async () => {
+    await d?.stop();
+    await leshan?.close();
+  });
+
+  it('a campaign that is done cannot be cancelled (409)', { timeout: 60_000 }, async () => {
+    leshan.register({ endpoint: 'own-1', queueMode: true, objectLinks: ['/3/0', '/5/0'] });
+    await postRegistration(d, 'own-1', 'registered');
+    await api.call('POST', '/api/endpoints/own-1/firmware', { uri: 'coap://fw.example/a.bin', version: '9' });
+    const created = await api.call('POST', '/api/firmware/campaigns', {
+      uri: 'coap://fw.example/b.bin',
+      version: '10',
+      endpoints: ['own-1'],
+    });
+    assert.equal(created.body.done, true, 'its one device skipped');
+    const r = await api.call('DELETE', `/api/firmware/campaigns/${created.body.id}`);
+    assert.equal(r.status, 409);
+    assert.match(r.body.error.message, /is done/);
+  });
+
+  // last: it stops this daemon (the restarted one takes its port and data)
+  it('starts nothing more, cancels its RUNNING updates, survives a restart, and refuses a second cancel', { timeout: 60_000 }, async () => {
+    const eps = ['stop-1', 'stop-2', 'stop-3', 'stop-4'];
+    for (const ep of eps) {
+      leshan.register({ endpoint: ep, queueMode: true, objectLinks: ['/3/0', '/5/0'] });
+      await postRegistration(d, ep, 'registered');
+    }
+    const created = await api.call('POST', '/api/firmware/campaigns', {
+      uri: 'coap://fw.example/bad.bin',
+      version: '6',
+      endpoints: eps,
+      maxConcurrent: 2,
+    });
+    assert.equal(created.status, 201);
+    const id = created.body.id as string;
+    assert.deepEqual(created.body.counts, { RUNNING: 2, SUCCEEDED: 0, FAILED: 0, CANCELLED: 0, WAITING: 2, SKIPPED: 0 });
+
+    const cancelled = await api.call('DELETE', `/api/firmware/campaigns/${id}`);
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+    assert.match(cancelled.body.cancelledAt, /^\d{4}-\d\d-\d\dT/);
+    assert.deepEqual(cancelled.body.counts, { RUNNING: 0, SUCCEEDED: 0, FAILED: 0, CANCELLED: 2, WAITING: 2, SKIPPED: 0 });
+    assert.equal(cancelled.body.done, true);
+    const started = (await api.call('GET', '/api/firmware?limit=100')).body.items.filter((u: any) => u.campaignId === id);
+    assert.deepEqual(
+      started.map((u: any) => `${u.ep} ${u.status}`),
+      ['stop-1 CANCELLED', 'stop-2 CANCELLED'],
+      'the two waiting devices were never started',
+    );
+
+    const again = await api.call('DELETE', `/api/firmware/campaigns/${id}`);
+    assert.equal(again.status, 409);
+    assert.match(again.body.error.message, /cancelled already/);
+    assert.equal((await api.call('DELETE', '/api/firmware/campaigns/999')).status, 404);
+
+    // the cancel is stored: a restart starts none of the waiting devices
+    const restarted = new Controller(d.config, testLogger());
+    await d.controller.stop();
+    await restarted.start();
+    try {
+      const after = await api.call('GET', `/api/firmware/campaigns/${id}`);
+      assert.equal(after.body.cancelledAt, cancelled.body.cancelledAt);
+      assert.equal(after.body.counts.RUNNING, 0);
+      assert.equal((await api.call('GET', '/api/firmware?limit=100')).body.items.filter((u: any) => u.campaignId === id).length, 2);
+    } finally {
+      await restarted.stop();
+    }
   });
 });

@@ -172,6 +172,17 @@ export const PATHS: Record<string, Schema> = {
       security: [{ bearer: [] }],
       responses: { '200': json(ref('FirmwareCampaign'), 'the campaign'), '401': ERRORS.unauthorized, '404': ERRORS.notFound },
     },
+    delete: {
+      tags: ['firmware'],
+      summary: 'cancel a campaign: no more of its updates start, and its RUNNING ones are cancelled',
+      security: [{ bearer: [] }],
+      responses: {
+        '200': json(ref('FirmwareCampaign'), 'cancelled (cancelledAt set)'),
+        '401': ERRORS.unauthorized,
+        '404': ERRORS.notFound,
+        '409': error('the campaign is done or cancelled already'),
+      },
+    },
   },
   '/api/firmware/{id}': {
     parameters: [path('id', 'a firmware update id', { type: 'string', pattern: '^[1-9][0-9]{0,14}$' })],

@@ -194,14 +194,15 @@ export const SCHEMAS: Record<string, Schema> = {
       },
       createdAt: dateTime,
       updatedAt: dateTime,
+      cancelledAt: { ...dateTime, description: 'cancelled by an operator: nothing more is started' },
       counts: {
         type: 'object',
-        description: "the campaign's updates by status; WAITING: not started yet",
+        description: "the campaign's updates by status; WAITING: not started yet (cancelled: never started)",
         additionalProperties: false,
         required: [...FIRMWARE_STATUSES, 'WAITING', 'SKIPPED'],
         properties: Object.fromEntries([...FIRMWARE_STATUSES, 'WAITING', 'SKIPPED'].map((s) => [s, { type: 'integer', minimum: 0 }])),
       },
-      done: { type: 'boolean', description: 'nothing WAITING or RUNNING' },
+      done: { type: 'boolean', description: 'nothing RUNNING, and nothing WAITING or the campaign cancelled' },
     },
   },
   FirmwareCampaignPage: {
