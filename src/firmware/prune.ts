@@ -1,8 +1,8 @@
 /**
  * Ended firmware updates are not kept for ever (the daemon runs for months; every campaign adds one update
  * per device): what ended before a cut-off goes, as finished operations do. Their steps stay in InfluxDB
- * (measurement `firmware`). A campaign goes with its updates, once it is done (every device started, none
- * RUNNING) and it and all of them last changed before the cut-off; until then its updates stay (its counts
+ * (measurement `firmware`). A campaign goes with its updates, once it is done (every device started or the
+ * campaign cancelled, none RUNNING) and it and all of them last changed before the cut-off; until then its updates stay (its counts
  * are made from them).
  */
 import type { FirmwareRepository } from './repository.js';
@@ -25,7 +25,8 @@ export async function pruneFirmware(repository: FirmwareRepository, cutoffMs: nu
   const campaigns: string[] = [];
   for (const c of repository.allCampaigns()) {
     const updates = byCampaign.get(c.id) ?? [];
-    if (c.started < c.endpoints.length || !old(c.updatedAt) || !updates.every((u) => ended(u) && old(u.updatedAt))) continue;
+    const startsMore = c.started < c.endpoints.length && c.cancelledAt === undefined;
+    if (startsMore || !old(c.updatedAt) || !updates.every((u) => ended(u) && old(u.updatedAt))) continue;
     gone.push(...updates);
     campaigns.push(c.id);
   }

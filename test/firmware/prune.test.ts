@@ -73,6 +73,11 @@ describe('pruneFirmware', () => {
     assert.deepEqual(ids(r.allCampaigns()), ['2', '3', '4']);
   });
 
+  it('removes a cancelled campaign whose devices were not all started, once it is old', async () => {
+    const r = await repositoryWith([update('1', 'CANCELLED', OLD, '1')], [{ ...campaign('1', 1, OLD), cancelledAt: OLD }]);
+    assert.deepEqual(await pruneFirmware(r, CUTOFF), { updates: 1, campaigns: 1 });
+  });
+
   it('keeps a done campaign changed since the cut-off', async () => {
     const r = await repositoryWith([update('1', 'SUCCEEDED', OLD, '1')], [campaign('1', 2, NEW)]);
     assert.deepEqual(await pruneFirmware(r, CUTOFF), { updates: 0, campaigns: 0 });
