@@ -45,6 +45,19 @@ function page(updates: FirmwareUpdate[], query: Record<string, unknown>): { item
   return rest.length > limit ? { items, next: items.at(-1)!.id } : { items };
 }
 
+/** What a cancel gave; 409 when what it names has ended, 404 (`missing`) when there is no such thing. */
+async function cancelled<T>(cancel: () => Promise<T | undefined>, missing: string): Promise<T> {
+  let result;
+  try {
+    result = await cancel();
+  } catch (err) {
+    if (err instanceof FirmwareEndedError || err instanceof CampaignEndedError) throw conflict(err.message);
+    throw err;
+  }
+  if (result === undefined) throw notFound(missing);
+  return result;
+}
+
 export function firmwareRoutes({ driver, repository, known, campaigns, endpointNames }: FirmwareRoutesOptions): Router {
   const router = new Router({ prefix: '/api' });
 
@@ -84,15 +97,7 @@ export function firmwareRoutes({ driver, repository, known, campaigns, endpointN
   });
 
   router.delete('/firmware/campaigns/:id', async (ctx) => {
-    let view;
-    try {
-      view = await campaigns.cancel(ctx.params.id!);
-    } catch (err) {
-      if (err instanceof CampaignEndedError) throw conflict(err.message);
-      throw err;
-    }
-    if (!view) throw notFound(`no firmware campaign ${ctx.params.id}`);
-    ctx.body = view;
+    ctx.body = await cancelled(() => campaigns.cancel(ctx.params.id!), `no firmware campaign ${ctx.params.id}`);
   });
 
   router.post('/endpoints/:ep/firmware', async (ctx) => {
@@ -166,15 +171,7 @@ export function firmwareRoutes({ driver, repository, known, campaigns, endpointN
   });
 
   router.delete('/firmware/:id', async (ctx) => {
-    let update;
-    try {
-      update = await driver.cancel(ctx.params.id!);
-    } catch (err) {
-      if (err instanceof FirmwareEndedError) throw conflict(err.message);
-      throw err;
-    }
-    if (!update) throw notFound(`no firmware update ${ctx.params.id}`);
-    ctx.body = viewOf(update);
+    ctx.body = viewOf(await cancelled(() => driver.cancel(ctx.params.id!), `no firmware update ${ctx.params.id}`));
   });
 
   return router;
