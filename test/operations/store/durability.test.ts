@@ -1,11 +1,11 @@
-import { describe, it, beforeEach, afterEach, mock } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { Low } from 'lowdb';
 import { DurableFile } from '../../../src/operations/store/durableFile.js';
 import { EMPTY_SECTION, StoreCodec, type StoreData } from '../../../src/operations/store/storeFile.js';
-import { StoreCorruptError, type OperationStore } from '../../../src/operations/store.js';
-import { captureLog, onDisk, openStore, T0, tempDir, write } from './helpers.js';
+import { StoreCorruptError } from '../../../src/operations/store.js';
+import { captureLog, onDisk, openStore, T0, storeEachTest, write } from './helpers.js';
 
 const iso = (t: number) => new Date(t).toISOString();
 const stored = (id: number, status: string, attempts: number, ep = 'dev') => ({
@@ -21,19 +21,10 @@ const stored = (id: number, status: string, attempts: number, ep = 'dev') => ({
 });
 
 describe('OperationStore durability', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  let store: OperationStore | undefined;
-  beforeEach(async () => {
-    tmp = await tempDir();
-  });
-  afterEach(async () => {
-    await store?.close();
-    store = undefined;
-    await tmp.cleanup();
-  });
+  const tmp = storeEachTest();
 
   it('has each change on disk when its promise resolves', async () => {
-    const s = (store = await openStore(tmp.file));
+    const s = (tmp.store = await openStore(tmp.file));
     for (let i = 1; i <= 5; i++) {
       const { operation } = await s.create(write('d', i));
       const disk = await onDisk(tmp.file);
@@ -46,16 +37,16 @@ describe('OperationStore durability', () => {
   });
 
   it('groups concurrent creates into few writes, all of them in the file', async () => {
-    store = await openStore(tmp.file);
-    const before = store.writeCount;
-    const created = await Promise.all(Array.from({ length: 200 }, (_, i) => store!.create(write(`dev-${i % 7}`, i))));
-    const writes = store.writeCount - before;
+    tmp.store = await openStore(tmp.file);
+    const before = tmp.store.writeCount;
+    const created = await Promise.all(Array.from({ length: 200 }, (_, i) => tmp.store!.create(write(`dev-${i % 7}`, i))));
+    const writes = tmp.store.writeCount - before;
     assert.ok(writes >= 1 && writes <= 5, `${writes} writes for 200 creates`);
     assert.deepEqual(new Set(created.map((c) => c.operation.id)).size, 200);
-    await store.close();
-    store = await openStore(tmp.file);
-    assert.equal(store.size, 200);
-    for (const { operation } of created) assert.deepEqual(store.get(operation.id), operation);
+    await tmp.store.close();
+    tmp.store = await openStore(tmp.file);
+    assert.equal(tmp.store.size, 200);
+    for (const { operation } of created) assert.deepEqual(tmp.store.get(operation.id), operation);
   });
 
   it('writes through fsync of the file and of its directory, leaving no temp file', async () => {
@@ -96,18 +87,18 @@ describe('OperationStore durability', () => {
     ];
     await writeFile(tmp.file, JSON.stringify({ version: 1, nextId: 6, operations: ops }));
     const log = captureLog();
-    store = await openStore(tmp.file, { log, now: () => T0 + 5000 });
+    tmp.store = await openStore(tmp.file, { log, now: () => T0 + 5000 });
     const status = (id: string) => {
-      const op = store!.get(id)!;
+      const op = tmp.store!.get(id)!;
       return [op.status, op.attempts, op.error, op.updatedAt];
     };
     assert.deepEqual(status('2'), ['QUEUED', 1, 'interrupted while sending', iso(T0 + 5000)]);
     assert.deepEqual(status('3'), ['FAILED', 3, 'interrupted; maxAttempts reached', iso(T0 + 5000)]);
     assert.deepEqual(status('5'), ['QUEUED', 2, 'interrupted while sending', iso(T0 + 5000)]);
     assert.deepEqual(status('1'), ['CONFIRMED', 1, undefined, iso(T0)]);
-    assert.equal(store.nextQueued('dev')?.id, '2', 'the requeued operation is first in line again');
-    assert.equal(store.queuedCount('dev'), 2);
-    assert.deepEqual(store.countsByStatus(), { QUEUED: 3, SENDING: 0, CONFIRMED: 1, FAILED: 1, CANCELLED: 0, EXPIRED: 0 });
+    assert.equal(tmp.store.nextQueued('dev')?.id, '2', 'the requeued operation is first in line again');
+    assert.equal(tmp.store.queuedCount('dev'), 2);
+    assert.deepEqual(tmp.store.countsByStatus(), { QUEUED: 3, SENDING: 0, CONFIRMED: 1, FAILED: 1, CANCELLED: 0, EXPIRED: 0 });
     assert.ok(log.lines.some((l) => l.level === 'warn' && (l.obj as { requeued?: number }).requeued === 2));
     const disk = await onDisk(tmp.file);
     assert.deepEqual(
@@ -138,9 +129,9 @@ describe('OperationStore durability', () => {
     const torn = whole.slice(0, whole.indexOf('"id":"41"') + 20); // the last operation is cut in half
     await writeFile(tmp.file, torn);
     const log = captureLog();
-    store = await openStore(tmp.file, { log, now: () => T0, salvage: true });
+    tmp.store = await openStore(tmp.file, { log, now: () => T0, salvage: true });
     assert.deepEqual(
-      store.list({ limit: 10 }).items.map((o) => o.id),
+      tmp.store.list({ limit: 10 }).items.map((o) => o.id),
       ['38', '39', '40'],
       'every complete operation kept',
     );
@@ -153,7 +144,7 @@ describe('OperationStore durability', () => {
       ['38', '39', '40'],
       'a valid file again',
     );
-    assert.equal((await store.create(write('d', 1))).operation.id, '42', 'id 41, seen in the damaged line, is not reused');
+    assert.equal((await tmp.store.create(write('d', 1))).operation.id, '42', 'id 41, seen in the damaged line, is not reused');
   });
 
   it('refuses a file with invalid entries; with --salvage-store keeps the valid ones after copying it aside', async () => {
@@ -165,9 +156,9 @@ describe('OperationStore durability', () => {
     await writeFile(tmp.file, text);
     await assert.rejects(openStore(tmp.file), (e: unknown) => e instanceof StoreCorruptError && /3 invalid operation/.test(e.message));
     const log = captureLog();
-    store = await openStore(tmp.file, { log, salvage: true });
+    tmp.store = await openStore(tmp.file, { log, salvage: true });
     assert.deepEqual(
-      store.list({ limit: 10 }).items.map((o) => [o.id, o.status]),
+      tmp.store.list({ limit: 10 }).items.map((o) => [o.id, o.status]),
       [['1', 'QUEUED']],
     );
     const copies = (await readdir(tmp.dir)).filter((n) => n.includes('.corrupt-'));
@@ -187,7 +178,7 @@ describe('OperationStore durability', () => {
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     let now = T0;
     const options = { now: () => now, pruneAfterMs: 1000 };
-    let s = (store = await openStore(tmp.file, options));
+    let s = (tmp.store = await openStore(tmp.file, options));
     for (let round = 0; round < 4; round++) {
       await Promise.all(
         Array.from({ length: 300 }, (_, i) => s.create({ ...write(`dev-${i % 5}`, i), value: i % 7 ? `v${i}` : { ü: [i, '✓'] } })),
@@ -208,7 +199,7 @@ describe('OperationStore durability', () => {
       const disk = await onDisk(tmp.file);
       assert.deepEqual(disk.operations, s.list({ limit: 10_000 }).items, `round ${round}`);
       await s.close();
-      s = store = await openStore(tmp.file, options); // SENDING ones are recovered here
+      s = tmp.store = await openStore(tmp.file, options); // SENDING ones are recovered here
       assert.equal(s.countsByStatus().SENDING, 0);
       assert.deepEqual((await onDisk(tmp.file)).operations, s.list({ limit: 10_000 }).items, `round ${round} reopened`);
     }

@@ -2,7 +2,7 @@
  * Firmware updates and campaigns in the operation store: journal records of their own type, the snapshot's
  * `firmware` member, replay, torn tails, damage and a full disk, as for operations (docs/store.md).
  */
-import { describe, it, beforeEach, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { decodeFrames, encodeFrames } from '../../../src/dataDir/frames.js';
 import { listSegments, readSegment } from '../../../src/operations/store/journal.js';
 import { StoreCorruptError, StoreUnavailableError, type OperationStore } from '../../../src/operations/store.js';
 import { mountSmallDisk } from '../../support/smallDisk.js';
-import { captureLog, openStore, tempDir, write } from './helpers.js';
+import { captureLog, openStore, storeEachTest, write } from './helpers.js';
 
 interface Update {
   id: string;
@@ -45,16 +45,7 @@ async function crashedWith(file: string): Promise<OperationStore> {
 }
 
 describe('OperationStore: firmware updates and campaigns', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  let store: OperationStore | undefined;
-  beforeEach(async () => {
-    tmp = await tempDir();
-  });
-  afterEach(async () => {
-    await store?.close();
-    store = undefined;
-    await tmp.cleanup();
-  });
+  const tmp = storeEachTest();
 
   it('journals each put as a record of its own type, stores a frozen copy, and replays every step after a crash', async () => {
     const crashed = await crashedWith(tmp.file);
@@ -64,12 +55,12 @@ describe('OperationStore: firmware updates and campaigns', () => {
     assert.deepEqual(types.filter((t) => t === 'operation').length, 1);
     const stored = crashed.getEntity<Update>('firmware', '1')!;
     assert.ok(Object.isFrozen(stored) && Object.isFrozen(stored.progress));
-    store = await openStore(tmp.file);
-    assert.deepEqual(store.allEntities('firmware'), [update('1', 'downloading', 2), update('2', 'observing', 0)]);
-    assert.deepEqual(store.allEntities('firmwareCampaign'), [campaign('1', 2)]);
-    assert.equal(store.size, 1, 'the operation is there too, and no update was taken for one');
-    assert.equal(store.takeEntityId('firmware'), '3');
-    assert.equal(store.takeEntityId('firmwareCampaign'), '2');
+    tmp.store = await openStore(tmp.file);
+    assert.deepEqual(tmp.store.allEntities('firmware'), [update('1', 'downloading', 2), update('2', 'observing', 0)]);
+    assert.deepEqual(tmp.store.allEntities('firmwareCampaign'), [campaign('1', 2)]);
+    assert.equal(tmp.store.size, 1, 'the operation is there too, and no update was taken for one');
+    assert.equal(tmp.store.takeEntityId('firmware'), '3');
+    assert.equal(tmp.store.takeEntityId('firmwareCampaign'), '2');
   });
 
   it('removes an update or campaign with a del record of its type; a crash after it replays the removal, a clean stop leaves it out of the snapshot', async () => {
@@ -89,14 +80,14 @@ describe('OperationStore: firmware updates and campaigns', () => {
   });
 
   it('refuses an entity without a decimal id before it touches memory or the journal', async () => {
-    const s = (store = await openStore(tmp.file));
+    const s = (tmp.store = await openStore(tmp.file));
     await assert.rejects(s.putEntity('firmware', { id: 'x' }), RangeError);
     assert.deepEqual(s.allEntities('firmware'), []);
     assert.deepEqual(await records(tmp.file), []);
   });
 
   it('carries updates, campaigns and their next ids into the snapshot at compaction, and reopens to the same state', async () => {
-    const s = (store = await openStore(tmp.file, { compaction: { compactBytes: 2048, snapshotRatio: 0 } }));
+    const s = (tmp.store = await openStore(tmp.file, { compaction: { compactBytes: 2048, snapshotRatio: 0 } }));
     for (let n = 0; n < 60; n++) {
       const id = n % 5 === 0 ? s.takeEntityId('firmware') : String(Math.floor(n / 5) + 1);
       await Promise.all([
@@ -117,19 +108,19 @@ describe('OperationStore: firmware updates and campaigns', () => {
     assert.deepEqual(await listSegments(tmp.file), [], 'a clean stop folds everything');
     const closed = JSON.parse(await readFile(tmp.file, 'utf8')) as { firmware: unknown };
     assert.deepEqual(closed.firmware, { nextId: 13, nextCampaignId: 2, updates, campaigns });
-    store = await openStore(tmp.file);
-    assert.deepEqual(store.allEntities('firmware'), updates);
-    assert.deepEqual(store.allEntities('firmwareCampaign'), campaigns);
-    assert.equal(store.takeEntityId('firmware'), '13');
-    assert.equal(store.size, 60);
+    tmp.store = await openStore(tmp.file);
+    assert.deepEqual(tmp.store.allEntities('firmware'), updates);
+    assert.deepEqual(tmp.store.allEntities('firmwareCampaign'), campaigns);
+    assert.equal(tmp.store.takeEntityId('firmware'), '13');
+    assert.equal(tmp.store.size, 60);
   });
 
   it('reads a snapshot written before firmware records as having none', async () => {
     await writeFile(tmp.file, '{"version":1,"nextId":3,"seq":0,"operations":[\n\n]}\n');
-    store = await openStore(tmp.file);
-    assert.deepEqual(store.allEntities('firmware'), []);
-    assert.equal(store.takeEntityId('firmware'), '1');
-    assert.equal((await store.create(write('d', 1))).operation.id, '3');
+    tmp.store = await openStore(tmp.file);
+    assert.deepEqual(tmp.store.allEntities('firmware'), []);
+    assert.equal(tmp.store.takeEntityId('firmware'), '1');
+    assert.equal((await tmp.store.create(write('d', 1))).operation.id, '3');
   });
 
   it('cuts a torn last record holding a firmware step, keeping the step before it', async () => {
@@ -139,8 +130,8 @@ describe('OperationStore: firmware updates and campaigns', () => {
     const next = JSON.stringify({ seq: 99, type: 'firmware', put: update('1', 'updating', 3) });
     await writeFile(segment!.file, Buffer.concat([whole, encodeFrames([next]).subarray(0, 40)]));
     const log = captureLog();
-    store = await openStore(tmp.file, { log });
-    assert.equal(store.getEntity<Update>('firmware', '1')?.step, 'downloading');
+    tmp.store = await openStore(tmp.file, { log });
+    assert.equal(tmp.store.getEntity<Update>('firmware', '1')?.step, 'downloading');
     assert.equal((await stat(segment!.file)).size, whole.length, 'the torn tail is cut off the file');
     assert.ok(log.lines.some((l) => l.level === 'warn' && (l.obj as { cut?: number }).cut === 40));
   });
@@ -161,10 +152,10 @@ describe('OperationStore: firmware updates and campaigns', () => {
     await assert.rejects(openStore(tmp.file), (e: unknown) => e instanceof StoreCorruptError && /seq 99: firmware bad id/.test(e.message));
 
     await writeFile(segment!.file, damaged);
-    store = await openStore(tmp.file, { salvage: true });
-    assert.deepEqual(store.allEntities('firmware'), [], 'only the operation came before the damage');
-    assert.equal(store.size, 1);
-    assert.equal(store.takeEntityId('firmware'), '3', 'update ids seen in the damaged segment are not reused');
+    tmp.store = await openStore(tmp.file, { salvage: true });
+    assert.deepEqual(tmp.store.allEntities('firmware'), [], 'only the operation came before the damage');
+    assert.equal(tmp.store.size, 1);
+    assert.equal(tmp.store.takeEntityId('firmware'), '3', 'update ids seen in the damaged segment are not reused');
     assert.ok(
       (await readdir(tmp.dir)).some((n) => n.includes('.corrupt-')),
       'the damaged segment was copied aside',
@@ -179,16 +170,16 @@ describe('OperationStore: firmware updates and campaigns', () => {
     const at = lines.findIndex((l) => l.startsWith('],"campaigns"'));
     await writeFile(tmp.file, lines.slice(0, at + 1).join('\n') + '\n{"id":"1","endpoi'); // cut in the campaign
     await assert.rejects(openStore(tmp.file), StoreCorruptError);
-    store = await openStore(tmp.file, { salvage: true });
+    tmp.store = await openStore(tmp.file, { salvage: true });
     assert.deepEqual(
-      store.allEntities<Update>('firmware').map((u) => [u.id, u.step]),
+      tmp.store.allEntities<Update>('firmware').map((u) => [u.id, u.step]),
       [
         ['1', 'downloading'],
         ['2', 'observing'],
       ],
     );
-    assert.deepEqual(store.allEntities('firmwareCampaign'), [], 'the torn campaign line is lost');
-    assert.equal(store.size, 1);
+    assert.deepEqual(tmp.store.allEntities('firmwareCampaign'), [], 'the torn campaign line is lost');
+    assert.equal(tmp.store.size, 1);
   });
 });
 

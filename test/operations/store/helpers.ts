@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'node:test';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,6 +25,27 @@ export function captureLog(): LogSink & { lines: { level: string; obj: object; m
 export async function tempDir(): Promise<{ dir: string; file: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'lwm2m-store-'));
   return { dir, file: path.join(dir, 'operations.json'), cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * For a describe block: a temp dir for each test (`file` in it), and after each test the store it left in
+ * `store` closed and the dir removed.
+ */
+export function storeEachTest(): { dir: string; file: string; store: OperationStore | undefined } {
+  const t: { dir: string; file: string; store: OperationStore | undefined; cleanup?: () => Promise<void> } = {
+    dir: '',
+    file: '',
+    store: undefined,
+  };
+  beforeEach(async () => {
+    Object.assign(t, await tempDir());
+  });
+  afterEach(async () => {
+    await t.store?.close();
+    t.store = undefined;
+    await t.cleanup?.();
+  });
+  return t;
 }
 
 export async function openStore(file: string, options: Partial<OperationStoreOptions> = {}): Promise<OperationStore> {

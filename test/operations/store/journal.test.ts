@@ -1,10 +1,10 @@
-import { describe, it, beforeEach, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { decodeFrames, encodeFrames } from '../../../src/dataDir/frames.js';
 import { listSegments } from '../../../src/operations/store/journal.js';
 import { StoreCorruptError, type OperationStore } from '../../../src/operations/store.js';
-import { captureLog, onDisk, openStore, tempDir, write } from './helpers.js';
+import { captureLog, onDisk, openStore, storeEachTest, write } from './helpers.js';
 
 /** The only journal segment beside `file`. */
 async function onlySegment(file: string): Promise<string> {
@@ -21,19 +21,10 @@ async function crashedWith(file: string, n: number): Promise<OperationStore> {
 }
 
 describe('OperationStore journal', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  let store: OperationStore | undefined;
-  beforeEach(async () => {
-    tmp = await tempDir();
-  });
-  afterEach(async () => {
-    await store?.close();
-    store = undefined;
-    await tmp.cleanup();
-  });
+  const tmp = storeEachTest();
 
   it('appends one record per change and leaves the snapshot alone until compaction', async () => {
-    const s = (store = await openStore(tmp.file));
+    const s = (tmp.store = await openStore(tmp.file));
     const snapshotBefore = await readFile(tmp.file, 'utf8');
     const { operation } = await s.create(write('d', 1));
     s.markSending(operation.id);
@@ -53,11 +44,11 @@ describe('OperationStore journal', () => {
     const torn = Buffer.concat([whole, encodeFrames(['{"seq":99,"type":"operation","put":{"id":"6"}}']).subarray(0, 30)]);
     await writeFile(segment, torn);
     const log = captureLog();
-    store = await openStore(tmp.file, { log });
-    assert.deepEqual(store.list({ limit: 10 }).items, expected);
+    tmp.store = await openStore(tmp.file, { log });
+    assert.deepEqual(tmp.store.list({ limit: 10 }).items, expected);
     assert.equal((await stat(segment)).size, whole.length, 'the torn tail is cut off the file');
     assert.ok(log.lines.some((l) => l.level === 'warn' && (l.obj as { cut?: number }).cut === 30));
-    assert.equal((await store.create(write('d', 6))).operation.id, '6');
+    assert.equal((await tmp.store.create(write('d', 6))).operation.id, '6');
   });
 
   it('cuts a last record whose checksum does not match', async () => {
@@ -67,9 +58,9 @@ describe('OperationStore journal', () => {
     const last = decodeFrames(bytes).frames.at(-1)!;
     bytes[last.at + 40]! ^= 0x20; // one bit of the last create's JSON
     await writeFile(segment, bytes);
-    store = await openStore(tmp.file);
+    tmp.store = await openStore(tmp.file);
     assert.deepEqual(
-      store.list({ limit: 10 }).items,
+      tmp.store.list({ limit: 10 }).items,
       crashed.list({ limit: 2 }).items,
       'the damaged last record is dropped, the others kept',
     );
@@ -92,20 +83,20 @@ describe('OperationStore journal', () => {
     assert.deepEqual(await readFile(segment), bytes, 'the segment is as it was');
 
     const log = captureLog();
-    store = await openStore(tmp.file, { salvage: true, log });
+    tmp.store = await openStore(tmp.file, { salvage: true, log });
     assert.deepEqual(
-      store.list({ limit: 10 }).items.map((o) => o.id),
+      tmp.store.list({ limit: 10 }).items.map((o) => o.id),
       ['1'],
       'the records before the damage',
     );
-    assert.equal((await store.create(write('d', 9))).operation.id, '5', 'ids seen are not reused');
+    assert.equal((await tmp.store.create(write('d', 9))).operation.id, '5', 'ids seen are not reused');
     const names = await readdir(tmp.dir);
     assert.ok(names.some((n) => n.startsWith('operations.json.journal-1.corrupt-')));
     assert.ok(!names.includes('operations.json.journal-1'), 'folded into a new snapshot');
   });
 
   it('compacts in the background once the journal passes its size, removes the folded segments, and reopens to the same state', async () => {
-    const s = (store = await openStore(tmp.file, { compaction: { compactBytes: 4096, snapshotRatio: 0 } }));
+    const s = (tmp.store = await openStore(tmp.file, { compaction: { compactBytes: 4096, snapshotRatio: 0 } }));
     for (let round = 0; round < 10; round++) {
       await Promise.all(Array.from({ length: 20 }, (_, i) => s.create(write(`dev-${i % 3}`, round * 20 + i))));
     }
@@ -120,8 +111,8 @@ describe('OperationStore journal', () => {
     assert.deepEqual((await onDisk(tmp.file)).operations, expected);
     await s.close();
     assert.deepEqual(await listSegments(tmp.file), [], 'a clean close leaves the snapshot alone');
-    store = await openStore(tmp.file);
-    assert.deepEqual(store.list({ limit: 1000 }).items, expected);
+    tmp.store = await openStore(tmp.file);
+    assert.deepEqual(tmp.store.list({ limit: 1000 }).items, expected);
   });
 
   it('applies nothing twice after a crash between the new snapshot and the removal of the old journal', async () => {
@@ -133,9 +124,9 @@ describe('OperationStore journal', () => {
     await crashed.cancel('1');
     await crashed.close(); // compacts: snapshot with every change, segment removed
     await copyFile(kept, segment); // as if the crash came before the removal
-    store = await openStore(tmp.file);
+    tmp.store = await openStore(tmp.file);
     assert.deepEqual(
-      store.list({ limit: 10 }).items.map((o) => [o.id, o.status]),
+      tmp.store.list({ limit: 10 }).items.map((o) => [o.id, o.status]),
       [
         ['1', 'CANCELLED'],
         ['2', 'QUEUED'],
