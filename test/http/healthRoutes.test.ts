@@ -94,22 +94,26 @@ describe('/health with a real InfluxDB', () => {
   });
 });
 
+/** A started daemon whose Leshan and InfluxDB are a port nobody listens on (`influx` made from that port). */
+async function withoutInfluxOrLeshan(influx: (deadPort: number) => { url: string; connectIntervalMs?: number }) {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'lwm2m-health-'));
+  const port = await freePort();
+  const deadPort = await freePort();
+  const controller = new Controller(
+    testConfig({ http: { port }, dataDir, leshan: { url: `http://127.0.0.1:${deadPort}` }, influx: influx(deadPort) }),
+    testLogger(),
+  );
+  await controller.start();
+  return { controller, port, deadPort, dataDir };
+}
+
 describe('the daemon without InfluxDB', () => {
   it('starts, serves and reports the influx check as failing', async () => {
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'lwm2m-health-'));
-    const port = await freePort();
-    const deadPort = await freePort();
-    const controller = new Controller(
-      testConfig({
-        http: { port },
-        dataDir,
-        leshan: { url: `http://127.0.0.1:${deadPort}` },
-        influx: { url: `http://admin:hunter2@127.0.0.1:${deadPort}`, connectIntervalMs: 100 },
-      }),
-      testLogger(),
-    );
+    const { controller, port, deadPort, dataDir } = await withoutInfluxOrLeshan((dead) => ({
+      url: `http://admin:hunter2@127.0.0.1:${dead}`,
+      connectIntervalMs: 100,
+    }));
     try {
-      await controller.start();
       const res = await waitFor(
         () => fetch(`http://127.0.0.1:${port}/health`),
         (r) => r.status === 503,
@@ -184,20 +188,8 @@ describe('/health/ready with a check that fails outright', () => {
 
 describe('/metrics of a running daemon', () => {
   it('counts API requests by method, route pattern and status, and says whether InfluxDB and Leshan answer', async () => {
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'lwm2m-metrics-'));
-    const port = await freePort();
-    const deadPort = await freePort();
-    const controller = new Controller(
-      testConfig({
-        http: { port },
-        dataDir,
-        leshan: { url: `http://127.0.0.1:${deadPort}` },
-        influx: { url: `http://127.0.0.1:${deadPort}` },
-      }),
-      testLogger(),
-    );
+    const { controller, port, dataDir } = await withoutInfluxOrLeshan((dead) => ({ url: `http://127.0.0.1:${dead}` }));
     try {
-      await controller.start();
       const base = `http://127.0.0.1:${port}`;
       await (await fetch(`${base}/api/operations/42`)).text();
       await (await fetch(`${base}/api/operations/43`)).text();
