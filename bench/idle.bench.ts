@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { figure, fmt, heading } from './support/report.js';
+import { EVENT_LOOP_SAMPLE_MS } from '../src/metrics/registry.js';
 
 const SAMPLES = Number(process.env.BENCH_IDLE_SAMPLES ?? 2000);
 
@@ -45,9 +46,10 @@ export async function idleBench(): Promise<void> {
     'the floor: the same two HTTP hops through a bare relay, no daemon: p50 / p99 / max',
     `${ms(f(0.5))} / ${ms(f(0.99))} / ${ms(f(1))} ms`,
   );
-  figure('the daemon over the floor: p50 / p99', `+${ms(q(0.5) - f(0.5))} / +${ms(q(0.99) - f(0.99))} ms`);
+  const over = (d: number) => `${d >= 0 ? '+' : ''}${ms(d)}`;
+  figure('the daemon over the floor: p50 / p99', `${over(q(0.5) - f(0.5))} / ${over(q(0.99) - f(0.99))} ms`);
   figure(
-    'event-loop delay of the daemon (beyond its 10 ms sampling): p50 / p99 / max',
+    `event-loop delay of the daemon (beyond its ${EVENT_LOOP_SAMPLE_MS} ms sampling): p50 / p99 / max`,
     `${ms(r.daemonLoop.p50)} / ${ms(r.daemonLoop.p99)} / ${ms(r.daemonLoop.max)} ms`,
   );
   figure(
